@@ -1,0 +1,54 @@
+//! `postbode init`: write a config file with a fresh token key if there is
+//! none, then create and migrate the database.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+
+use crate::config::{self, DEFAULT_FILE};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+pub async fn run(explicit: Option<&Path>) -> Result<()> {
+    let path = explicit.map(Path::to_path_buf).unwrap_or_else(|| {
+        std::env::var_os("POSTBODE_CONFIG")
+            .filter(|p| !p.is_empty())
+            .map_or_else(|| PathBuf::from(DEFAULT_FILE), PathBuf::from)
+    });
+    if path.exists() {
+        println!("{} exists; leaving it as it is", path.display());
+    } else {
+        write_config(&path)?;
+        println!("wrote {} (edit it: newsletter.name, from, base_url, smtp.url)", path.display());
+    }
+    let loaded = super::load(Some(&path))?;
+    let store = Store::open(&loaded.settings.database).await?;
+    store.ensure_list(&loaded.settings.newsletter.default_list).await?;
+    store.close().await;
+    if let config::DatabaseUrl::Sqlite(db) = &loaded.settings.database.url {
+        println!("database ready: {}", db.display());
+    } else {
+        println!("database ready");
+    }
+    Ok(())
+}
+
+/// The example file with a random token key filled in.
+fn write_config(path: &Path) -> Result<()> {
+    let key: [u8; 32] = rand::rng().random();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let text = config::EXAMPLE.replacen("token_key = \"\"", &format!("token_key = \"{hex}\""), 1);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    // The file holds secrets (the token key, later an SMTP password).
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    file.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,88 @@
+//! The command line. Each command parses its arguments into domain types and
+//! calls the library; nothing here knows SQL or SMTP.
+
+mod init;
+mod subscribers;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Loaded};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// postbode: a self-hosted newsletter sender.
+#[derive(Debug, Parser)]
+#[command(name = "postbode", version, about, long_about = None)]
+pub struct Args {
+    /// Configuration file [default: $POSTBODE_CONFIG, else ./postbode.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write postbode.toml if missing, create the database and migrate it
+    Init,
+    /// Manage subscribers
+    #[command(subcommand)]
+    Subscribers(subscribers::SubscribersCommand),
+}
+
+/// Runs a command and returns the process exit code: 0 done, 1 failed,
+/// 2 bad usage or input.
+pub fn run(args: Args) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("postbode: error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(execute(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::debug!(error = ?e, "command failed");
+            eprintln!("postbode: error: {e}");
+            u8::try_from(e.exit_code()).unwrap_or(1)
+        }
+    }
+}
+
+async fn execute(args: Args) -> Result<()> {
+    match args.command {
+        Command::Init => init::run(args.config.as_deref()).await,
+        Command::Subscribers(cmd) => {
+            let loaded = load(args.config.as_deref())?;
+            let store = Store::open(&loaded.settings.database).await?;
+            let result = subscribers::run(cmd, &loaded.settings, &store).await;
+            store.close().await;
+            result
+        }
+    }
+}
+
+/// Loads the configuration and starts logging with it.
+fn load(explicit: Option<&std::path::Path>) -> Result<Loaded> {
+    let loaded = config::load(explicit)?;
+    crate::telemetry::init(&loaded.settings.log);
+    tracing::debug!(file = ?loaded.file, settings = ?loaded.settings, "configuration loaded");
+    Ok(loaded)
+}
+
+/// Parses a command-line value with a domain type, naming the argument in
+/// the error.
+fn parse_arg<T, E: std::fmt::Display>(
+    what: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<T> {
+    parse(value).map_err(|e| Error::Input(format!("{what} \"{}\": {e}", value.escape_debug())))
+}

@@ -1,0 +1,225 @@
+//! The sections of `postbode.toml`. Fields are typed: a value that does not
+//! parse is rejected by the TOML reader itself, so the error carries the
+//! file, line and column. Defaults live here and in `config.example.toml`;
+//! a test keeps the two equal.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::values::{BaseUrl, DatabaseUrl, LogFormat, SmtpUrl, TimeZoneName};
+use crate::domain::{Language, ListName, Mailbox};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub newsletter: NewsletterSettings,
+    pub smtp: SmtpSettings,
+    pub sending: SendingSettings,
+    pub dkim: DkimSettings,
+    pub server: ServerSettings,
+    pub secrets: SecretsSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://FILE` (relative to the config file's folder) or `postgres://...`.
+    pub url: DatabaseUrl,
+    /// Connections in the pool; SQLite serialises writes anyway.
+    pub max_connections: u32,
+    /// How long a statement waits for a lock held by another process (a
+    /// second `postbode send` from an overlapping cron run) before failing.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: DatabaseUrl::default(),
+            max_connections: 8,
+            busy_timeout_ms: 5000,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    pub fn busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.busy_timeout_ms)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewsletterSettings {
+    /// Shown in the masthead, the pages and the List-Id header's phrase.
+    pub name: String,
+    /// The From header: `Name <address>`.
+    pub from: Mailbox,
+    /// Where replies go (the editor). Empty: replies go to `from`.
+    pub reply_to: String,
+    /// RFC 2919 List-Id, a domain-like identifier that must stay stable so
+    /// mail filters keep working.
+    pub list_id: String,
+    /// Where the public pages live; used for unsubscribe and archive links.
+    pub base_url: BaseUrl,
+    /// Language of pages and mails when nothing better is known.
+    pub language: Language,
+    /// Time zone for `issue queue --at "YYYY-MM-DD HH:MM"` and dates in mails.
+    pub timezone: TimeZoneName,
+    /// The sender's postal address for the footer (required by law in some
+    /// countries). Empty: no sender line.
+    pub postal_address: String,
+    /// The list new subscribers join when none is named.
+    pub default_list: ListName,
+}
+
+impl Default for NewsletterSettings {
+    fn default() -> Self {
+        Self {
+            name: "Nieuwsbrief".into(),
+            from: Mailbox::parse("Nieuwsbrief <nieuwsbrief@example.org>")
+                .expect("the built-in default sender parses"),
+            reply_to: String::new(),
+            list_id: "nieuwsbrief.example.org".into(),
+            base_url: BaseUrl::default(),
+            language: Language::parse("nl").expect("the built-in default language parses"),
+            timezone: TimeZoneName::default(),
+            postal_address: String::new(),
+            default_list: ListName::default_list(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// `smtp://host:25`, `smtp://user:pass@host:587` (STARTTLS) or
+    /// `smtps://user:pass@host:465`. Empty: write `.eml` files to `outbox`.
+    pub url: SmtpUrl,
+    /// STARTTLS on `smtp://`: `opportunistic` or `required`.
+    pub starttls: String,
+    /// Folder for `.eml` files when no SMTP server is configured.
+    pub outbox: PathBuf,
+    /// Open SMTP connections kept for reuse.
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+    /// Applies to every SMTP command, so a stalled server cannot hang a send.
+    pub command_timeout_secs: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            url: SmtpUrl::default(),
+            starttls: "opportunistic".into(),
+            outbox: PathBuf::from("outbox"),
+            pool_size: 4,
+            connect_timeout_secs: 10,
+            command_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendingSettings {
+    /// Messages per second, never exceeded in any one-second window.
+    pub rate_per_second: f64,
+    /// Provider caps; 0 means no cap.
+    pub max_per_hour: u64,
+    pub max_per_day: u64,
+    /// Messages in flight at once.
+    pub concurrency: u32,
+    /// Deliveries claimed per database round trip.
+    pub batch_size: u32,
+    /// Attempts per delivery before it fails for good.
+    pub max_attempts: u32,
+    /// How long a claim lasts; a crashed worker's claims come back after it.
+    pub lease_secs: u64,
+}
+
+impl Default for SendingSettings {
+    fn default() -> Self {
+        Self {
+            rate_per_second: 20.0,
+            max_per_hour: 0,
+            max_per_day: 0,
+            concurrency: 4,
+            batch_size: 200,
+            max_attempts: 5,
+            lease_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DkimSettings {
+    /// Signing domain (d=). Empty: messages are not signed.
+    pub domain: String,
+    /// Selector (s=): the DNS record is `SELECTOR._domainkey.DOMAIN`.
+    pub selector: String,
+    /// PEM file with the private key (RSA or Ed25519).
+    pub private_key_file: PathBuf,
+}
+
+impl DkimSettings {
+    pub fn enabled(&self) -> bool {
+        !self.domain.is_empty()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address the public pages listen on.
+    pub bind: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsSettings {
+    /// Key for unsubscribe and confirmation tokens (HMAC). `postbode init`
+    /// writes a random one. Changing it invalidates links already sent.
+    pub token_key: SecretString,
+}
+
+impl Default for SecretsSettings {
+    fn default() -> Self {
+        Self {
+            token_key: SecretString::from(""),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// A tracing filter like `info` or `postbode=debug,sqlx=warn`.
+    /// `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}

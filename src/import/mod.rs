@@ -1,0 +1,284 @@
+//! Streaming CSV import. The file is read and parsed on a blocking thread
+//! while the previous batch is written, one transaction per batch, so a
+//! million rows never sit in memory at once.
+//!
+//! A file that is not CSV, or lacks an `email` column, is rejected before
+//! anything is written. A bad row is reported with its line and reason and
+//! the rest is imported.
+
+mod header;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use serde_json::{Map, Value};
+
+pub use header::Header;
+
+use crate::domain::{EmailAddress, Language, ListName, SubscriberName, SubscriberStatus};
+use crate::error::{Error, Result};
+use crate::store::{BatchCounts, ImportPolicy, ImportRow, Store};
+
+/// How to import.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// `--list`: every row also joins this list.
+    pub list: Option<ListName>,
+    /// `--active`: see [`ImportPolicy::activate`].
+    pub activate: bool,
+    /// The list rows join when the file has no `lists` column and no
+    /// `--list` is given.
+    pub default_list: ListName,
+    /// Rows per transaction.
+    pub batch_size: usize,
+}
+
+/// A row that was not imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub counts: BatchCounts,
+    pub rejected: u64,
+}
+
+/// A parsed batch, passed from the reading thread to the writer.
+struct Batch {
+    rows: Vec<ImportRow>,
+    rejections: Vec<Rejection>,
+    /// Bytes of the file read so far, for the progress bar.
+    position: u64,
+}
+
+/// Imports `path` into `store`. Bad rows go to `on_reject` as they are
+/// found; `progress` (hidden when not on a terminal) counts bytes.
+pub async fn import_csv(
+    store: &Store,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &ProgressBar,
+    mut on_reject: impl FnMut(&Rejection),
+) -> Result<ImportSummary> {
+    let file_name = path.display().to_string();
+    let (reader, header) = open(path, &file_name)?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    progress.set_length(size);
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(2);
+    let opts = options.clone();
+    let reading = tokio::task::spawn_blocking(move || read_batches(reader, header, &opts, &file_name, &tx));
+
+    let mut summary = ImportSummary::default();
+    let mut list_ids = HashMap::new();
+    let policy = ImportPolicy {
+        activate: options.activate,
+    };
+    while let Some(batch) = rx.recv().await {
+        let batch = batch?;
+        for r in &batch.rejections {
+            on_reject(r);
+        }
+        summary.rejected += batch.rejections.len() as u64;
+        if !batch.rows.is_empty() {
+            summary.counts += store.import_batch(batch.rows, policy, &mut list_ids).await?;
+        }
+        progress.set_position(batch.position);
+    }
+    reading
+        .await
+        .map_err(|e| Error::Input(format!("reading {}: {e}", path.display())))?;
+    progress.finish_and_clear();
+    Ok(summary)
+}
+
+/// Opens the file, checks it looks like CSV and reads its header. Nothing
+/// is written before this succeeds.
+fn open(path: &Path, file: &str) -> Result<(csv::Reader<std::fs::File>, Header)> {
+    let cannot = |e: std::io::Error| Error::Input(format!("cannot read {file}: {e}"));
+    let mut sniff = vec![0; 8192];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut sniff))
+        .map_err(cannot)?;
+    sniff.truncate(n);
+    if n == 0 {
+        return Err(Error::Input(format!(
+            "{file} is empty; expected a header row like email,name"
+        )));
+    }
+    if sniff.contains(&0) {
+        return Err(Error::Input(format!(
+            "{file} is not a CSV file (it contains binary data)"
+        )));
+    }
+    let delimiter = sniff_delimiter(&sniff);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .from_reader(std::fs::File::open(path).map_err(cannot)?);
+    let fields = reader.headers().map_err(|e| match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => Error::Input(format!(
+            "{file}: line 1 is not UTF-8 text; save the file as \"CSV UTF-8\""
+        )),
+        _ => Error::Input(format!("{file}: line 1: {e}")),
+    })?;
+    let header = Header::parse(fields, file)?;
+    Ok((reader, header))
+}
+
+/// Comma, unless the first line has more semicolons or tabs (spreadsheets
+/// in Dutch and other locales write `;`).
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let first = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let count = |c: u8| first.iter().filter(|b| **b == c).count();
+    [b';', b'\t']
+        .into_iter()
+        .filter(|c| count(*c) > count(b','))
+        .max_by_key(|c| count(*c))
+        .unwrap_or(b',')
+}
+
+fn read_batches(
+    mut reader: csv::Reader<std::fs::File>,
+    header: Header,
+    options: &ImportOptions,
+    file: &str,
+    tx: &tokio::sync::mpsc::Sender<Result<Batch>>,
+) {
+    let mut record = csv::StringRecord::new();
+    let mut batch = Batch {
+        rows: Vec::with_capacity(options.batch_size),
+        rejections: Vec::new(),
+        position: 0,
+    };
+    loop {
+        let line = reader.position().line() + 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line());
+                match parse_row(&record, &header, options, line) {
+                    Ok(row) => batch.rows.push(row),
+                    Err(reason) => batch.rejections.push(Rejection { line, reason }),
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!("has {len} fields where the header has {expected_len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8 text".to_owned(),
+                    csv::ErrorKind::Io(err) => {
+                        let _ = tx.blocking_send(Err(Error::Input(format!("reading {file}: {err}"))));
+                        return;
+                    }
+                    _ => e.to_string(),
+                };
+                batch.rejections.push(Rejection { line, reason });
+            }
+        }
+        if batch.rows.len() >= options.batch_size || batch.rejections.len() >= options.batch_size {
+            batch.position = reader.position().byte();
+            let next = Batch {
+                rows: Vec::with_capacity(options.batch_size),
+                rejections: Vec::new(),
+                position: 0,
+            };
+            if tx.blocking_send(Ok(std::mem::replace(&mut batch, next))).is_err() {
+                return; // the writer failed and said why
+            }
+        }
+    }
+    batch.position = reader.position().byte();
+    let _ = tx.blocking_send(Ok(batch));
+}
+
+/// One data row to an [`ImportRow`], or the reason it is refused.
+fn parse_row(
+    record: &csv::StringRecord,
+    header: &Header,
+    options: &ImportOptions,
+    line: u64,
+) -> std::result::Result<ImportRow, String> {
+    let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|s| !s.is_empty());
+    let email = cell(Some(header.email)).ok_or("has no email address")?;
+    let email = EmailAddress::parse(email)
+        .map_err(|e| format!("bad email address \"{}\": {e}", printable(email)))?;
+    let name = cell(header.name)
+        .map(SubscriberName::parse)
+        .transpose()
+        .map_err(|e| format!("bad name: {e}"))?;
+    let language = cell(header.language)
+        .map(Language::parse)
+        .transpose()
+        .map_err(|e| format!("bad language: {e}"))?;
+    let status = cell(header.status)
+        .map(SubscriberStatus::parse)
+        .transpose()
+        .map_err(|e| format!("bad status: {e}"))?;
+    let mut lists: Vec<ListName> = match cell(header.lists) {
+        Some(raw) => raw
+            .split([';', '|', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(ListName::parse)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| format!("bad list name: {e}"))?,
+        None => Vec::new(),
+    };
+    if let Some(list) = &options.list
+        && !lists.contains(list)
+    {
+        lists.push(list.clone());
+    }
+    if header.lists.is_none() && lists.is_empty() {
+        lists.push(options.default_list.clone());
+    }
+    let mut attributes = Map::new();
+    for (i, key) in &header.attributes {
+        if let Some(value) = cell(Some(*i)) {
+            if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(format!("the \"{key}\" column has control characters"));
+            }
+            attributes.insert(key.clone(), Value::String(value.to_owned()));
+        }
+    }
+    Ok(ImportRow {
+        line,
+        email,
+        name,
+        language,
+        lists,
+        status,
+        attributes,
+    })
+}
+
+/// A cell for an error message: control characters escaped, long ones cut.
+fn printable(s: &str) -> String {
+    let mut out: String = s.chars().take(80).flat_map(char::escape_debug).collect();
+    if s.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semicolons_are_recognised_as_the_delimiter() {
+        assert_eq!(sniff_delimiter(b"email;naam;stad\na@b.nl;x;y"), b';');
+        assert_eq!(sniff_delimiter(b"email,name\n"), b',');
+        assert_eq!(sniff_delimiter(b"email\tname\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"email\n"), b',');
+    }
+}

@@ -1,0 +1,28 @@
+//! postbode: a self-hosted newsletter sender.
+//!
+//! A publisher writes an issue; postbode renders it once, sends it to every
+//! subscriber at a rate the mail server accepts, and lets anyone leave with
+//! one click. `../shared/DESIGN.md` (kept next to the repository) is the
+//! architecture; this crate follows its layout:
+//!
+//! - [`cli`]: clap commands. Each parses arguments and calls the library.
+//! - [`config`]: `postbode.toml` plus `POSTBODE_<SECTION>__<KEY>` overrides,
+//!   parsed into typed settings once, at start.
+//! - [`domain`]: newtypes that parse (never validate later): email addresses,
+//!   names, list names, slugs, statuses.
+//! - [`store`]: the subscriber store (SQLite through sqlx; PostgreSQL later).
+//! - [`import`]: streaming CSV import of subscribers.
+//! - [`export`]: `subscribers list` and `export`, streamed.
+//! - [`telemetry`]: tracing set-up (text or JSON logs).
+//! - [`error`]: the error type and how it maps to exit codes.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{Error, Result};

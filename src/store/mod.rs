@@ -1,0 +1,74 @@
+//! The subscriber store: subscribers, lists and memberships, and the log of
+//! status changes. SQLite (WAL) through sqlx; the schema is in
+//! `migrations/sqlite/`, embedded in the binary and applied on open.
+//!
+//! Layout: [`subscribers`] (one person at a time), [`import_batch`] (many at
+//! once, for CSV imports), [`lists`], [`timestamp`].
+
+mod import_batch;
+mod lists;
+mod subscribers;
+mod timestamp;
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use import_batch::{BatchCounts, ImportPolicy, ImportRow};
+pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
+pub use timestamp::{now_ms, format_ms};
+
+use crate::config::{DatabaseSettings, DatabaseUrl};
+use crate::error::{Error, Result};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// A handle on the database; cheap to clone (it is a pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the configured database.
+    pub async fn open(settings: &DatabaseSettings) -> Result<Store> {
+        match &settings.url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                let options = SqliteConnectOptions::from_str("sqlite://")?
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // WAL + NORMAL is durable against process crashes, which
+                    // is what the send guarantees need; fsync per commit
+                    // would only add protection against power loss.
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(settings.busy_timeout());
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .connect_with(options)
+                    .await?;
+                SQLITE_MIGRATIONS.run(&pool).await?;
+                Ok(Store { pool })
+            }
+            DatabaseUrl::Postgres(_) => Err(Error::Config(
+                "setting database.url: PostgreSQL is not supported yet; use sqlite://FILE".into(),
+            )),
+        }
+    }
+
+    /// Closes the pool, waiting for connections to finish (and the WAL to
+    /// be checkpointed).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_healthy(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}

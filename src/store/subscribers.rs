@@ -1,0 +1,359 @@
+//! One subscriber at a time: add, look up, change status, erase, and stream
+//! them all for `list` and `export`.
+
+use futures_util::stream::{BoxStream, StreamExt};
+use serde_json::{Map, Value};
+
+use super::{Store, now_ms};
+use crate::domain::{
+    ChangeSource, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
+};
+use crate::error::{Error, Result};
+
+/// A subscriber as stored.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Subscriber {
+    #[serde(skip)]
+    pub id: i64,
+    pub email: EmailAddress,
+    pub name: Option<SubscriberName>,
+    pub status: SubscriberStatus,
+    pub language: Option<Language>,
+    /// Extra columns of an import, for personalisation.
+    pub attributes: Map<String, Value>,
+    /// Names of the lists this subscriber is on, sorted.
+    pub lists: Vec<ListName>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What `subscribers add` knows about a new person.
+#[derive(Clone, Debug)]
+pub struct NewSubscriber {
+    pub email: EmailAddress,
+    pub name: Option<SubscriberName>,
+    pub status: SubscriberStatus,
+    pub language: Option<Language>,
+}
+
+/// A recorded status change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    pub from: Option<SubscriberStatus>,
+    pub to: SubscriberStatus,
+}
+
+/// Which subscribers `list` and `export` stream.
+#[derive(Clone, Debug, Default)]
+pub struct SubscriberFilter {
+    pub status: Option<SubscriberStatus>,
+    pub list: Option<ListName>,
+}
+
+/// What an erasure kept: nothing personal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Erased {
+    pub status: SubscriberStatus,
+}
+
+#[derive(sqlx::FromRow)]
+struct SubscriberRow {
+    id: i64,
+    email: String,
+    name: Option<String>,
+    status: String,
+    language: Option<String>,
+    attributes: String,
+    created_at: i64,
+    updated_at: i64,
+    lists: Option<String>,
+}
+
+/// The columns of a [`SubscriberRow`]; a macro so `concat!` can add the
+/// WHERE clause at compile time and the SQL stays a `&'static str`.
+macro_rules! select_subscriber {
+    () => {
+        "SELECT s.id, s.email, s.name, s.status, s.language, s.attributes, \
+           s.created_at, s.updated_at, \
+           (SELECT group_concat(l.name, ';') FROM list_members m JOIN lists l ON l.id = m.list_id \
+             WHERE m.subscriber_id = s.id) AS lists \
+         FROM subscribers s"
+    };
+}
+
+impl TryFrom<SubscriberRow> for Subscriber {
+    type Error = Error;
+
+    /// Rows were written through the domain types, so a failure here means
+    /// the database was edited by hand; say which row.
+    fn try_from(row: SubscriberRow) -> Result<Self> {
+        let bad = |field: &str, reason: String| {
+            Error::Input(format!(
+                "subscriber #{} in the database has a bad {field}: {reason}",
+                row.id
+            ))
+        };
+        let mut lists: Vec<ListName> = row
+            .lists
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .map(ListName::parse)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| bad("list", e.to_string()))?;
+        lists.sort();
+        Ok(Subscriber {
+            id: row.id,
+            email: EmailAddress::parse(&row.email).map_err(|e| bad("email", e.to_string()))?,
+            name: row
+                .name
+                .as_deref()
+                .map(SubscriberName::parse)
+                .transpose()
+                .map_err(|e| bad("name", e.to_string()))?,
+            status: SubscriberStatus::parse(&row.status).map_err(|e| bad("status", e.to_string()))?,
+            language: row
+                .language
+                .as_deref()
+                .map(Language::parse)
+                .transpose()
+                .map_err(|e| bad("language", e.to_string()))?,
+            attributes: serde_json::from_str(&row.attributes)
+                .map_err(|e| bad("attributes", e.to_string()))?,
+            lists,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl Store {
+    /// Adds a subscriber to `lists`. Returns `None` if the address is
+    /// already known (nothing is changed then; see [`Store::join_lists`]).
+    pub async fn add_subscriber(
+        &self,
+        new: &NewSubscriber,
+        lists: &[ListName],
+        source: ChangeSource,
+    ) -> Result<Option<Subscriber>> {
+        let mut list_ids = Vec::with_capacity(lists.len());
+        for list in lists {
+            list_ids.push(self.ensure_list(list).await?);
+        }
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id",
+        )
+        .bind(new.email.as_str())
+        .bind(new.name.as_ref().map(SubscriberName::as_str))
+        .bind(new.status.as_str())
+        .bind(new.language.as_ref().map(Language::as_str))
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        for list_id in list_ids {
+            sqlx::query("INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?)")
+                .bind(list_id)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        log_status_change(&mut tx, id, now, None, new.status, source, None).await?;
+        tx.commit().await?;
+        self.find_subscriber(&new.email).await
+    }
+
+    /// Puts a known subscriber on more lists. Returns how many were new.
+    pub async fn join_lists(&self, subscriber_id: i64, lists: &[ListName]) -> Result<u64> {
+        let mut added = 0;
+        for list in lists {
+            let list_id = self.ensure_list(list).await?;
+            added += sqlx::query(
+                "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(list_id)
+            .bind(subscriber_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(added)
+    }
+
+    /// The subscriber with this address (any case), if any.
+    pub async fn find_subscriber(&self, email: &EmailAddress) -> Result<Option<Subscriber>> {
+        let row: Option<SubscriberRow> =
+            sqlx::query_as(concat!(select_subscriber!(), " WHERE s.email = ?"))
+                .bind(email.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Subscriber::try_from).transpose()
+    }
+
+    /// Moves a subscriber to `to` and logs where the change came from.
+    /// Returns `None` for an unknown address; a change to the current
+    /// status changes and logs nothing (so repeated unsubscribes are
+    /// harmless).
+    pub async fn set_status(
+        &self,
+        email: &EmailAddress,
+        to: SubscriberStatus,
+        source: ChangeSource,
+        detail: Option<&str>,
+    ) -> Result<Option<StatusChange>> {
+        let mut tx = self.pool.begin().await?;
+        let current: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, status FROM subscribers WHERE email = ?")
+                .bind(email.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, from)) = current else {
+            return Ok(None);
+        };
+        let from = SubscriberStatus::parse(&from).ok();
+        if from == Some(to) {
+            return Ok(Some(StatusChange { from, to }));
+        }
+        let now = now_ms();
+        sqlx::query("UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        log_status_change(&mut tx, id, now, from, to, source, detail).await?;
+        tx.commit().await?;
+        Ok(Some(StatusChange { from, to }))
+    }
+
+    /// Erases a person (GDPR): their row, memberships and anything in the
+    /// log that could identify them. What stays: anonymous status-change
+    /// rows and one erasure row with the status they had. Returns `None`
+    /// for an unknown address.
+    pub async fn remove_subscriber(&self, email: &EmailAddress) -> Result<Option<Erased>> {
+        let mut tx = self.pool.begin().await?;
+        let current: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, status FROM subscribers WHERE email = ?")
+                .bind(email.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, status)) = current else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE status_changes SET detail = NULL WHERE subscriber_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO erasures (at, status) VALUES (?, ?)")
+            .bind(now_ms())
+            .bind(&status)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM subscribers WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(Erased {
+            status: SubscriberStatus::parse(&status).unwrap_or(SubscriberStatus::Unsubscribed),
+        }))
+    }
+
+    /// Streams the subscribers matching `filter`, oldest first, without
+    /// holding them all in memory.
+    pub fn subscribers(&self, filter: &SubscriberFilter) -> BoxStream<'_, Result<Subscriber>> {
+        const SQL: &str = concat!(
+            select_subscriber!(),
+            " WHERE (?1 IS NULL OR s.status = ?1) \
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM list_members m JOIN lists l \
+                     ON l.id = m.list_id WHERE m.subscriber_id = s.id AND l.name = ?2)) \
+             ORDER BY s.id"
+        );
+        sqlx::query_as::<_, SubscriberRow>(SQL)
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.list.as_ref().map(|l| l.as_str().to_owned()))
+            .fetch(&self.pool)
+            .map(|row| row.map_err(Error::from).and_then(Subscriber::try_from))
+            .boxed()
+    }
+
+    /// Every attribute name in use, sorted: the extra columns of an export.
+    pub async fn attribute_keys(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT j.key FROM subscribers s, json_each(s.attributes) j ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Subscribers per status (all statuses, zeros included).
+    pub async fn count_by_status(&self) -> Result<Vec<(SubscriberStatus, i64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, count(*) FROM subscribers GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(SubscriberStatus::ALL
+            .iter()
+            .map(|s| {
+                let n = rows.iter().find(|(name, _)| name == s.as_str()).map_or(0, |r| r.1);
+                (*s, n)
+            })
+            .collect())
+    }
+
+    /// How many people were erased.
+    pub async fn erasure_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM erasures")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// The status log of one subscriber, oldest first: (from, to, source).
+    pub async fn status_history(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Vec<(Option<String>, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT c.from_status, c.to_status, c.source FROM status_changes c \
+             JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = ? ORDER BY c.id",
+        )
+        .bind(email.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// Appends to the status log inside the caller's transaction.
+pub(super) async fn log_status_change(
+    tx: &mut sqlx::SqliteConnection,
+    subscriber_id: i64,
+    at: i64,
+    from: Option<SubscriberStatus>,
+    to: SubscriberStatus,
+    source: ChangeSource,
+    detail: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source, detail) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(subscriber_id)
+    .bind(at)
+    .bind(from.map(|s| s.as_str()))
+    .bind(to.as_str())
+    .bind(source.as_str())
+    .bind(detail)
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! Logging set-up: a `RUST_LOG`-style filter, readable text by default and
+//! JSON lines when `log.format = "json"`. Logs go to standard error so that
+//! standard output stays for data (`subscribers list`, `issue queue`'s slug).
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, LogSettings};
+
+/// Installs the global subscriber. `RUST_LOG` wins over `log.filter`.
+/// Calling it twice is harmless (the second call does nothing).
+pub fn init(settings: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.format {
+        LogFormat::Text => builder.with_target(false).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
