@@ -8,7 +8,6 @@
 
 mod header;
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -76,7 +75,7 @@ pub async fn import_csv(
     let reading = tokio::task::spawn_blocking(move || read_batches(reader, header, &opts, &file_name, &tx));
 
     let mut summary = ImportSummary::default();
-    let mut list_ids = HashMap::new();
+    let mut importer = store.importer().await?;
     let policy = ImportPolicy {
         activate: options.activate,
     };
@@ -87,7 +86,7 @@ pub async fn import_csv(
         }
         summary.rejected += batch.rejections.len() as u64;
         if !batch.rows.is_empty() {
-            summary.counts += store.import_batch(batch.rows, policy, &mut list_ids).await?;
+            summary.counts += importer.import_batch(batch.rows, policy).await?;
         }
         progress.set_position(batch.position);
     }

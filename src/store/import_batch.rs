@@ -8,7 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, QueryBuilder, Sqlite};
 
 use super::subscribers::log_status_change;
 use super::{Store, now_ms};
@@ -93,25 +94,40 @@ struct Existing {
     attributes: Map<String, Value>,
 }
 
+/// Imports batches over one connection, so one page cache stays warm for
+/// the whole import (and memory stays at one cache's size).
+pub struct Importer {
+    store: Store,
+    conn: PoolConnection<Sqlite>,
+    /// List ids by name, looked up once per import.
+    list_ids: HashMap<ListName, i64>,
+}
+
 impl Store {
-    /// Imports one batch in one transaction. `list_ids` caches list ids
-    /// across batches.
-    pub async fn import_batch(
-        &self,
-        rows: Vec<ImportRow>,
-        policy: ImportPolicy,
-        list_ids: &mut HashMap<ListName, i64>,
-    ) -> Result<BatchCounts> {
+    /// Starts an import.
+    pub async fn importer(&self) -> Result<Importer> {
+        Ok(Importer {
+            store: self.clone(),
+            conn: self.pool.acquire().await?,
+            list_ids: HashMap::new(),
+        })
+    }
+}
+
+impl Importer {
+    /// Imports one batch in one transaction.
+    pub async fn import_batch(&mut self, rows: Vec<ImportRow>, policy: ImportPolicy) -> Result<BatchCounts> {
         let mut counts = BatchCounts::default();
         let rows = merge_duplicates(rows, &mut counts);
         for list in rows.iter().flat_map(|r| &r.lists) {
-            if !list_ids.contains_key(list) {
-                let id = self.ensure_list(list).await?;
-                list_ids.insert(list.clone(), id);
+            if !self.list_ids.contains_key(list) {
+                let id = self.store.ensure_list(list).await?;
+                self.list_ids.insert(list.clone(), id);
             }
         }
+        let list_ids = &self.list_ids;
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.conn.begin().await?;
 
         let mut existing: HashMap<String, Existing> = HashMap::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -228,7 +244,6 @@ impl Store {
             .iter()
             .filter_map(|row| ids.get(&row.email.key()).map(|id| (row, *id)))
             .flat_map(|(row, id)| {
-                let list_ids = &*list_ids;
                 row.lists.iter().filter_map(move |l| list_ids.get(l).map(|l| (*l, id)))
             })
             .collect();

@@ -15,7 +15,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use import_batch::{BatchCounts, ImportPolicy, ImportRow};
+pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{now_ms, format_ms};
 
@@ -47,6 +47,11 @@ impl Store {
                     // would only add protection against power loss.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
+                    // Erased people must not linger in free pages.
+                    .pragma("secure_delete", "ON")
+                    // 16 MiB of page cache (negative: KiB): a million-row
+                    // import touches the whole email index.
+                    .pragma("cache_size", "-16384")
                     .busy_timeout(settings.busy_timeout());
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)

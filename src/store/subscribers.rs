@@ -264,6 +264,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        // Old page images in the write-ahead log still hold the person;
+        // a truncating checkpoint removes them (best effort: a concurrent
+        // reader can delay it, and the next checkpoint finishes the job).
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+            tracing::warn!(error = %e, "checkpoint after erasure failed");
+        }
         Ok(Some(Erased {
             status: SubscriberStatus::parse(&status).unwrap_or(SubscriberStatus::Unsubscribed),
         }))

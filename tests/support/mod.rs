@@ -1,0 +1,102 @@
+//! Test helpers: a fresh folder with its own config and SQLite file, and
+//! the real `postbode` binary run inside it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl TestApp {
+    /// A folder with a `postbode.toml` pointing at `postbode.db` inside it.
+    pub fn new() -> TestApp {
+        Self::with_config("")
+    }
+
+    /// Like [`TestApp::new`], with extra TOML appended to the config.
+    pub fn with_config(extra: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = format!(
+            "[database]\nurl = \"sqlite://postbode.db\"\n\n[secrets]\ntoken_key = \"test-key-0123456789abcdef0123456789abcdef\"\n{extra}"
+        );
+        std::fs::write(dir.path().join("postbode.toml"), config).expect("write config");
+        TestApp { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// Runs `postbode ARGS` in the folder, with no POSTBODE_* variables
+    /// from the outside.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_postbode"));
+        cmd.args(args).current_dir(self.dir.path());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("POSTBODE_") || key == "RUST_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let Output { status, stdout, stderr } = cmd.output().expect("run postbode");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// `subscribers export -` as text.
+    pub fn export(&self) -> String {
+        self.run(&["subscribers", "export", "-"]).ok().stdout
+    }
+
+    /// Every byte of the database files, to look for what must be gone.
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            if let Ok(b) = std::fs::read(self.path(&format!("postbode.db{suffix}"))) {
+                bytes.extend(b);
+            }
+        }
+        bytes
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+pub fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
