@@ -44,11 +44,19 @@ impl Mailbox {
     }
 }
 
+/// Header form: the name is quoted when it holds RFC 5322 specials, so
+/// `Jansen, Anna` cannot read as two addresses.
 impl fmt::Display for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "{} <{}>", name.as_str(), self.address.as_str()),
-            None => f.write_str(self.address.as_str()),
+        let Some(name) = &self.name else {
+            return f.write_str(self.address.as_str());
+        };
+        let name = name.as_str();
+        if name.contains(|c: char| "()<>[]:;@\\,.\"".contains(c)) {
+            let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+            write!(f, "\"{escaped}\" <{}>", self.address.as_str())
+        } else {
+            write!(f, "{name} <{}>", self.address.as_str())
         }
     }
 }
@@ -78,6 +86,15 @@ mod tests {
             m.name.map(|n| n.as_str().to_owned()),
             Some("Jansen, Anna".into())
         );
+    }
+
+    #[test]
+    fn names_with_specials_are_quoted_when_written() {
+        let m = Mailbox::parse("\"Jansen, Anna\" <anna@example.org>").expect("valid");
+        assert_eq!(m.to_string(), "\"Jansen, Anna\" <anna@example.org>");
+        let m = Mailbox::parse("Anna Jansen <anna@example.org>").expect("valid");
+        assert_eq!(m.to_string(), "Anna Jansen <anna@example.org>");
+        assert_eq!(Mailbox::parse(&m.to_string()), Ok(m));
     }
 
     #[test]
