@@ -10,6 +10,7 @@
 //!   parsed into typed settings once, at start.
 //! - [`domain`]: newtypes that parse (never validate later): email addresses,
 //!   names, list names, slugs, statuses.
+//! - [`render`]: issue folder -> MJML -> HTML + text; per-recipient personalisation.
 //! - [`store`]: the subscriber store (SQLite through sqlx; PostgreSQL later).
 //! - [`import`]: streaming CSV import of subscribers.
 //! - [`export`]: `subscribers list` and `export`, streamed.
@@ -22,6 +23,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod render;
 pub mod store;
 pub mod telemetry;
 

@@ -2,6 +2,7 @@
 //! calls the library; nothing here knows SQL or SMTP.
 
 mod init;
+mod issue;
 mod subscribers;
 
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ pub enum Command {
     /// Manage subscribers
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
+    /// Preview, queue and follow issues
+    #[command(subcommand)]
+    Issue(issue::IssueCommand),
 }
 
 /// Runs a command and returns the process exit code: 0 done, 1 failed,
@@ -65,6 +69,10 @@ async fn execute(args: Args) -> Result<()> {
             let result = subscribers::run(cmd, &loaded.settings, &store).await;
             store.close().await;
             result
+        }
+        Command::Issue(cmd) => {
+            let loaded = load(args.config.as_deref())?;
+            issue::run(cmd, &loaded.settings)
         }
     }
 }

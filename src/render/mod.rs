@@ -1,0 +1,317 @@
+//! The renderer: an issue folder in `emails/` to responsive HTML and plain
+//! text, rendered once per issue; then personalised per recipient from
+//! templates compiled once.
+//!
+//! - [`issue_source`]: reads `issue.toml` and the body.
+//! - [`blocks`]: Markdown to a small document model.
+//! - [`to_mjml`], [`to_text`]: that model to MJML and to plain text.
+//! - [`template`]: the two templating stages.
+//! - [`compiled`]: per-recipient personalisation.
+
+pub mod blocks;
+pub mod compiled;
+pub mod issue_source;
+pub mod template;
+pub mod to_mjml;
+pub mod to_text;
+
+use std::path::{Path, PathBuf};
+
+use minijinja::Value;
+use minijinja::value::Serde;
+use mrml::prelude::parser::ParserOptions;
+use mrml::prelude::parser::memory_loader::MemoryIncludeLoader;
+use mrml::prelude::render::RenderOptions;
+
+pub use compiled::{CompiledIssue, Personalised, Recipient};
+pub use issue_source::{BodyKind, Cover, IssueMeta, IssueSource};
+
+use crate::config::Settings;
+use crate::domain::{Language, Slug};
+use crate::error::{Error, Result};
+use template::{Spans, Which};
+
+/// Renders issues with one newsletter's settings and `emails/` folder.
+#[derive(Clone, Debug)]
+pub struct Renderer {
+    /// The `emails/` folder: layout.mjml, layout.txt, partials/.
+    emails: PathBuf,
+    newsletter: serde_json::Value,
+    base_url: String,
+    language: Language,
+}
+
+/// An issue after the once-per-issue work: MJML rendered, per-recipient
+/// expressions still open.
+#[derive(Clone, Debug)]
+pub struct RenderedIssue {
+    pub slug: Slug,
+    pub meta: IssueMeta,
+    /// The MJML after stage one (what `issue preview --format mjml` shows).
+    pub mjml: String,
+    /// Stage-two template of the HTML part.
+    pub html_template: String,
+    /// Stage-two template of the plain-text part.
+    pub text_template: String,
+    /// The web version (archive page): no per-recipient parts.
+    pub web_html: String,
+    /// What mrml's validator noticed (unknown attributes and the like).
+    pub warnings: Vec<String>,
+}
+
+impl Renderer {
+    pub fn new(settings: &Settings, emails: impl Into<PathBuf>) -> Renderer {
+        let n = &settings.newsletter;
+        let reply_to = settings.reply_to();
+        Renderer {
+            emails: emails.into(),
+            newsletter: serde_json::json!({
+                "name": n.name,
+                "from_name": n.from.name.as_ref().map_or(n.name.as_str(), |x| x.as_str()),
+                "from_address": n.from.address.as_str(),
+                "reply_to": reply_to.address.as_str(),
+                "postal_address": n.postal_address,
+                "base_url": n.base_url.as_str(),
+            }),
+            base_url: n.base_url.as_str().to_owned(),
+            language: n.language.clone(),
+        }
+    }
+
+    /// The `emails/` folder an issue folder belongs to: the nearest parent
+    /// holding a `layout.mjml`.
+    pub fn find_emails_dir(issue_dir: &Path) -> Option<PathBuf> {
+        let dir = issue_dir.canonicalize().ok()?;
+        dir.ancestors()
+            .find(|d| d.join("layout.mjml").is_file())
+            .map(Path::to_path_buf)
+    }
+
+    /// Renders an issue once: MJML to HTML, the text part, the web version.
+    pub fn render(&self, source: &IssueSource) -> Result<RenderedIssue> {
+        let body_file = source.body_path.display().to_string();
+        let (body_mjml, body_text) = match source.body_kind {
+            BodyKind::Markdown => {
+                let mut raw = Spans::default();
+                let md = raw.protect(&source.body, Which::All, &body_file)?;
+                let blocks = blocks::parse_markdown(&md);
+                (
+                    raw.restore(&to_mjml::blocks_to_mjml(&blocks), Which::All),
+                    raw.restore(&to_text::blocks_to_text(&blocks), Which::All),
+                )
+            }
+            BodyKind::Mjml => (source.body.clone(), to_text::mjml_text(&source.body)),
+        };
+
+        let mut warnings = Vec::new();
+        let mut spans = Spans::default();
+        let mjml = self.stage_one_mjml(source, &body_mjml, true, &mut spans)?;
+        let html = self.mjml_to_html(&mjml, &mut warnings)?;
+        let html_template = spans.restore(&template::escape_template_syntax(&html), Which::PerRecipient);
+        let text = self.stage_one_text(source, &body_text, true, &mut spans)?;
+        let text_template = spans.restore(&template::escape_template_syntax(&text), Which::PerRecipient);
+
+        let mut web_spans = Spans::default();
+        let web_mjml = self.stage_one_mjml(source, &body_mjml, false, &mut web_spans)?;
+        let web = self.mjml_to_html(&web_mjml, &mut Vec::new())?;
+        let web_template = web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
+        let web_html = CompiledIssue::compile(&web_template, "")?
+            .personalise(&Recipient::anonymous())
+            .map_err(|e| Error::Input(format!(
+                "{}: the web version uses a per-recipient value without a default ({e}); \
+                 wrap it in {{% if personal %}} … {{% endif %}} or give it a default",
+                source.dir.display()
+            )))?
+            .html;
+
+        Ok(RenderedIssue {
+            slug: source.slug.clone(),
+            meta: source.meta.clone(),
+            mjml: spans.restore(&mjml, Which::PerRecipient),
+            html_template,
+            text_template,
+            web_html,
+            warnings,
+        })
+    }
+
+    /// The issue-level values, for both stages of both parts.
+    fn context(&self, source: &IssueSource, personal: bool) -> serde_json::Value {
+        let meta = &source.meta;
+        let language = meta.language.clone().unwrap_or_else(|| self.language.clone());
+        serde_json::json!({
+            "newsletter": self.newsletter,
+            "issue": {
+                "slug": source.slug.as_str(),
+                "subject": meta.subject,
+                "subject_underline": "=".repeat(meta.subject.chars().count().min(72)),
+                "preheader": meta.preheader,
+                "date": meta.date.to_string(),
+                "date_long": long_date(meta.date, &language),
+                "language": language.as_str(),
+                "cover": meta.cover,
+            },
+            "web_version_url": format!("{}/archive/{}", self.base_url, source.slug.as_str()),
+            "archive_url": format!("{}/archive", self.base_url),
+            "personal": personal,
+        })
+    }
+
+    fn stage_one_mjml(
+        &self,
+        source: &IssueSource,
+        body: &str,
+        personal: bool,
+        spans: &mut Spans,
+    ) -> Result<String> {
+        let env = template::environment();
+        let ctx = Value::from(Serde(self.context(source, personal)));
+        let body_file = source.body_path.display().to_string();
+        let body = spans.protect(body, Which::PerRecipient, &body_file)?;
+        let body = env
+            .render_named_str("body.mjml", &body, &ctx)
+            .map_err(|e| template::describe(&e, &body_file))?;
+        let layout_path = self.emails.join("layout.mjml");
+        let layout = read(&layout_path)?;
+        let layout = spans.protect(&layout, Which::PerRecipient, &layout_path.display().to_string())?;
+        let mut ctx = ctx;
+        ctx = minijinja::context! { body => Value::from_safe_string(body), ..ctx };
+        let out = env
+            .render_named_str("layout.mjml", &layout, &ctx)
+            .map_err(|e| template::describe(&e, &layout_path.display().to_string()))?;
+        // Included partials go through stage one too, with the same values.
+        inline_includes(&out, |name| {
+            let path = self.emails.join(name);
+            if !path.is_file() {
+                return Ok(None);
+            }
+            let text = read(&path)?;
+            let file = path.display().to_string();
+            let text = spans.protect(&text, Which::PerRecipient, &file)?;
+            env.render_named_str(name, &text, &ctx)
+                .map(Some)
+                .map_err(|e| template::describe(&e, &file))
+        })
+    }
+
+    fn stage_one_text(
+        &self,
+        source: &IssueSource,
+        body: &str,
+        personal: bool,
+        spans: &mut Spans,
+    ) -> Result<String> {
+        let env = template::environment();
+        let ctx = Value::from(Serde(self.context(source, personal)));
+        let body_file = source.body_path.display().to_string();
+        let body = spans.protect(body, Which::PerRecipient, &body_file)?;
+        let body = env
+            .render_named_str("body.txt", &body, &ctx)
+            .map_err(|e| template::describe(&e, &body_file))?;
+        let layout_path = self.emails.join("layout.txt");
+        let layout = read(&layout_path)?;
+        let layout = spans.protect(&layout, Which::PerRecipient, &layout_path.display().to_string())?;
+        let ctx = minijinja::context! { body => body, ..ctx };
+        env.render_named_str("layout.txt", &layout, &ctx)
+            .map_err(|e| template::describe(&e, &layout_path.display().to_string()))
+    }
+
+    /// MJML to HTML with mrml. Errors name the file (the layout, or the
+    /// partial) and the line in the MJML after stage one.
+    fn mjml_to_html(&self, mjml: &str, warnings: &mut Vec<String>) -> Result<String> {
+        let options = ParserOptions {
+            include_loader: Box::new(MemoryIncludeLoader::default()),
+        };
+        let parsed = mrml::parse_with_options(mjml, &options).map_err(|e| {
+            let (line, excerpt) = error_position(&e, mjml);
+            Error::Input(format!(
+                "{}: MJML error at line {line} of the MJML after templating \
+                 (see `postbode issue preview --format mjml`): {e}\n  {excerpt}",
+                self.emails.join("layout.mjml").display()
+            ))
+        })?;
+        for w in &parsed.warnings {
+            let (line, _) = line_excerpt(mjml, w.span.start);
+            warnings.push(format!("line {line} of the MJML: {} ({})", w.kind.as_str(), w.origin));
+        }
+        parsed
+            .element
+            .render(&RenderOptions {
+                disable_comments: true,
+                ..RenderOptions::default()
+            })
+            .map_err(|e| Error::Input(format!("rendering MJML: {e}")))
+    }
+}
+
+/// Replaces each `<mj-include path="…" />` with what `partial` makes of
+/// the path, so one MJML document goes to mrml (and `--format mjml` shows
+/// all of it). A path `partial` cannot find is left for mrml, whose empty
+/// loader then reports it with its line.
+fn inline_includes(
+    mjml: &str,
+    mut partial: impl FnMut(&str) -> Result<Option<String>>,
+) -> Result<String> {
+    let mut out = String::with_capacity(mjml.len() * 2);
+    let mut rest = mjml;
+    while let Some(start) = rest.find("<mj-include") {
+        let Some(len) = rest[start..].find("/>") else { break };
+        let tag = &rest[start..start + len + 2];
+        let path = tag
+            .split("path=\"")
+            .nth(1)
+            .and_then(|p| p.split('"').next())
+            .unwrap_or("");
+        out.push_str(&rest[..start]);
+        let safe = !path.contains("..") && !path.starts_with('/');
+        match if safe { partial(path)? } else { None } {
+            Some(body) => out.push_str(body.trim_end()),
+            None => out.push_str(tag),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))
+}
+
+fn error_position(e: &mrml::prelude::parser::Error, src: &str) -> (usize, String) {
+    use mrml::prelude::parser::Error as E;
+    let offset = match e {
+        E::UnexpectedElement { position, .. }
+        | E::UnexpectedToken { position, .. }
+        | E::MissingAttribute { position, .. }
+        | E::InvalidAttribute { position, .. }
+        | E::InvalidFormat { position, .. }
+        | E::IncludeLoaderError { position, .. } => position.start,
+        _ => src.len(),
+    };
+    line_excerpt(src, offset)
+}
+
+/// 1-based line of a byte offset, and that line trimmed.
+fn line_excerpt(src: &str, offset: usize) -> (usize, String) {
+    let offset = offset.min(src.len());
+    let offset = (0..=offset).rev().find(|i| src.is_char_boundary(*i)).unwrap_or(0);
+    let line = src[..offset].matches('\n').count() + 1;
+    let excerpt = src.lines().nth(line - 1).unwrap_or("").trim();
+    (line, excerpt.chars().take(120).collect())
+}
+
+/// "28 november 2026" (Dutch) or "28 November 2026" (other languages).
+pub fn long_date(date: jiff::civil::Date, language: &Language) -> String {
+    const NL: [&str; 12] = [
+        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+        "oktober", "november", "december",
+    ];
+    const EN: [&str; 12] = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ];
+    let months = if language.primary() == "nl" { NL } else { EN };
+    let month = months[usize::try_from(date.month() - 1).unwrap_or(0).min(11)];
+    format!("{} {month} {}", date.day(), date.year())
+}
