@@ -90,6 +90,7 @@ impl Renderer {
     /// Renders an issue once: MJML to HTML, the text part, the web version.
     pub fn render(&self, source: &IssueSource) -> Result<RenderedIssue> {
         let body_file = source.body_path.display().to_string();
+        self.check_body_template(source)?;
         let (body_mjml, body_text) = match source.body_kind {
             BodyKind::Markdown => {
                 let mut raw = Spans::default();
@@ -133,6 +134,18 @@ impl Renderer {
             web_html,
             warnings,
         })
+    }
+
+    /// Runs stage one over the body as written, so template errors name
+    /// the line of the author's file (the converted MJML has other lines).
+    fn check_body_template(&self, source: &IssueSource) -> Result<()> {
+        let file = source.body_path.display().to_string();
+        let body = Spans::default().protect(&source.body, Which::PerRecipient, &file)?;
+        let ctx = Value::from(Serde(self.context(source, true)));
+        template::environment()
+            .render_named_str("body.txt", &body, &ctx)
+            .map(|_| ())
+            .map_err(|e| template::describe(&e, &file))
     }
 
     /// The issue-level values, for both stages of both parts.

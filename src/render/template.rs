@@ -28,12 +28,14 @@ pub struct Spans {
 }
 
 impl Spans {
-    fn marks(which: Which) -> (char, char) {
+    fn marks(which: Which) -> (&'static str, &'static str) {
         match which {
-            // Private-use characters: never in real text, untouched by
-            // Markdown, minijinja and mrml.
-            Which::All => ('\u{E002}', '\u{E003}'),
-            Which::PerRecipient => ('\u{E000}', '\u{E001}'),
+            // Private-use characters: untouched by the Markdown parser
+            // (ASCII markers could read as emphasis there).
+            Which::All => ("\u{E002}", "\u{E003}"),
+            // Letters only: mrml escapes non-ASCII in attributes, and
+            // minijinja's HTML escaping leaves letters and digits alone.
+            Which::PerRecipient => ("pbRcpt", "tpcRbp"),
         }
     }
 
@@ -83,9 +85,9 @@ impl Spans {
             };
             out.push_str(&rest[..start]);
             if take {
-                out.push(open);
+                out.push_str(open);
                 out.push_str(&self.spans.len().to_string());
-                out.push(close);
+                out.push_str(close);
                 self.spans.push(span.to_owned());
             } else {
                 out.push_str(span);
@@ -103,17 +105,18 @@ impl Spans {
         let mut rest = s;
         while let Some(start) = rest.find(open) {
             out.push_str(&rest[..start]);
-            let after = &rest[start + open.len_utf8()..];
+            let after = &rest[start + open.len()..];
             match after.find(close) {
-                Some(end) => {
+                Some(end) if after[..end].bytes().all(|b| b.is_ascii_digit()) => {
                     let span = after[..end]
                         .parse::<usize>()
                         .ok()
                         .and_then(|i| self.spans.get(i));
                     out.push_str(span.map_or("", String::as_str));
-                    rest = &after[end + close.len_utf8()..];
+                    rest = &after[end + close.len()..];
                 }
-                None => {
+                _ => {
+                    out.push_str(open);
                     rest = after;
                 }
             }
