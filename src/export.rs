@@ -42,12 +42,14 @@ pub async fn write_subscribers(
         ListFormat::Json => {
             out.write_all(b"[").map_err(io)?;
             while let Some(s) = rows.try_next().await? {
-                out.write_all(if n == 0 { b"\n  " } else { b",\n  " }).map_err(io)?;
+                out.write_all(if n == 0 { b"\n  " } else { b",\n  " })
+                    .map_err(io)?;
                 serde_json::to_writer(&mut *out, &json_row(&s))
                     .map_err(|e| Error::Input(e.to_string()))?;
                 n += 1;
             }
-            out.write_all(if n == 0 { b"]\n" } else { b"\n]\n" }).map_err(io)?;
+            out.write_all(if n == 0 { b"]\n" } else { b"\n]\n" })
+                .map_err(io)?;
         }
         ListFormat::Table => {
             writeln!(
@@ -81,14 +83,26 @@ pub async fn export_csv(store: &Store, path: &std::path::Path) -> Result<u64> {
     if path.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        return write_subscribers(store, &SubscriberFilter::default(), ListFormat::Csv, &mut out).await;
+        return write_subscribers(
+            store,
+            &SubscriberFilter::default(),
+            ListFormat::Csv,
+            &mut out,
+        )
+        .await;
     }
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
     let file = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
     let mut out = std::io::BufWriter::new(file);
-    let n = write_subscribers(store, &SubscriberFilter::default(), ListFormat::Csv, &mut out).await?;
+    let n = write_subscribers(
+        store,
+        &SubscriberFilter::default(),
+        ListFormat::Csv,
+        &mut out,
+    )
+    .await?;
     out.flush().map_err(|e| Error::io(&partial, e))?;
     drop(out);
     std::fs::rename(&partial, path).map_err(|e| Error::io(path, e))?;
@@ -106,14 +120,22 @@ fn csv_header(keys: &[String]) -> Vec<&str> {
 }
 
 fn lists_cell(s: &Subscriber) -> String {
-    s.lists.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(";")
+    s.lists
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 fn csv_row(s: &Subscriber, keys: &[String]) -> Vec<String> {
     let mut row = vec![
         s.email.as_str().to_owned(),
-        s.name.as_ref().map_or(String::new(), |n| n.as_str().to_owned()),
-        s.language.as_ref().map_or(String::new(), |l| l.as_str().to_owned()),
+        s.name
+            .as_ref()
+            .map_or(String::new(), |n| n.as_str().to_owned()),
+        s.language
+            .as_ref()
+            .map_or(String::new(), |l| l.as_str().to_owned()),
         s.status.as_str().to_owned(),
         lists_cell(s),
     ];

@@ -11,7 +11,10 @@ fn an_unknown_key_in_the_config_file_is_named_with_its_line_and_exit_code_two() 
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("rate_per_secnd"), "{}", run.stderr);
     assert!(run.stderr.contains("line 8"), "{}", run.stderr);
-    assert!(!app.path("postbode.db").exists(), "nothing may be created on a bad config");
+    assert!(
+        !app.path("postbode.db").exists(),
+        "nothing may be created on a bad config"
+    );
 }
 
 #[test]
@@ -19,15 +22,26 @@ fn a_bad_value_in_the_config_file_is_named_with_its_line_and_exit_code_two() {
     let app = TestApp::with_config("\n[newsletter]\nfrom = \"Redactie <redactie@>\"\n");
     let run = app.run(&["subscribers", "list"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("from") && run.stderr.contains("line 8"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("from") && run.stderr.contains("line 8"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn a_bad_environment_override_names_the_variable() {
     let app = TestApp::new();
-    let run = app.run_with_env(&["subscribers", "list"], &[("POSTBODE_SENDING__CONCURRENCY", "lots")]);
+    let run = app.run_with_env(
+        &["subscribers", "list"],
+        &[("POSTBODE_SENDING__CONCURRENCY", "lots")],
+    );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("POSTBODE_SENDING__CONCURRENCY"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("POSTBODE_SENDING__CONCURRENCY"),
+        "{}",
+        run.stderr
+    );
     let run = app.run_with_env(&["subscribers", "list"], &[("POSTBODE_SMTP__HOST", "x")]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("POSTBODE_SMTP__HOST"), "{}", run.stderr);
@@ -37,10 +51,20 @@ fn a_bad_environment_override_names_the_variable() {
 fn the_config_file_can_come_from_an_environment_variable() {
     let app = TestApp::new();
     std::fs::create_dir(app.path("etc")).expect("mkdir");
-    std::fs::write(app.path("etc/other.toml"), "[database]\nurl = \"sqlite://other.db\"\n").expect("write");
-    app.run_with_env(&["subscribers", "add", "anna@example.nl"], &[("POSTBODE_CONFIG", "etc/other.toml")])
-        .ok();
-    assert!(app.path("etc/other.db").exists(), "the database lives beside its config file");
+    std::fs::write(
+        app.path("etc/other.toml"),
+        "[database]\nurl = \"sqlite://other.db\"\n",
+    )
+    .expect("write");
+    app.run_with_env(
+        &["subscribers", "add", "anna@example.nl"],
+        &[("POSTBODE_CONFIG", "etc/other.toml")],
+    )
+    .ok();
+    assert!(
+        app.path("etc/other.db").exists(),
+        "the database lives beside its config file"
+    );
 }
 
 #[test]
@@ -57,9 +81,15 @@ fn init_writes_a_private_config_with_a_fresh_token_key_and_creates_the_database(
     let run = app.run(&["--config", "new/postbode.toml", "init"]).ok();
     assert!(run.stdout.contains("wrote"), "{}", run.stdout);
     let text = std::fs::read_to_string(app.path("new/postbode.toml")).expect("config written");
-    assert!(!text.contains("token_key = \"\""), "a token key is generated");
+    assert!(
+        !text.contains("token_key = \"\""),
+        "a token key is generated"
+    );
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(app.path("new/postbode.toml")).expect("stat").permissions().mode();
+    let mode = std::fs::metadata(app.path("new/postbode.toml"))
+        .expect("stat")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o077, 0, "the config holds secrets and is private");
     assert!(app.path("new/postbode.db").exists());
     let again = app.run(&["--config", "new/postbode.toml", "init"]).ok();
@@ -68,18 +98,35 @@ fn init_writes_a_private_config_with_a_fresh_token_key_and_creates_the_database(
 
 #[test]
 fn secrets_do_not_appear_in_debug_logs() {
-    let app = TestApp::with_config("\n[smtp]\nurl = \"smtps://user:hunter2@mail.example.org:465\"\n");
-    let run = app.run_with_env(&["subscribers", "list"], &[("RUST_LOG", "debug")]).ok();
-    assert!(run.stderr.contains("configuration loaded"), "{}", run.stderr);
+    let app =
+        TestApp::with_config("\n[smtp]\nurl = \"smtps://user:hunter2@mail.example.org:465\"\n");
+    let run = app
+        .run_with_env(&["subscribers", "list"], &[("RUST_LOG", "debug")])
+        .ok();
+    assert!(
+        run.stderr.contains("configuration loaded"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
-    assert!(!run.stderr.contains("test-key-0123456789abcdef"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("test-key-0123456789abcdef"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn logs_are_json_lines_when_configured() {
     let app = TestApp::with_config("\n[log]\nformat = \"json\"\n");
-    let run = app.run_with_env(&["subscribers", "list"], &[("RUST_LOG", "debug")]).ok();
-    let line = run.stderr.lines().find(|l| l.contains("configuration loaded")).expect("a log line");
+    let run = app
+        .run_with_env(&["subscribers", "list"], &[("RUST_LOG", "debug")])
+        .ok();
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("configuration loaded"))
+        .expect("a log line");
     let parsed: serde_json::Value = serde_json::from_str(line).expect("JSON");
     assert_eq!(parsed["level"], "DEBUG");
 }

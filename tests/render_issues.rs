@@ -23,7 +23,12 @@ fn every_sample_issue_renders_in_every_format_as_its_golden_file() {
     let update = std::env::var_os("POSTBODE_UPDATE_GOLDEN").is_some();
     for slug in SAMPLES {
         let dir = repo_file(&format!("emails/issues/{slug}"));
-        for (format, ext) in [("mjml", "mjml"), ("html", "html"), ("text", "txt"), ("web", "web.html")] {
+        for (format, ext) in [
+            ("mjml", "mjml"),
+            ("html", "html"),
+            ("text", "txt"),
+            ("web", "web.html"),
+        ] {
             let run = preview(&app, dir.to_str().expect("utf-8 path"), format).ok();
             assert!(run.stderr.is_empty(), "{slug} {format}: {}", run.stderr);
             let golden = repo_file(&format!("tests/golden/{slug}.{ext}"));
@@ -32,9 +37,17 @@ fn every_sample_issue_renders_in_every_format_as_its_golden_file() {
                 std::fs::write(&golden, &run.stdout).expect("write golden");
                 continue;
             }
-            let expected = std::fs::read_to_string(&golden)
-                .unwrap_or_else(|e| panic!("{}: {e} (run with POSTBODE_UPDATE_GOLDEN=1)", golden.display()));
-            assert!(run.stdout == expected, "{slug} {format} differs from {}", golden.display());
+            let expected = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (run with POSTBODE_UPDATE_GOLDEN=1)",
+                    golden.display()
+                )
+            });
+            assert!(
+                run.stdout == expected,
+                "{slug} {format} differs from {}",
+                golden.display()
+            );
         }
     }
 }
@@ -45,14 +58,31 @@ fn the_html_part_is_personalised_and_the_web_version_is_not() {
     let dir = repo_file("emails/issues/2026-10-voorbij-de-pilot");
     let dir = dir.to_str().expect("utf-8 path");
     // minijinja escapes `/` in HTML as `&#x2f;`; browsers and mail clients decode it.
-    let html = preview(&app, dir, "html").ok().stdout.replace("&#x2f;", "/");
+    let html = preview(&app, dir, "html")
+        .ok()
+        .stdout
+        .replace("&#x2f;", "/");
     assert!(html.contains("Beste Anna de Vries,"));
-    assert!(html.contains("http://localhost:8080/u/voorbeeld"), "the unsubscribe link");
-    assert!(html.contains("Bekijk in je browser") && html.contains("bewezen dat uitzonderingen werken"));
-    assert!(!html.contains("{{") && !html.contains("pbRcpt"), "no template syntax left");
+    assert!(
+        html.contains("http://localhost:8080/u/voorbeeld"),
+        "the unsubscribe link"
+    );
+    assert!(
+        html.contains("Bekijk in je browser") && html.contains("bewezen dat uitzonderingen werken")
+    );
+    assert!(
+        !html.contains("{{") && !html.contains("pbRcpt"),
+        "no template syntax left"
+    );
     let web = preview(&app, dir, "web").ok().stdout.replace("&#x2f;", "/");
-    assert!(web.contains("Beste lezer,"), "the default applies on the web");
-    assert!(!web.contains("/u/") && !web.contains("anna.devries"), "nothing personal on the web");
+    assert!(
+        web.contains("Beste lezer,"),
+        "the default applies on the web"
+    );
+    assert!(
+        !web.contains("/u/") && !web.contains("anna.devries"),
+        "nothing personal on the web"
+    );
 }
 
 #[test]
@@ -60,12 +90,23 @@ fn the_text_part_is_wrapped_with_numbered_links_and_no_html() {
     let app = TestApp::new();
     for slug in SAMPLES {
         let dir = repo_file(&format!("emails/issues/{slug}"));
-        let text = preview(&app, dir.to_str().expect("utf-8 path"), "text").ok().stdout;
+        let text = preview(&app, dir.to_str().expect("utf-8 path"), "text")
+            .ok()
+            .stdout;
         for line in text.lines().filter(|l| !l.contains("://")) {
-            assert!(line.chars().count() <= 72, "{slug}: line too long: {line:?}");
+            assert!(
+                line.chars().count() <= 72,
+                "{slug}: line too long: {line:?}"
+            );
         }
-        assert!(!text.contains("<mj-") && !text.contains("</") && !text.contains("&amp;"), "{slug}: HTML left:\n{text}");
-        assert!(text.contains("Afmelden: http://localhost:8080/u/voorbeeld"), "{slug}");
+        assert!(
+            !text.contains("<mj-") && !text.contains("</") && !text.contains("&amp;"),
+            "{slug}: HTML left:\n{text}"
+        );
+        assert!(
+            text.contains("Afmelden: http://localhost:8080/u/voorbeeld"),
+            "{slug}"
+        );
     }
 }
 
@@ -84,9 +125,16 @@ fn emails_copy(app: &TestApp) -> std::path::PathBuf {
         std::fs::copy(entry.path(), root.join("partials").join(entry.file_name())).expect("copy");
     }
     let issue = root.join("issues/kapot");
-    std::fs::write(issue.join("issue.toml"), "subject = \"Test\"\npreheader = \"Kort\"\ndate = \"2026-11-28\"\n")
-        .expect("write");
-    std::fs::write(issue.join("body.md"), "Beste {{ subscriber.name | default(\"lezer\") }},\n\nTekst.\n").expect("write");
+    std::fs::write(
+        issue.join("issue.toml"),
+        "subject = \"Test\"\npreheader = \"Kort\"\ndate = \"2026-11-28\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        issue.join("body.md"),
+        "Beste {{ subscriber.name | default(\"lezer\") }},\n\nTekst.\n",
+    )
+    .expect("write");
     issue
 }
 
@@ -95,28 +143,65 @@ fn a_bad_issue_toml_is_named_with_its_line() {
     let app = TestApp::new();
     let issue = emails_copy(&app);
     preview(&app, "emails/issues/kapot", "html").ok();
-    std::fs::write(issue.join("issue.toml"), "subject = \"Test\"\ndate = \"2026-11-28\"\nonderwerp = \"x\"\n").expect("write");
+    std::fs::write(
+        issue.join("issue.toml"),
+        "subject = \"Test\"\ndate = \"2026-11-28\"\nonderwerp = \"x\"\n",
+    )
+    .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html");
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("issue.toml") && run.stderr.contains("line 3") && run.stderr.contains("onderwerp"), "{}", run.stderr);
-    std::fs::write(issue.join("issue.toml"), "subject = \"Test\"\ndate = \"28-11-2026\"\n").expect("write");
+    assert!(
+        run.stderr.contains("issue.toml")
+            && run.stderr.contains("line 3")
+            && run.stderr.contains("onderwerp"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        issue.join("issue.toml"),
+        "subject = \"Test\"\ndate = \"28-11-2026\"\n",
+    )
+    .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html");
-    assert!(run.stderr.contains("line 2") && run.stderr.contains("2026-11-26"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 2") && run.stderr.contains("2026-11-26"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn an_undefined_variable_is_an_error_naming_the_file_and_line() {
     let app = TestApp::new();
     let issue = emails_copy(&app);
-    std::fs::write(issue.join("body.md"), "Hallo.\n\nDit is {{ issue.onderwerp }}.\n").expect("write");
+    std::fs::write(
+        issue.join("body.md"),
+        "Hallo.\n\nDit is {{ issue.onderwerp }}.\n",
+    )
+    .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html");
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("body.md, line 3") && run.stderr.contains("undefined"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("body.md, line 3") && run.stderr.contains("undefined"),
+        "{}",
+        run.stderr
+    );
 
-    std::fs::write(issue.join("body.md"), "Hallo {{ subscriber.attributes.stad }}.\n").expect("write");
+    std::fs::write(
+        issue.join("body.md"),
+        "Hallo {{ subscriber.attributes.stad }}.\n",
+    )
+    .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html");
-    assert_eq!(run.code, 2, "a per-recipient value without a default is refused at preview");
-    std::fs::write(issue.join("body.md"), "Hallo {{ subscriber.attributes.stad | default(\"daar\") }}.\n").expect("write");
+    assert_eq!(
+        run.code, 2,
+        "a per-recipient value without a default is refused at preview"
+    );
+    std::fs::write(
+        issue.join("body.md"),
+        "Hallo {{ subscriber.attributes.stad | default(\"daar\") }}.\n",
+    )
+    .expect("write");
     preview(&app, "emails/issues/kapot", "html").ok();
 }
 
@@ -124,7 +209,11 @@ fn an_undefined_variable_is_an_error_naming_the_file_and_line() {
 fn a_per_recipient_value_in_a_statement_is_refused_with_its_line() {
     let app = TestApp::new();
     let issue = emails_copy(&app);
-    std::fs::write(issue.join("body.md"), "Hoi.\n\n{% if subscriber.name %}Naam{% endif %}\n").expect("write");
+    std::fs::write(
+        issue.join("body.md"),
+        "Hoi.\n\n{% if subscriber.name %}Naam{% endif %}\n",
+    )
+    .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html");
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("body.md, line 3"), "{}", run.stderr);
@@ -135,15 +224,27 @@ fn an_mjml_error_and_a_missing_include_are_reported_with_a_line() {
     let app = TestApp::new();
     let issue = emails_copy(&app);
     std::fs::remove_file(issue.join("body.md")).expect("rm");
-    std::fs::write(issue.join("body.mjml"), "<mj-section><mj-column><mj-text>Open</mj-column></mj-section>\n").expect("write");
+    std::fs::write(
+        issue.join("body.mjml"),
+        "<mj-section><mj-column><mj-text>Open</mj-column></mj-section>\n",
+    )
+    .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html");
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("MJML error at line"), "{}", run.stderr);
 
-    std::fs::write(issue.join("body.mjml"), "<mj-section><mj-column><mj-text>Goed</mj-text></mj-column></mj-section>\n").expect("write");
+    std::fs::write(
+        issue.join("body.mjml"),
+        "<mj-section><mj-column><mj-text>Goed</mj-text></mj-column></mj-section>\n",
+    )
+    .expect("write");
     preview(&app, "emails/issues/kapot", "html").ok();
     std::fs::remove_file(app.path("emails/partials/footer.mjml")).expect("rm");
     let run = preview(&app, "emails/issues/kapot", "html");
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("partials/footer.mjml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("partials/footer.mjml"),
+        "{}",
+        run.stderr
+    );
 }

@@ -21,11 +21,16 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         println!("{} exists; leaving it as it is", path.display());
     } else {
         write_config(&path)?;
-        println!("wrote {} (edit it: newsletter.name, from, base_url, smtp.url)", path.display());
+        println!(
+            "wrote {} (edit it: newsletter.name, from, base_url, smtp.url)",
+            path.display()
+        );
     }
     let loaded = super::load(Some(&path))?;
     let store = Store::open(&loaded.settings.database).await?;
-    store.ensure_list(&loaded.settings.newsletter.default_list).await?;
+    store
+        .ensure_list(&loaded.settings.newsletter.default_list)
+        .await?;
     store.close().await;
     if let config::DatabaseUrl::Sqlite(db) = &loaded.settings.database.url {
         println!("database ready: {}", db.display());
@@ -50,5 +55,6 @@ fn write_config(path: &Path) -> Result<()> {
         .mode(0o600)
         .open(path)
         .map_err(|e| Error::io(path, e))?;
-    file.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(path, e))
 }

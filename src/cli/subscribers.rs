@@ -120,19 +120,31 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
         SubscribersCommand::Unsubscribe { email } => {
             let email = parse_arg("email address", &email, EmailAddress::parse)?;
             let change = store
-                .set_status(&email, SubscriberStatus::Unsubscribed, ChangeSource::Cli, None)
+                .set_status(
+                    &email,
+                    SubscriberStatus::Unsubscribed,
+                    ChangeSource::Cli,
+                    None,
+                )
                 .await?
                 .ok_or_else(|| unknown(&email))?;
             match change.from {
-                Some(SubscriberStatus::Unsubscribed) => println!("{email} was already unsubscribed"),
+                Some(SubscriberStatus::Unsubscribed) => {
+                    println!("{email} was already unsubscribed")
+                }
                 _ => println!("unsubscribed {email}"),
             }
             Ok(())
         }
         SubscribersCommand::Remove { email } => {
             let email = parse_arg("email address", &email, EmailAddress::parse)?;
-            store.remove_subscriber(&email).await?.ok_or_else(|| unknown(&email))?;
-            println!("erased {email}: their address, name, attributes and lists are gone; only an anonymous count remains");
+            store
+                .remove_subscriber(&email)
+                .await?
+                .ok_or_else(|| unknown(&email))?;
+            println!(
+                "erased {email}: their address, name, attributes and lists are gone; only an anonymous count remains"
+            );
             Ok(())
         }
     }
@@ -160,11 +172,17 @@ async fn add(
         status,
         language: None,
     };
-    if let Some(s) = store.add_subscriber(&new, std::slice::from_ref(&list), ChangeSource::Cli).await? {
+    if let Some(s) = store
+        .add_subscriber(&new, std::slice::from_ref(&list), ChangeSource::Cli)
+        .await?
+    {
         println!("added {} ({}) to list {list}", s.email, s.status);
         return Ok(());
     }
-    let existing = store.find_subscriber(&email).await?.ok_or_else(|| unknown(&email))?;
+    let existing = store
+        .find_subscriber(&email)
+        .await?
+        .ok_or_else(|| unknown(&email))?;
     if active && existing.status.is_gone() {
         return Err(Error::Input(format!(
             "{email} is {}; postbode does not re-subscribe someone who left. \
@@ -172,16 +190,24 @@ async fn add(
             existing.status
         )));
     }
-    let joined = store.join_lists(existing.id, std::slice::from_ref(&list)).await?;
+    let joined = store
+        .join_lists(existing.id, std::slice::from_ref(&list))
+        .await?;
     if active && existing.status == SubscriberStatus::Pending {
         store
             .set_status(&email, SubscriberStatus::Active, ChangeSource::Cli, None)
             .await?;
         println!("{email} was pending and is now active");
     } else if joined > 0 {
-        println!("{email} was already known ({}); added to list {list}", existing.status);
+        println!(
+            "{email} was already known ({}); added to list {list}",
+            existing.status
+        );
     } else {
-        println!("{email} is already on list {list} ({}); nothing changed", existing.status);
+        println!(
+            "{email} is already on list {list} ({}); nothing changed",
+            existing.status
+        );
     }
     Ok(())
 }
@@ -189,9 +215,11 @@ async fn add(
 async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) -> Result<()> {
     let progress = ProgressBar::new(0);
     progress.set_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let name = file.display().to_string();
     let summary = import::import_csv(store, file, options, &progress, |r| {
@@ -210,7 +238,10 @@ async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) 
         );
     }
     if c.duplicates > 0 {
-        println!("{} rows repeated an address seen just before; merged into one", c.duplicates);
+        println!(
+            "{} rows repeated an address seen just before; merged into one",
+            c.duplicates
+        );
     }
     Ok(())
 }

@@ -62,7 +62,9 @@ fn postbode_env() -> Result<BTreeMap<String, String>> {
             continue;
         };
         let value = value.into_string().map_err(|_: OsString| {
-            Error::Config(format!("environment variable {key}: the value is not valid UTF-8"))
+            Error::Config(format!(
+                "environment variable {key}: the value is not valid UTF-8"
+            ))
         })?;
         env.insert(key.to_owned(), value);
     }
@@ -102,10 +104,10 @@ pub fn load_from(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<
     }
 
     check(&settings).map_err(|(key, reason)| {
-        let place = overrides
-            .iter()
-            .find(|o| o.key() == key)
-            .map_or_else(|| origin.clone(), |o| format!("environment variable {}", o.var));
+        let place = overrides.iter().find(|o| o.key() == key).map_or_else(
+            || origin.clone(),
+            |o| format!("environment variable {}", o.var),
+        );
         Error::Config(format!("setting {key} (in {place}): {reason}"))
     })?;
     Ok(settings)
@@ -207,7 +209,9 @@ fn apply_overrides(text: &str, origin: &str, overrides: &[Override]) -> Result<S
         settings = Some(
             toml::Value::Table(table.clone())
                 .try_into::<Settings>()
-                .map_err(|e| Error::Config(format!("environment variable {}: {}", o.var, e.message())))?,
+                .map_err(|e| {
+                    Error::Config(format!("environment variable {}: {}", o.var, e.message()))
+                })?,
         );
     }
     settings.ok_or_else(|| Error::Config("no overrides to apply".into()))
@@ -236,9 +240,15 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
     positive("smtp.pool_size", s.smtp.pool_size.into())?;
     positive("smtp.connect_timeout_secs", s.smtp.connect_timeout_secs)?;
     positive("smtp.command_timeout_secs", s.smtp.command_timeout_secs)?;
-    positive("database.max_connections", s.database.max_connections.into())?;
+    positive(
+        "database.max_connections",
+        s.database.max_connections.into(),
+    )?;
     if !matches!(s.smtp.starttls.as_str(), "opportunistic" | "required") {
-        return Err(("smtp.starttls", "must be \"opportunistic\" or \"required\"".into()));
+        return Err((
+            "smtp.starttls",
+            "must be \"opportunistic\" or \"required\"".into(),
+        ));
     }
     let name = s.newsletter.name.trim();
     if name.is_empty() || name.chars().any(char::is_control) {
@@ -248,7 +258,8 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
         ));
     }
     if !s.newsletter.reply_to.trim().is_empty() {
-        Mailbox::parse(&s.newsletter.reply_to).map_err(|e| ("newsletter.reply_to", e.to_string()))?;
+        Mailbox::parse(&s.newsletter.reply_to)
+            .map_err(|e| ("newsletter.reply_to", e.to_string()))?;
     }
     let list_id = &s.newsletter.list_id;
     if list_id.is_empty()
@@ -261,20 +272,43 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
             "must look like a domain name, e.g. nieuwsbrief.example.org".into(),
         ));
     }
-    if s.newsletter.postal_address.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(("newsletter.postal_address", "must not contain control characters".into()));
+    if s.newsletter
+        .postal_address
+        .chars()
+        .any(|c| c.is_control() && c != '\n')
+    {
+        return Err((
+            "newsletter.postal_address",
+            "must not contain control characters".into(),
+        ));
     }
     if s.dkim.enabled() && s.dkim.selector.trim().is_empty() {
-        return Err(("dkim.selector", "is required when dkim.domain is set".into()));
+        return Err((
+            "dkim.selector",
+            "is required when dkim.domain is set".into(),
+        ));
     }
     if s.dkim.enabled() && s.dkim.private_key_file.as_os_str().is_empty() {
-        return Err(("dkim.private_key_file", "is required when dkim.domain is set".into()));
+        return Err((
+            "dkim.private_key_file",
+            "is required when dkim.domain is set".into(),
+        ));
     }
     if s.server.bind.parse::<std::net::SocketAddr>().is_err() {
-        return Err(("server.bind", "must be an address and port like 127.0.0.1:8080".into()));
+        return Err((
+            "server.bind",
+            "must be an address and port like 127.0.0.1:8080".into(),
+        ));
     }
-    if s.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
-        return Err(("log.filter", "is not a valid filter, e.g. info or postbode=debug".into()));
+    if s.log
+        .filter
+        .parse::<tracing_subscriber::EnvFilter>()
+        .is_err()
+    {
+        return Err((
+            "log.filter",
+            "is not a valid filter, e.g. info or postbode=debug".into(),
+        ));
     }
     Ok(())
 }
@@ -291,7 +325,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn load_text(text: &str, vars: &[(&str, &str)]) -> Result<Settings> {
@@ -309,8 +346,8 @@ mod tests {
 
     #[test]
     fn an_unknown_key_is_named_with_its_line() {
-        let err = load_text("[sending]\nrate_per_second = 5\nspeed = 3\n", &[])
-            .expect_err("unknown key");
+        let err =
+            load_text("[sending]\nrate_per_second = 5\nspeed = 3\n", &[]).expect_err("unknown key");
         let msg = err.to_string();
         assert!(msg.contains("speed") && msg.contains("line 3"), "{msg}");
         assert_eq!(err.exit_code(), 2);
@@ -318,8 +355,11 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_named_with_its_line() {
-        let err = load_text("[newsletter]\nname = \"X\"\nfrom = \"not an address\"\n", &[])
-            .expect_err("bad from");
+        let err = load_text(
+            "[newsletter]\nname = \"X\"\nfrom = \"not an address\"\n",
+            &[],
+        )
+        .expect_err("bad from");
         let msg = err.to_string();
         assert!(msg.contains("line 3") && msg.contains("from"), "{msg}");
     }
@@ -328,7 +368,10 @@ mod tests {
     fn environment_variables_override_the_file() {
         let s = load_text(
             "[sending]\nrate_per_second = 5\n",
-            &[("POSTBODE_SENDING__RATE_PER_SECOND", "12.5"), ("POSTBODE_SMTP__URL", "smtp://localhost:2525")],
+            &[
+                ("POSTBODE_SENDING__RATE_PER_SECOND", "12.5"),
+                ("POSTBODE_SMTP__URL", "smtp://localhost:2525"),
+            ],
         )
         .expect("valid");
         assert_eq!(s.sending.rate_per_second, 12.5);
@@ -344,17 +387,28 @@ mod tests {
     #[test]
     fn a_bad_environment_value_names_the_variable() {
         let err = load_text("", &[("POSTBODE_SENDING__CONCURRENCY", "many")]).expect_err("bad");
-        assert!(err.to_string().contains("POSTBODE_SENDING__CONCURRENCY"), "{err}");
+        assert!(
+            err.to_string().contains("POSTBODE_SENDING__CONCURRENCY"),
+            "{err}"
+        );
         let err = load_text("", &[("POSTBODE_NEWSLETTER__FROM", "nobody")]).expect_err("bad");
-        assert!(err.to_string().contains("POSTBODE_NEWSLETTER__FROM"), "{err}");
+        assert!(
+            err.to_string().contains("POSTBODE_NEWSLETTER__FROM"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_semantic_error_names_the_key_and_where_it_was_set() {
         let err = load_text("[sending]\nrate_per_second = 0\n", &[]).expect_err("zero rate");
         assert!(err.to_string().contains("sending.rate_per_second"), "{err}");
-        let err = load_text("", &[("POSTBODE_SENDING__RATE_PER_SECOND", "-1")]).expect_err("negative");
-        assert!(err.to_string().contains("POSTBODE_SENDING__RATE_PER_SECOND"), "{err}");
+        let err =
+            load_text("", &[("POSTBODE_SENDING__RATE_PER_SECOND", "-1")]).expect_err("negative");
+        assert!(
+            err.to_string()
+                .contains("POSTBODE_SENDING__RATE_PER_SECOND"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -365,7 +419,10 @@ mod tests {
         )
         .expect("valid");
         let debug = format!("{s:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains("sekrit"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("sekrit"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        if let Some(path) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
             let path = path.split('?').next().unwrap_or(path);
             if path.is_empty() || path.starts_with(':') {
                 return Err("give a file, like sqlite://postbode.db".into());

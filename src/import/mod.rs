@@ -72,7 +72,8 @@ pub async fn import_csv(
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(2);
     let opts = options.clone();
-    let reading = tokio::task::spawn_blocking(move || read_batches(reader, header, &opts, &file_name, &tx));
+    let reading =
+        tokio::task::spawn_blocking(move || read_batches(reader, header, &opts, &file_name, &tx));
 
     let mut summary = ImportSummary::default();
     let mut importer = store.importer().await?;
@@ -170,12 +171,15 @@ fn read_batches(
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
                 let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("has {len} fields where the header has {expected_len}")
                     }
                     csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8 text".to_owned(),
                     csv::ErrorKind::Io(err) => {
-                        let _ = tx.blocking_send(Err(Error::Input(format!("reading {file}: {err}"))));
+                        let _ =
+                            tx.blocking_send(Err(Error::Input(format!("reading {file}: {err}"))));
                         return;
                     }
                     _ => e.to_string(),
@@ -190,7 +194,10 @@ fn read_batches(
                 rejections: Vec::new(),
                 position: 0,
             };
-            if tx.blocking_send(Ok(std::mem::replace(&mut batch, next))).is_err() {
+            if tx
+                .blocking_send(Ok(std::mem::replace(&mut batch, next)))
+                .is_err()
+            {
                 return; // the writer failed and said why
             }
         }
@@ -243,7 +250,10 @@ fn parse_row(
     let mut attributes = Map::new();
     for (i, key) in &header.attributes {
         if let Some(value) = cell(Some(*i)) {
-            if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            if value
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+            {
                 return Err(format!("the \"{key}\" column has control characters"));
             }
             attributes.insert(key.clone(), Value::String(value.to_owned()));

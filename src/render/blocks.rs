@@ -48,7 +48,10 @@ pub enum Inline {
         /// Titled "button": a button when alone in its paragraph.
         button: bool,
     },
-    Image { src: String, alt: String },
+    Image {
+        src: String,
+        alt: String,
+    },
     /// Markdown's inline HTML, kept as written.
     Html(String),
     SoftBreak,
@@ -195,12 +198,16 @@ fn inline_at(events: &[Event<'_>], pos: &mut usize) -> Option<Inline> {
         Event::InlineHtml(h) | Event::Html(h) => Inline::Html(h.to_string()),
         Event::SoftBreak => Inline::SoftBreak,
         Event::HardBreak => Inline::HardBreak,
-        Event::Start(Tag::Emphasis) => Inline::Emphasis(inlines_until(events, pos, TagEnd::Emphasis)),
+        Event::Start(Tag::Emphasis) => {
+            Inline::Emphasis(inlines_until(events, pos, TagEnd::Emphasis))
+        }
         Event::Start(Tag::Strong) => Inline::Strong(inlines_until(events, pos, TagEnd::Strong)),
         Event::Start(Tag::Strikethrough) => {
             Inline::Emphasis(inlines_until(events, pos, TagEnd::Strikethrough))
         }
-        Event::Start(Tag::Link { dest_url, title, .. }) => {
+        Event::Start(Tag::Link {
+            dest_url, title, ..
+        }) => {
             let children = inlines_until(events, pos, TagEnd::Link);
             Inline::Link {
                 href: dest_url.to_string(),
@@ -304,31 +311,64 @@ mod tests {
         let Block::Quote { body, credit } = &blocks[0] else {
             panic!("expected a quote: {blocks:?}");
         };
-        assert_eq!(plain_text(credit.as_deref().expect("a credit")), "— Anna, onderzoeker");
-        assert_eq!(body, &vec![Block::Paragraph(vec![Inline::Text("Leren is doen.".into())])]);
+        assert_eq!(
+            plain_text(credit.as_deref().expect("a credit")),
+            "— Anna, onderzoeker"
+        );
+        assert_eq!(
+            body,
+            &vec![Block::Paragraph(vec![Inline::Text(
+                "Leren is doen.".into()
+            )])]
+        );
     }
 
     #[test]
     fn a_lone_image_and_a_lone_button_link_become_blocks() {
-        let blocks = parse_markdown("![Een tuin](https://x.org/a.jpg)\n\n[Lees](https://x.org/i \"button\")\n\nZie [dit](https://x.org/d \"button\") ook.\n");
-        assert_eq!(blocks[0], Block::Image { src: "https://x.org/a.jpg".into(), alt: "Een tuin".into() });
+        let blocks = parse_markdown(
+            "![Een tuin](https://x.org/a.jpg)\n\n[Lees](https://x.org/i \"button\")\n\nZie [dit](https://x.org/d \"button\") ook.\n",
+        );
+        assert_eq!(
+            blocks[0],
+            Block::Image {
+                src: "https://x.org/a.jpg".into(),
+                alt: "Een tuin".into()
+            }
+        );
         assert!(matches!(&blocks[1], Block::Button { href, .. } if href == "https://x.org/i"));
-        let Block::Paragraph(inlines) = &blocks[2] else { panic!("paragraph") };
-        assert!(inlines.iter().any(|i| matches!(i, Inline::Link { href, .. } if href == "https://x.org/d")));
+        let Block::Paragraph(inlines) = &blocks[2] else {
+            panic!("paragraph")
+        };
+        assert!(
+            inlines
+                .iter()
+                .any(|i| matches!(i, Inline::Link { href, .. } if href == "https://x.org/d"))
+        );
     }
 
     #[test]
     fn a_fenced_mjml_block_passes_through() {
         let blocks = parse_markdown("```mjml\n<mj-section></mj-section>\n```\n");
-        assert_eq!(blocks, vec![Block::RawMjml("<mj-section></mj-section>\n".into())]);
+        assert_eq!(
+            blocks,
+            vec![Block::RawMjml("<mj-section></mj-section>\n".into())]
+        );
     }
 
     #[test]
     fn tight_and_loose_lists_keep_their_items() {
         let blocks = parse_markdown("1. een\n2. *twee*\n\n- a\n\n- b\n");
-        let Block::List { start: Some(1), items } = &blocks[0] else { panic!("{blocks:?}") };
+        let Block::List {
+            start: Some(1),
+            items,
+        } = &blocks[0]
+        else {
+            panic!("{blocks:?}")
+        };
         assert_eq!(items.len(), 2);
-        let Block::List { start: None, items } = &blocks[1] else { panic!("{blocks:?}") };
+        let Block::List { start: None, items } = &blocks[1] else {
+            panic!("{blocks:?}")
+        };
         assert_eq!(items.len(), 2);
     }
 }

@@ -46,7 +46,10 @@ impl Recipient {
         let mut ctx = Map::new();
         ctx.insert("subscriber".into(), Value::Object(subscriber));
         if !self.unsubscribe_url.is_empty() {
-            ctx.insert("unsubscribe_url".into(), Value::String(self.unsubscribe_url.clone()));
+            ctx.insert(
+                "unsubscribe_url".into(),
+                Value::String(self.unsubscribe_url.clone()),
+            );
         }
         minijinja::Value::from(minijinja::value::Serde(&ctx))
     }
@@ -90,7 +93,11 @@ impl CompiledIssue {
                 .and_then(|t| t.render(&ctx))
                 .map_err(|e| {
                     let detail = e.detail().map_or(String::new(), |d| format!(": {d}"));
-                    Error::Input(format!("personalising for {}: {}{detail}", recipient.email, e.kind()))
+                    Error::Input(format!(
+                        "personalising for {}: {}{detail}",
+                        recipient.email,
+                        e.kind()
+                    ))
                 })
         };
         Ok(Personalised {

@@ -75,13 +75,20 @@ impl IssueSource {
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
         let slug = Slug::parse(&name).map_err(|e| {
-            Error::Input(format!("{}: the folder name \"{name}\" is the issue's slug: {e}", dir.display()))
+            Error::Input(format!(
+                "{}: the folder name \"{name}\" is the issue's slug: {e}",
+                dir.display()
+            ))
         })?;
         let toml_path = dir.join("issue.toml");
         let text = std::fs::read_to_string(&toml_path)
             .map_err(|e| Error::Input(format!("cannot read {}: {e}", toml_path.display())))?;
         let meta: IssueMeta = toml::from_str(&text).map_err(|e| {
-            Error::Input(format!("in {}: {}", toml_path.display(), e.to_string().trim_end()))
+            Error::Input(format!(
+                "in {}: {}",
+                toml_path.display(),
+                e.to_string().trim_end()
+            ))
         })?;
         if meta.subject.trim().is_empty() || meta.subject.chars().any(char::is_control) {
             return Err(Error::Input(format!(

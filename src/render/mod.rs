@@ -108,21 +108,30 @@ impl Renderer {
         let mut spans = Spans::default();
         let mjml = self.stage_one_mjml(source, &body_mjml, true, &mut spans)?;
         let html = self.mjml_to_html(&mjml, &mut warnings)?;
-        let html_template = spans.restore(&template::escape_template_syntax(&html), Which::PerRecipient);
+        let html_template = spans.restore(
+            &template::escape_template_syntax(&html),
+            Which::PerRecipient,
+        );
         let text = self.stage_one_text(source, &body_text, true, &mut spans)?;
-        let text_template = spans.restore(&template::escape_template_syntax(&text), Which::PerRecipient);
+        let text_template = spans.restore(
+            &template::escape_template_syntax(&text),
+            Which::PerRecipient,
+        );
 
         let mut web_spans = Spans::default();
         let web_mjml = self.stage_one_mjml(source, &body_mjml, false, &mut web_spans)?;
         let web = self.mjml_to_html(&web_mjml, &mut Vec::new())?;
-        let web_template = web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
+        let web_template =
+            web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
         let web_html = CompiledIssue::compile(&web_template, "")?
             .personalise(&Recipient::anonymous())
-            .map_err(|e| Error::Input(format!(
-                "{}: the web version uses a per-recipient value without a default ({e}); \
+            .map_err(|e| {
+                Error::Input(format!(
+                    "{}: the web version uses a per-recipient value without a default ({e}); \
                  wrap it in {{% if personal %}} … {{% endif %}} or give it a default",
-                source.dir.display()
-            )))?
+                    source.dir.display()
+                ))
+            })?
             .html;
 
         Ok(RenderedIssue {
@@ -151,7 +160,10 @@ impl Renderer {
     /// The issue-level values, for both stages of both parts.
     fn context(&self, source: &IssueSource, personal: bool) -> serde_json::Value {
         let meta = &source.meta;
-        let language = meta.language.clone().unwrap_or_else(|| self.language.clone());
+        let language = meta
+            .language
+            .clone()
+            .unwrap_or_else(|| self.language.clone());
         serde_json::json!({
             "newsletter": self.newsletter,
             "issue": {
@@ -186,7 +198,11 @@ impl Renderer {
             .map_err(|e| template::describe(&e, &body_file))?;
         let layout_path = self.emails.join("layout.mjml");
         let layout = read(&layout_path)?;
-        let layout = spans.protect(&layout, Which::PerRecipient, &layout_path.display().to_string())?;
+        let layout = spans.protect(
+            &layout,
+            Which::PerRecipient,
+            &layout_path.display().to_string(),
+        )?;
         let mut ctx = ctx;
         ctx = minijinja::context! { body => Value::from_safe_string(body), ..ctx };
         let out = env
@@ -223,7 +239,11 @@ impl Renderer {
             .map_err(|e| template::describe(&e, &body_file))?;
         let layout_path = self.emails.join("layout.txt");
         let layout = read(&layout_path)?;
-        let layout = spans.protect(&layout, Which::PerRecipient, &layout_path.display().to_string())?;
+        let layout = spans.protect(
+            &layout,
+            Which::PerRecipient,
+            &layout_path.display().to_string(),
+        )?;
         let ctx = minijinja::context! { body => body, ..ctx };
         env.render_named_str("layout.txt", &layout, &ctx)
             .map_err(|e| template::describe(&e, &layout_path.display().to_string()))
@@ -245,7 +265,11 @@ impl Renderer {
         })?;
         for w in &parsed.warnings {
             let (line, _) = line_excerpt(mjml, w.span.start);
-            warnings.push(format!("line {line} of the MJML: {} ({})", w.kind.as_str(), w.origin));
+            warnings.push(format!(
+                "line {line} of the MJML: {} ({})",
+                w.kind.as_str(),
+                w.origin
+            ));
         }
         parsed
             .element
@@ -268,7 +292,9 @@ fn inline_includes(
     let mut out = String::with_capacity(mjml.len() * 2);
     let mut rest = mjml;
     while let Some(start) = rest.find("<mj-include") {
-        let Some(len) = rest[start..].find("/>") else { break };
+        let Some(len) = rest[start..].find("/>") else {
+            break;
+        };
         let tag = &rest[start..start + len + 2];
         let path = tag
             .split("path=\"")
@@ -288,7 +314,8 @@ fn inline_includes(
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))
 }
 
 fn error_position(e: &mrml::prelude::parser::Error, src: &str) -> (usize, String) {
@@ -308,7 +335,10 @@ fn error_position(e: &mrml::prelude::parser::Error, src: &str) -> (usize, String
 /// 1-based line of a byte offset, and that line trimmed.
 fn line_excerpt(src: &str, offset: usize) -> (usize, String) {
     let offset = offset.min(src.len());
-    let offset = (0..=offset).rev().find(|i| src.is_char_boundary(*i)).unwrap_or(0);
+    let offset = (0..=offset)
+        .rev()
+        .find(|i| src.is_char_boundary(*i))
+        .unwrap_or(0);
     let line = src[..offset].matches('\n').count() + 1;
     let excerpt = src.lines().nth(line - 1).unwrap_or("").trim();
     (line, excerpt.chars().take(120).collect())
@@ -317,12 +347,32 @@ fn line_excerpt(src: &str, offset: usize) -> (usize, String) {
 /// "28 november 2026" (Dutch) or "28 November 2026" (other languages).
 pub fn long_date(date: jiff::civil::Date, language: &Language) -> String {
     const NL: [&str; 12] = [
-        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-        "oktober", "november", "december",
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
     ];
     const EN: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     let months = if language.primary() == "nl" { NL } else { EN };
     let month = months[usize::try_from(date.month() - 1).unwrap_or(0).min(11)];

@@ -187,14 +187,20 @@ mod tests {
     #[test]
     fn a_per_recipient_value_in_a_statement_is_an_error_naming_the_line() {
         let err = Spans::default()
-            .protect("a\n{% if subscriber.name %}x{% endif %}", Which::PerRecipient, "body.md")
+            .protect(
+                "a\n{% if subscriber.name %}x{% endif %}",
+                Which::PerRecipient,
+                "body.md",
+            )
             .expect_err("refused");
         assert!(err.to_string().contains("body.md, line 2"), "{err}");
     }
 
     #[test]
     fn an_unclosed_tag_is_an_error() {
-        let err = Spans::default().protect("a {{ b", Which::All, "x.mjml").expect_err("refused");
+        let err = Spans::default()
+            .protect("a {{ b", Which::All, "x.mjml")
+            .expect_err("refused");
         assert!(err.to_string().contains("never closed"), "{err}");
     }
 
@@ -204,7 +210,10 @@ mod tests {
         let strict = env.render_str("{{ nope }}", minijinja::context! {});
         assert!(strict.is_err());
         let defaulted = env
-            .render_str("{{ subscriber.name | default('lezer') }}", minijinja::context! { subscriber => minijinja::context! {} })
+            .render_str(
+                "{{ subscriber.name | default('lezer') }}",
+                minijinja::context! { subscriber => minijinja::context! {} },
+            )
             .expect("default applies");
         assert_eq!(defaulted, "lezer");
     }

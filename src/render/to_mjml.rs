@@ -90,7 +90,9 @@ fn nested_html(blocks: &[Block]) -> String {
             out.push_str("<br /><br />");
         }
         match block {
-            Block::Paragraph(inlines) | Block::Heading(_, inlines) => out.push_str(&inline_html(inlines)),
+            Block::Paragraph(inlines) | Block::Heading(_, inlines) => {
+                out.push_str(&inline_html(inlines))
+            }
             Block::List { .. } => list_html(block, &mut out),
             Block::Quote { body, .. } => out.push_str(&nested_html(body)),
             Block::Image { alt, .. } => out.push_str(&text(alt)),
@@ -132,9 +134,11 @@ fn inline_html(inlines: &[Inline]) -> String {
             Inline::Code(t) => out.push_str(&format!("<code>{}</code>", text(t))),
             Inline::Emphasis(c) => out.push_str(&format!("<em>{}</em>", inline_html(c))),
             Inline::Strong(c) => out.push_str(&format!("<strong>{}</strong>", inline_html(c))),
-            Inline::Link { href, children, .. } => {
-                out.push_str(&format!("<a href=\"{}\">{}</a>", attr(href), inline_html(children)))
-            }
+            Inline::Link { href, children, .. } => out.push_str(&format!(
+                "<a href=\"{}\">{}</a>",
+                attr(href),
+                inline_html(children)
+            )),
             Inline::Image { src, alt } => out.push_str(&format!(
                 "<img src=\"{}\" alt=\"{}\" style=\"max-width:100%;height:auto;\" />",
                 attr(src),
@@ -183,15 +187,26 @@ mod tests {
 
     #[test]
     fn text_and_attributes_are_escaped() {
-        let mjml = blocks_to_mjml(&parse_markdown("a < b & \"c\" [x](https://x.org/?a=1&b=2)\n"));
+        let mjml = blocks_to_mjml(&parse_markdown(
+            "a < b & \"c\" [x](https://x.org/?a=1&b=2)\n",
+        ));
         assert!(mjml.contains("a &lt; b &amp; &quot;c&quot;"), "{mjml}");
-        assert!(mjml.contains("href=\"https://x.org/?a=1&amp;b=2\""), "{mjml}");
+        assert!(
+            mjml.contains("href=\"https://x.org/?a=1&amp;b=2\""),
+            "{mjml}"
+        );
     }
 
     #[test]
     fn a_pull_quote_gets_its_classes() {
         let mjml = blocks_to_mjml(&parse_markdown("> Leren is doen.\n> — Anna\n"));
-        assert!(mjml.contains("<mj-text mj-class=\"pullquote\">Leren is doen.</mj-text>"), "{mjml}");
-        assert!(mjml.contains("<mj-text mj-class=\"pullquote-credit\">— Anna</mj-text>"), "{mjml}");
+        assert!(
+            mjml.contains("<mj-text mj-class=\"pullquote\">Leren is doen.</mj-text>"),
+            "{mjml}"
+        );
+        assert!(
+            mjml.contains("<mj-text mj-class=\"pullquote-credit\">— Anna</mj-text>"),
+            "{mjml}"
+        );
     }
 }

@@ -32,7 +32,11 @@ fn block_text(block: &Block, first: &str, rest: &str, links: &mut Vec<String>, o
             let underline = if *level <= 2 { '=' } else { '-' };
             out.push_str(&wrap(&title, first, rest));
             out.push_str(rest);
-            out.push_str(&underline.to_string().repeat(title.chars().count().min(WIDTH)));
+            out.push_str(
+                &underline
+                    .to_string()
+                    .repeat(title.chars().count().min(WIDTH)),
+            );
             out.push_str("\n\n");
         }
         Block::Paragraph(inlines) => {
@@ -79,7 +83,11 @@ fn block_text(block: &Block, first: &str, rest: &str, links: &mut Vec<String>, o
         }
         Block::Button { href, label } => {
             let n = reference(href, links);
-            out.push_str(&wrap(&format!("» {} [{n}]", plain_text(label)), first, rest));
+            out.push_str(&wrap(
+                &format!("» {} [{n}]", plain_text(label)),
+                first,
+                rest,
+            ));
             out.push('\n');
         }
         Block::Code(code) => {
@@ -157,14 +165,31 @@ pub fn mjml_text(raw: &str) -> String {
     let mut out = String::new();
     let mut rest = raw;
     while let Some(start) = rest.find("<mj-text").or_else(|| rest.find("<mj-button")) {
-        let tag = if rest[start..].starts_with("<mj-text") { "mj-text" } else { "mj-button" };
-        let Some(open_end) = rest[start..].find('>') else { break };
+        let tag = if rest[start..].starts_with("<mj-text") {
+            "mj-text"
+        } else {
+            "mj-button"
+        };
+        let Some(open_end) = rest[start..].find('>') else {
+            break;
+        };
         let content_start = start + open_end + 1;
         let close = format!("</{tag}>");
-        let Some(len) = rest[content_start..].find(&close) else { break };
+        let Some(len) = rest[content_start..].find(&close) else {
+            break;
+        };
         let html = anchors_to_text(&rest[content_start..content_start + len]);
-        let text = strip_tags(&html.replace("<br />", "\n").replace("<br/>", "\n").replace("<br>", "\n"));
-        let text = text.split('\n').map(str::trim).collect::<Vec<_>>().join("\n");
+        let text = strip_tags(
+            &html
+                .replace("<br />", "\n")
+                .replace("<br/>", "\n")
+                .replace("<br>", "\n"),
+        );
+        let text = text
+            .split('\n')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("\n");
         if !text.trim().is_empty() {
             out.push_str(&wrap(text.trim(), "", ""));
             out.push('\n');
@@ -233,13 +258,21 @@ mod tests {
             "## Wat werkt\n\nLees [het rapport](https://x.org/r) en [dit](https://x.org/d), of [het rapport](https://x.org/r) weer.\n",
         ));
         assert!(text.starts_with("Wat werkt\n=========\n\n"), "{text}");
-        assert!(text.contains("het rapport [1] en dit [2], of het rapport [1] weer."), "{text}");
-        assert!(text.ends_with("[1] https://x.org/r\n[2] https://x.org/d\n\n"), "{text}");
+        assert!(
+            text.contains("het rapport [1] en dit [2], of het rapport [1] weer."),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("[1] https://x.org/r\n[2] https://x.org/d\n\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn quotes_are_indented_and_lists_stay_lists() {
-        let text = blocks_to_text(&parse_markdown("> Leren is doen.\n> — Anna\n\n- een\n- twee\n\n1. a\n2. b\n"));
+        let text = blocks_to_text(&parse_markdown(
+            "> Leren is doen.\n> — Anna\n\n- een\n- twee\n\n1. a\n2. b\n",
+        ));
         assert!(text.contains("    Leren is doen.\n    — Anna\n"), "{text}");
         assert!(text.contains("* een\n* twee\n"), "{text}");
         assert!(text.contains("1. a\n2. b\n"), "{text}");
@@ -248,7 +281,9 @@ mod tests {
     #[test]
     fn lines_are_wrapped_at_72_columns_and_no_html_is_left() {
         let long = "woord ".repeat(60);
-        let text = blocks_to_text(&parse_markdown(&format!("{long}\n\n*nadruk* en <b>vet</b>\n")));
+        let text = blocks_to_text(&parse_markdown(&format!(
+            "{long}\n\n*nadruk* en <b>vet</b>\n"
+        )));
         assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
         assert!(!text.contains('<'), "{text}");
     }

@@ -8,11 +8,13 @@ use crate::error::Result;
 impl Store {
     /// The id of the named list, creating the list if it does not exist.
     pub async fn ensure_list(&self, name: &ListName) -> Result<i64> {
-        sqlx::query("INSERT INTO lists (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
-            .bind(name.as_str())
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO lists (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.as_str())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
         let id = sqlx::query_scalar("SELECT id FROM lists WHERE name = ?")
             .bind(name.as_str())
             .fetch_one(&self.pool)

@@ -12,12 +12,12 @@ mod timestamp;
 
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
-pub use timestamp::{now_ms, format_ms};
+pub use timestamp::{format_ms, now_ms};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 use crate::error::{Error, Result};

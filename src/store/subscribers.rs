@@ -112,7 +112,8 @@ impl TryFrom<SubscriberRow> for Subscriber {
                 .map(SubscriberName::parse)
                 .transpose()
                 .map_err(|e| bad("name", e.to_string()))?,
-            status: SubscriberStatus::parse(&row.status).map_err(|e| bad("status", e.to_string()))?,
+            status: SubscriberStatus::parse(&row.status)
+                .map_err(|e| bad("status", e.to_string()))?,
             language: row
                 .language
                 .as_deref()
@@ -159,12 +160,14 @@ impl Store {
             return Ok(None);
         };
         for list_id in list_ids {
-            sqlx::query("INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?)")
-                .bind(list_id)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?)",
+            )
+            .bind(list_id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         log_status_change(&mut tx, id, now, None, new.status, source, None).await?;
         tx.commit().await?;
@@ -267,7 +270,10 @@ impl Store {
         // Old page images in the write-ahead log still hold the person;
         // a truncating checkpoint removes them (best effort: a concurrent
         // reader can delay it, and the next checkpoint finishes the job).
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
             tracing::warn!(error = %e, "checkpoint after erasure failed");
         }
         Ok(Some(Erased {
@@ -311,7 +317,10 @@ impl Store {
         Ok(SubscriberStatus::ALL
             .iter()
             .map(|s| {
-                let n = rows.iter().find(|(name, _)| name == s.as_str()).map_or(0, |r| r.1);
+                let n = rows
+                    .iter()
+                    .find(|(name, _)| name == s.as_str())
+                    .map_or(0, |r| r.1);
                 (*s, n)
             })
             .collect())
