@@ -307,3 +307,31 @@ fn bad_command_line_values_are_refused_with_exit_code_two() {
         2
     );
 }
+
+#[test]
+fn two_imports_at_once_into_one_database_both_succeed() {
+    let app = TestApp::new();
+    app.run(&["subscribers", "add", "first@example.nl"]).ok();
+    let rows = |prefix: &str| {
+        let mut csv = String::from("email,name\n");
+        for i in 0..5000 {
+            csv.push_str(&format!("{prefix}{i}@example.nl,Lezer {i}\n"));
+        }
+        csv
+    };
+    app.write("a.csv", rows("a"));
+    app.write("b.csv", rows("b"));
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| app.run(&["subscribers", "import", "a.csv"]));
+        let b = s.spawn(|| app.run(&["subscribers", "import", "b.csv"]));
+        (a.join().expect("thread"), b.join().expect("thread"))
+    });
+    let (a, b) = (a.ok(), b.ok());
+    assert!(
+        a.stdout.contains("5000 added") && b.stdout.contains("5000 added"),
+        "{}{}",
+        a.stdout,
+        b.stdout
+    );
+    assert_eq!(app.export().lines().count(), 10_002);
+}

@@ -1,23 +1,26 @@
-//! Many subscribers at once, for CSV imports: one transaction and a handful
-//! of statements per batch, so a million rows import in seconds.
+//! Many subscribers at once, for CSV imports: one transaction of two
+//! queries per batch (a lookup, then every write), so a million rows import
+//! in seconds.
 //!
-//! Each statement gets the whole batch as one JSON text parameter and reads
-//! it with `json_each`, so the SQL is constant (prepared once per
-//! connection, not parsed per batch) and no ids travel back to Rust: the
-//! rows of new subscribers are written set-based, joined on email. Only
-//! what Rust needs to apply the rules comes back, aggregated into one row.
+//! sqlx runs SQLite on a thread of its own, and every statement, and every
+//! row a statement returns, is a hand-off between threads. So a batch goes
+//! to SQLite as JSON text parameters read with `json_each`, in constant SQL
+//! that is prepared once per connection: [`FIND_KNOWN`] returns the known
+//! subscribers as one aggregated row, and [`WRITE`] does every write. New
+//! subscribers' ids are chosen here, as SQLite would choose them, so their
+//! status changes and lists go in the same round trip.
 //!
 //! The rules that make re-imports safe live in [`next_status`]: an import
 //! never re-activates someone who left, and never downgrades an active
 //! subscriber to pending.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Sqlite};
+use sqlx::{Connection, Sqlite, SqliteConnection};
 
 use super::{Store, now_ms};
 use crate::domain::{
@@ -25,54 +28,46 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
-/// The known subscribers among a JSON array of addresses, as one JSON
-/// array of `[index, id, email, name, status, language, attributes,
-/// [list id, ...]]`: one row back instead of one per subscriber.
-/// `json(...)` keeps the values JSON (a subquery drops that mark).
+/// The highest subscriber id, and the known subscribers among a JSON array
+/// of addresses as one JSON array of [`Known`] rows (one row back instead
+/// of one per subscriber). `email` is NOCASE, like its index. `json(...)`
+/// keeps values JSON (a subquery's result loses that mark).
 const FIND_KNOWN: &str = "\
-    SELECT json_group_array(json_array(j.key, s.id, s.email, s.name, s.status, s.language, \
-        json(s.attributes), \
-        json((SELECT json_group_array(m.list_id) FROM list_members AS m WHERE m.subscriber_id = s.id)))) \
+    SELECT (SELECT max(id) FROM subscribers), \
+        json_group_array(json_array(j.key, s.id, s.name, s.status, s.language, json(s.attributes), \
+            json((SELECT json_group_array(m.list_id) FROM list_members AS m \
+                  WHERE m.subscriber_id = s.id)))) \
     FROM json_each(?1) AS j JOIN subscribers AS s ON s.email = j.value";
 
-/// Rows of [`NewRow`]. `->` keeps the attributes object as JSON text.
-const INSERT_NEW: &str = "\
-    INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
-    SELECT value->>0, value->>1, value->>2, value->>3, value->4, ?2, ?2 FROM json_each(?1)";
-
-/// The first status of the subscribers [`INSERT_NEW`] just added, found by
-/// email (the column is NOCASE, like its index).
-const LOG_NEW: &str = "\
-    INSERT INTO status_changes (subscriber_id, at, to_status, source) \
-    SELECT s.id, ?2, j.value->>2, ?3 \
-    FROM json_each(?1) AS j JOIN subscribers AS s ON s.email = j.value->>0";
-
-/// The lists of the subscribers [`INSERT_NEW`] just added. `WHERE true`
-/// tells the parser the ON CONFLICT belongs to the INSERT; a row may name a
-/// list twice.
-const JOIN_NEW: &str = "\
-    INSERT INTO list_members (list_id, subscriber_id, added_at) \
-    SELECT l.value, s.id, ?2 \
-    FROM json_each(?1) AS j JOIN subscribers AS s ON s.email = j.value->>0, \
-        json_each(j.value, '$[5]') AS l \
-    WHERE true ON CONFLICT DO NOTHING";
-
-/// Rows of [`Update`].
-const UPDATE_KNOWN: &str = "\
+/// Every write of a batch, as one multi-statement query: one round trip.
+/// Parameters are plain `?`, bound in order of appearance across the
+/// statements (sqlx's `?N` numbering does not carry across statements). A
+/// part with nothing to do gets `[]` or an empty id range. In order:
+/// 1. known subscribers that changed: time, `[Update, ...]`;
+/// 2. their status changes: time, source, `[[id, from, to], ...]` (first,
+///    as they come first in the batch);
+/// 3. new subscribers: first id, time, time, `[NewRow, ...]`, numbered in
+///    order from the first id (`->` keeps the attributes JSON text);
+/// 4. their first status: time, source, first id, id after the last (read
+///    back from the rows just written, in order);
+/// 5. lists joined: time, `{"list id": [subscriber id, ...], ...}`.
+///    `json_each` re-encodes a nested `value` each time it is used: cheap
+///    for a row of [`NewRow`], not for a long list, so the list id is the
+///    key. `WHERE true` tells the parser the ON CONFLICT is the INSERT's;
+///    a row may name a list twice.
+const WRITE: &str = "\
     UPDATE subscribers SET name = j.value->>1, language = j.value->>2, attributes = j.value->3, \
-        status = j.value->>4, updated_at = ?2 \
-    FROM json_each(?1) AS j WHERE subscribers.id = j.value->>0";
-
-/// Rows of `[subscriber id, from, to]`.
-const LOG_KNOWN: &str = "\
+        status = j.value->>4, updated_at = ? \
+    FROM json_each(?) AS j WHERE subscribers.id = j.value->>0; \
     INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source) \
-    SELECT value->>0, ?2, value->>1, value->>2, ?3 FROM json_each(?1)";
-
-/// Rows of `[list id, subscriber id]`, all new memberships (bar a list
-/// named twice in a row).
-const JOIN_KNOWN: &str = "\
+    SELECT value->>0, ?, value->>1, value->>2, ? FROM json_each(?); \
+    INSERT INTO subscribers (id, email, name, status, language, attributes, created_at, updated_at) \
+    SELECT ? + key, value->>0, value->>1, value->>2, value->>3, value->4, ?, ? FROM json_each(?); \
+    INSERT INTO status_changes (subscriber_id, at, to_status, source) \
+    SELECT id, ?, status, ? FROM subscribers WHERE id >= ? AND id < ?; \
     INSERT INTO list_members (list_id, subscriber_id, added_at) \
-    SELECT value->>0, value->>1, ?2 FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING";
+    SELECT CAST(g.key AS INTEGER), m.value, ? FROM json_each(?) AS g, json_each(g.value) AS m \
+    WHERE true ON CONFLICT DO NOTHING";
 
 /// One good row of an import file.
 #[derive(Clone, Debug)]
@@ -140,14 +135,12 @@ pub fn next_status(
     }
 }
 
-/// A row of [`FIND_KNOWN`]: the index of the batch row it answers, then
-/// the subscriber as stored.
+/// A row of [`FIND_KNOWN`]: the index of the address it answers, then the
+/// subscriber as stored: id, name, status, language, attributes, list ids.
 #[derive(Deserialize)]
 struct Known(
     usize,
     i64,
-    // The address as stored; the batch row's (same but for case) is used.
-    serde::de::IgnoredAny,
     Option<String>,
     String,
     Option<String>,
@@ -168,13 +161,13 @@ struct Existing {
 }
 
 impl From<Known> for Existing {
-    fn from(Known(_, id, _, name, status, language, attributes, lists): Known) -> Self {
+    fn from(Known(_, id, name, status, language, attributes, lists): Known) -> Self {
         Existing {
             id,
             name,
             status: SubscriberStatus::parse(&status).ok(),
             language,
-            // Anything but an object (edited by hand) counts as no attributes.
+            // Anything but an object (edited by hand) counts as none.
             attributes: match attributes {
                 Value::Object(map) => map,
                 _ => Map::new(),
@@ -184,39 +177,18 @@ impl From<Known> for Existing {
     }
 }
 
-/// A new subscriber for [`INSERT_NEW`], [`LOG_NEW`] and [`JOIN_NEW`]:
-/// `[email, name, status, language, attributes, [list id, ...]]`.
-struct NewRow<'a> {
-    row: &'a ImportRow,
-    status: SubscriberStatus,
-    list_ids: &'a HashMap<ListName, i64>,
-}
+/// A new subscriber for [`WRITE`]:
+/// `[email, name, status, language, attributes]`.
+#[derive(Serialize)]
+struct NewRow<'a>(
+    &'a str,
+    Option<&'a str>,
+    &'static str,
+    Option<&'a str>,
+    &'a Map<String, Value>,
+);
 
-impl Serialize for NewRow<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let r = self.row;
-        (
-            r.email.as_str(),
-            r.name.as_ref().map(SubscriberName::as_str),
-            self.status.as_str(),
-            r.language.as_ref().map(Language::as_str),
-            &r.attributes,
-            ListIds(&r.lists, self.list_ids),
-        )
-            .serialize(s)
-    }
-}
-
-/// The ids of lists, written straight from the names (no Vec per row).
-struct ListIds<'a>(&'a [ListName], &'a HashMap<ListName, i64>);
-
-impl Serialize for ListIds<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().filter_map(|l| self.1.get(l)))
-    }
-}
-
-/// A changed known subscriber for [`UPDATE_KNOWN`]:
+/// A changed known subscriber for [`WRITE`]:
 /// `[id, name, language, attributes, status]`.
 #[derive(Serialize)]
 struct Update<'a>(
@@ -264,37 +236,23 @@ impl Importer {
         }
         let list_ids = &self.list_ids;
         let now = now_ms();
-        let source = ChangeSource::Import.as_str();
-        let mut tx = self.conn.begin().await?;
+        // IMMEDIATE: take the write lock before reading, so a concurrent
+        // writer makes us wait (busy timeout) instead of failing the
+        // upgrade from reader to writer.
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
 
         let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let found: String = sqlx::query_scalar(FIND_KNOWN)
-            .bind(to_json(&emails)?)
-            .fetch_one(&mut *tx)
-            .await?;
-        let found: Vec<Known> =
-            serde_json::from_str(&found).map_err(|e| sqlx::Error::Decode(e.into()))?;
-        // Indexed like `rows`; duplicates are merged, so one row per person.
-        let mut existing: Vec<Option<Existing>> = Vec::new();
-        existing.resize_with(rows.len(), || None);
-        for known in found {
-            if let Some(slot) = existing.get_mut(known.0) {
-                *slot = Some(known.into());
-            }
-        }
+        let (max_id, mut existing) = find_known(&mut tx, &emails).await?;
 
-        let mut new_rows: Vec<NewRow> = Vec::new();
+        let mut new_rows: Vec<(&ImportRow, SubscriberStatus)> = Vec::new();
         let mut updates: Vec<Update> = Vec::new();
-        let mut status_logs: Vec<(i64, Option<&str>, &str)> = Vec::new();
-        let mut joins: Vec<(i64, i64)> = Vec::new();
+        let mut known_logs: Vec<(i64, Option<&str>, &str)> = Vec::new();
+        // Subscriber ids by the list they join.
+        let mut joins: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for (row, old) in rows.iter().zip(&mut existing) {
             let Some(old) = old else {
                 let (status, _) = next_status(None, row.status, policy.activate);
-                new_rows.push(NewRow {
-                    row,
-                    status,
-                    list_ids,
-                });
+                new_rows.push((row, status));
                 continue;
             };
             let (status, kept_gone) = next_status(old.status, row.status, policy.activate);
@@ -329,19 +287,20 @@ impl Importer {
                 ));
             }
             if status_changed {
-                status_logs.push((
+                known_logs.push((
                     old.id,
                     old.status.map(SubscriberStatus::as_str),
                     status.as_str(),
                 ));
             }
-            let joined_before = joins.len();
+            let mut joined = false;
             for list_id in row.lists.iter().filter_map(|l| list_ids.get(l)) {
                 if !old.lists.contains(list_id) {
-                    joins.push((*list_id, old.id));
+                    joins.entry(*list_id).or_default().push(old.id);
+                    joined = true;
                 }
             }
-            if dirty || status_changed || joins.len() > joined_before {
+            if dirty || status_changed || joined {
                 counts.updated += 1;
             } else {
                 counts.unchanged += 1;
@@ -349,57 +308,83 @@ impl Importer {
         }
         counts.added = new_rows.len() as u64;
 
-        // Known subscribers first, as their status changes come first in the
-        // log. Statements with nothing to do are skipped.
-        if !updates.is_empty() {
-            sqlx::query(UPDATE_KNOWN)
-                .bind(to_json(&updates)?)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+        // New subscribers get the ids SQLite would give them (one more than
+        // the highest, in order), chosen here so their lists can go in the
+        // same round trip. No one else can insert meanwhile: this
+        // transaction read `max_id`, and SQLite refuses to write from a
+        // snapshot that is no longer current (were an id taken anyway, the
+        // INSERT would fail on the primary key, not mix people up).
+        let first_id = max_id.unwrap_or(0).checked_add(1);
+        let end_id = first_id.and_then(|f| f.checked_add(i64::try_from(new_rows.len()).ok()?));
+        let (Some(first_id), Some(end_id)) = (first_id, end_id) else {
+            return Err(Error::Database(sqlx::Error::Protocol(
+                "no subscriber ids left (the highest is at the 64-bit limit)".into(),
+            )));
+        };
+        let mut new_json: Vec<NewRow> = Vec::with_capacity(new_rows.len());
+        for ((row, status), id) in new_rows.iter().zip(first_id..) {
+            new_json.push(NewRow(
+                row.email.as_str(),
+                row.name.as_ref().map(SubscriberName::as_str),
+                status.as_str(),
+                row.language.as_ref().map(Language::as_str),
+                &row.attributes,
+            ));
+            for list_id in row.lists.iter().filter_map(|l| list_ids.get(l)) {
+                joins.entry(*list_id).or_default().push(id);
+            }
         }
-        if !status_logs.is_empty() {
-            sqlx::query(LOG_KNOWN)
-                .bind(to_json(&status_logs)?)
-                .bind(now)
-                .bind(source)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if !new_rows.is_empty() {
-            let new_rows = to_json(&new_rows)?;
-            sqlx::query(INSERT_NEW)
-                .bind(&new_rows)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(LOG_NEW)
-                .bind(&new_rows)
-                .bind(now)
-                .bind(source)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(JOIN_NEW)
-                .bind(&new_rows)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if !joins.is_empty() {
-            sqlx::query(JOIN_KNOWN)
-                .bind(to_json(&joins)?)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+
+        let source = ChangeSource::Import.as_str();
+        sqlx::query(WRITE)
+            .bind(now)
+            .bind(to_json(&updates)?)
+            .bind(now)
+            .bind(source)
+            .bind(to_json(&known_logs)?)
+            .bind(first_id)
+            .bind(now)
+            .bind(now)
+            .bind(to_json(&new_json)?)
+            .bind(now)
+            .bind(source)
+            .bind(first_id)
+            .bind(end_id)
+            .bind(now)
+            .bind(to_json(&joins)?)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(counts)
     }
 }
 
-/// A batch as JSON text, for `json_each(?)`.
+/// Runs [`FIND_KNOWN`]: the highest subscriber id, and the subscribers
+/// with these addresses, indexed like `emails` (one row per address, as
+/// duplicates are merged and `email` is unique).
+async fn find_known(
+    conn: &mut SqliteConnection,
+    emails: &[&str],
+) -> Result<(Option<i64>, Vec<Option<Existing>>)> {
+    let (max_id, found): (Option<i64>, String) = sqlx::query_as(FIND_KNOWN)
+        .bind(to_json(emails)?)
+        .fetch_one(conn)
+        .await?;
+    let found: Vec<Known> =
+        serde_json::from_str(&found).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let mut existing: Vec<Option<Existing>> = Vec::new();
+    existing.resize_with(emails.len(), || None);
+    for known in found {
+        if let Some(slot) = existing.get_mut(known.0) {
+            *slot = Some(known.into());
+        }
+    }
+    Ok((max_id, existing))
+}
+
+/// Part of a batch as JSON text, for `json_each(?)`.
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    // Only maps with non-string keys fail, and there are none here.
+    // Fails only on map keys that are neither strings nor numbers.
     serde_json::to_string(value).map_err(|e| Error::Database(sqlx::Error::Encode(e.into())))
 }
 
@@ -443,6 +428,7 @@ fn merge_duplicates(rows: Vec<ImportRow>, counts: &mut BatchCounts) -> Vec<Impor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DatabaseSettings, DatabaseUrl};
     use SubscriberStatus::*;
 
     #[test]
@@ -479,5 +465,217 @@ mod tests {
             next_status(Some(Active), Some(Unsubscribed), false),
             (Unsubscribed, false)
         );
+    }
+
+    /// A store in a fresh folder; keep the folder while using the store.
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(dir.path().join("t.db")),
+            ..DatabaseSettings::default()
+        };
+        let store = Store::open(&settings).await.expect("open store");
+        (dir, store)
+    }
+
+    fn row(
+        email: &str,
+        status: Option<SubscriberStatus>,
+        lists: &[&str],
+        attributes: &[(&str, &str)],
+    ) -> ImportRow {
+        ImportRow {
+            line: 2,
+            email: EmailAddress::parse(email).expect("email"),
+            name: None,
+            language: None,
+            lists: lists
+                .iter()
+                .map(|l| ListName::parse(l).expect("list"))
+                .collect(),
+            status,
+            attributes: attributes
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+                .collect(),
+        }
+    }
+
+    /// `(subscriber id, from, to)` of every status change, in order.
+    async fn status_log(store: &Store) -> Vec<(i64, Option<String>, String)> {
+        sqlx::query_as(
+            "SELECT subscriber_id, from_status, to_status FROM status_changes ORDER BY id",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("status log")
+    }
+
+    #[tokio::test]
+    async fn new_subscribers_follow_the_highest_id_with_their_status_lists_and_attributes() {
+        let (_dir, store) = store().await;
+        // A gap below, as erasures leave: ids continue after the highest.
+        sqlx::query(
+            "INSERT INTO subscribers (id, email, status, created_at, updated_at) \
+             VALUES (41, 'known@example.nl', 'active', 0, 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("insert");
+        let tricky = "\"quoted\" \\ back\tslash\nnew line, ünïcödé ✓ 🎉 \u{2028}";
+        let rows = vec![
+            row(
+                "een@example.nl",
+                None,
+                &["default", "events", "default"],
+                &[("note", tricky), ("city", "Gent")],
+            ),
+            row("twee@example.nl", Some(Unsubscribed), &["events"], &[]),
+        ];
+        let mut importer = store.importer().await.expect("importer");
+        let counts = importer
+            .import_batch(rows.clone(), ImportPolicy { activate: true })
+            .await
+            .expect("import");
+        assert_eq!((counts.added, counts.updated, counts.unchanged), (2, 0, 0));
+
+        let stored: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, email, status, attributes FROM subscribers WHERE id > 41 ORDER BY id",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("subscribers");
+        let attributes = serde_json::to_string(&rows[0].attributes).expect("json");
+        assert_eq!(
+            stored,
+            [
+                (
+                    42,
+                    "een@example.nl".to_owned(),
+                    "active".to_owned(),
+                    attributes
+                ),
+                (
+                    43,
+                    "twee@example.nl".to_owned(),
+                    "unsubscribed".to_owned(),
+                    "{}".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            status_log(&store).await,
+            [
+                (42, None, "active".to_owned()),
+                (43, None, "unsubscribed".to_owned())
+            ]
+        );
+        let members: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT l.name, m.subscriber_id FROM list_members m JOIN lists l ON l.id = m.list_id \
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("members");
+        assert_eq!(
+            members,
+            [
+                ("default".to_owned(), 42),
+                ("events".to_owned(), 42),
+                ("events".to_owned(), 43)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn known_subscribers_are_updated_only_where_the_file_says_more() {
+        let (_dir, store) = store().await;
+        let mut importer = store.importer().await.expect("importer");
+        let first = vec![
+            row("a@example.nl", None, &["default"], &[("city", "Gent")]),
+            row("b@example.nl", None, &["default"], &[]),
+            row("c@example.nl", Some(Unsubscribed), &["default"], &[]),
+            row("d@example.nl", None, &["default"], &[]),
+        ];
+        importer
+            .import_batch(first, ImportPolicy::default())
+            .await
+            .expect("first import");
+
+        let again = vec![
+            // Case differs: the same person. A new attribute, a new list,
+            // and pending becomes active with --active.
+            row(
+                "A@example.nl",
+                None,
+                &["default", "events"],
+                &[("city", "Gent"), ("since", "2020")],
+            ),
+            row("b@example.nl", None, &["default"], &[]),
+            // Left: stays unsubscribed.
+            row("c@example.nl", Some(Active), &["default"], &[]),
+            // A status in the file wins over --active: nothing new.
+            row("d@example.nl", Some(Pending), &["default"], &[]),
+        ];
+        let counts = importer
+            .import_batch(again, ImportPolicy { activate: true })
+            .await
+            .expect("import");
+        assert_eq!(
+            counts,
+            BatchCounts {
+                added: 0,
+                updated: 2,
+                unchanged: 2,
+                kept_gone: 1,
+                duplicates: 0
+            }
+        );
+        let stored: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT email, status, attributes FROM subscribers ORDER BY id")
+                .fetch_all(&store.pool)
+                .await
+                .expect("subscribers");
+        assert_eq!(
+            stored,
+            [
+                (
+                    "a@example.nl".to_owned(),
+                    "active".to_owned(),
+                    r#"{"city":"Gent","since":"2020"}"#.to_owned()
+                ),
+                (
+                    "b@example.nl".to_owned(),
+                    "active".to_owned(),
+                    "{}".to_owned()
+                ),
+                (
+                    "c@example.nl".to_owned(),
+                    "unsubscribed".to_owned(),
+                    "{}".to_owned()
+                ),
+                (
+                    "d@example.nl".to_owned(),
+                    "pending".to_owned(),
+                    "{}".to_owned()
+                ),
+            ]
+        );
+        let changes = status_log(&store).await;
+        assert_eq!(
+            changes[4..],
+            [
+                (1, Some("pending".to_owned()), "active".to_owned()),
+                (2, Some("pending".to_owned()), "active".to_owned())
+            ]
+        );
+        let lists: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT m.subscriber_id, l.name FROM list_members m JOIN lists l ON l.id = m.list_id \
+             WHERE l.name = 'events'",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("members");
+        assert_eq!(lists, [(1, "events".to_owned())]);
     }
 }

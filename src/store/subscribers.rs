@@ -143,7 +143,7 @@ impl Store {
             list_ids.push(self.ensure_list(list).await?);
         }
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
              VALUES (?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id",
@@ -214,7 +214,7 @@ impl Store {
         source: ChangeSource,
         detail: Option<&str>,
     ) -> Result<Option<StatusChange>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let current: Option<(i64, String)> =
             sqlx::query_as("SELECT id, status FROM subscribers WHERE email = ?")
                 .bind(email.as_str())
@@ -244,7 +244,7 @@ impl Store {
     /// rows and one erasure row with the status they had. Returns `None`
     /// for an unknown address.
     pub async fn remove_subscriber(&self, email: &EmailAddress) -> Result<Option<Erased>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let current: Option<(i64, String)> =
             sqlx::query_as("SELECT id, status FROM subscribers WHERE email = ?")
                 .bind(email.as_str())
