@@ -248,3 +248,17 @@ fn an_mjml_error_and_a_missing_include_are_reported_with_a_line() {
         run.stderr
     );
 }
+
+#[test]
+fn an_unknown_mjml_attribute_is_reported_as_a_warning() {
+    let app = TestApp::new();
+    let issue = emails_copy(&app);
+    std::fs::remove_file(issue.join("body.md")).expect("rm");
+    std::fs::write(
+        issue.join("body.mjml"),
+        "<mj-section><mj-column><mj-text kleur=\"rood\">Hoi</mj-text></mj-column></mj-section>\n",
+    )
+    .expect("write");
+    let run = preview(&app, "emails/issues/kapot", "html").ok();
+    assert!(run.stderr.contains("warning") && run.stderr.contains("attribute kleur is illegal"), "{}", run.stderr);
+}

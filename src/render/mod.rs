@@ -7,6 +7,7 @@
 //! - [`to_mjml`], [`to_text`]: that model to MJML and to plain text.
 //! - [`template`]: the two templating stages.
 //! - [`compiled`]: per-recipient personalisation.
+//! - [`validate`]: unknown MJML elements and attributes, as mjml reports them.
 
 pub mod blocks;
 pub mod compiled;
@@ -14,6 +15,7 @@ pub mod issue_source;
 pub mod template;
 pub mod to_mjml;
 pub mod to_text;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 
@@ -263,6 +265,9 @@ impl Renderer {
                 self.emails.join("layout.mjml").display()
             ))
         })?;
+        for f in validate::check(mjml) {
+            warnings.push(format!("line {} of the MJML: {}", f.line, f.message));
+        }
         for w in &parsed.warnings {
             let (line, _) = line_excerpt(mjml, w.span.start);
             warnings.push(format!(
