@@ -24,13 +24,16 @@ pub struct Finding {
 pub fn check(mjml: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut from = 0;
+    // Lines counted as the scan goes, not from the start for every tag.
+    let (mut line, mut counted) = (1, 0);
     while let Some(found) = mjml[from..].find("<mj-") {
         let start = from + found;
         let tag_end = tag_end(&mjml[start..]).map_or(mjml.len(), |e| start + e);
         let tag = &mjml[start + 1..tag_end];
         from = tag_end;
         let (name, attributes) = split_tag(tag);
-        let line = mjml[..start].matches('\n').count() + 1;
+        line += mjml[counted..start].matches('\n').count();
+        counted = start;
         // Inside mj-attributes, mj-class and mj-all take any attribute.
         if matches!(name, "mj-class" | "mj-all" | "mj-include" | "mj-selector" | "mj-html-attribute") {
             continue;
