@@ -56,7 +56,9 @@ fn render(c: &mut Criterion) {
         .html;
     match mjml_node_ms(&mjml) {
         Some(ms) => println!("mjml (Node) renders {ISSUE}'s MJML in {ms:.3} ms per issue"),
-        None => println!("mjml (Node) not installed: run `cd tests/node && npm ci` for the comparison"),
+        None => {
+            println!("mjml (Node) not installed: run `cd tests/node && npm ci` for the comparison")
+        }
     }
 
     let mut group = c.benchmark_group("per issue");
@@ -75,9 +77,14 @@ fn render(c: &mut Criterion) {
     });
     group.finish();
 
-    let compiled = CompiledIssue::compile(&rendered.html_template, &rendered.text_template).expect("compiles");
+    let compiled =
+        CompiledIssue::compile(&rendered.html_template, &rendered.text_template).expect("compiles");
     c.bench_function("per recipient: personalise HTML and text", |b| {
-        b.iter(|| compiled.personalise(black_box(&sample)).expect("personalises"))
+        b.iter(|| {
+            compiled
+                .personalise(black_box(&sample))
+                .expect("personalises")
+        })
     });
 }
 

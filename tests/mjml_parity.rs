@@ -34,14 +34,25 @@ fn reference_mjml(mjml: &str) -> Option<String> {
         .spawn()
         .expect("run node");
     use std::io::Write;
-    child.stdin.take().expect("stdin").write_all(mjml.as_bytes()).expect("write mjml");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(mjml.as_bytes())
+        .expect("write mjml");
     let out = child.wait_with_output().expect("node output");
-    assert!(out.status.success(), "mjml failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "mjml failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn decode(png: &Path) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png).expect("open png")));
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png).expect("open png"),
+    ));
     let mut reader = decoder.read_info().expect("png header");
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).expect("png frame");
@@ -61,27 +72,38 @@ fn difference(a: &Path, b: &Path) -> f64 {
     let differing = pa
         .chunks(3)
         .zip(pb.chunks(3))
-        .filter(|(x, y)| x.iter().zip(y.iter()).any(|(p, q)| p.abs_diff(*q) > TOLERANCE))
+        .filter(|(x, y)| {
+            x.iter()
+                .zip(y.iter())
+                .any(|(p, q)| p.abs_diff(*q) > TOLERANCE)
+        })
         .count();
     differing as f64 / f64::from(wa * ha)
 }
 
 #[test]
 fn each_sample_issue_looks_the_same_rendered_by_mjml_and_by_postbode() {
-    let Some(chromium) = Chromium::find() else { return };
+    let Some(chromium) = Chromium::find() else {
+        return;
+    };
     let app = TestApp::new();
     let shots = browser::screenshot_dir("parity");
     for slug in SAMPLES {
         let dir = repo_file(&format!("emails/issues/{slug}"));
         let dir = dir.to_str().expect("utf-8 path");
         let ours = app.run(&["issue", "preview", dir]).ok().stdout;
-        let mjml = app.run(&["issue", "preview", dir, "--format", "mjml"]).ok().stdout;
+        let mjml = app
+            .run(&["issue", "preview", dir, "--format", "mjml"])
+            .ok()
+            .stdout;
         // The same sample recipient as `preview` fills the open values.
         let mjml = CompiledIssue::compile(&mjml, "")
             .and_then(|c| c.personalise(&Recipient::sample("http://localhost:8080")))
             .expect("personalise mjml")
             .html;
-        let Some(theirs) = reference_mjml(&mjml) else { return };
+        let Some(theirs) = reference_mjml(&mjml) else {
+            return;
+        };
         assert_ne!(ours, theirs, "two renderers, two different HTML texts");
 
         let mut height = 0;
@@ -103,6 +125,11 @@ fn each_sample_issue_looks_the_same_rendered_by_mjml_and_by_postbode() {
         let diff = difference(&shots_of[0], &shots_of[1]);
         println!("{slug}: {:.3}% of pixels differ", diff * 100.0);
         eprintln!("{slug}: {:.3}% of pixels differ", diff * 100.0);
-        assert!(diff < 0.01, "{slug}: {:.2}% of pixels differ (see {})", diff * 100.0, shots.display());
+        assert!(
+            diff < 0.01,
+            "{slug}: {:.2}% of pixels differ (see {})",
+            diff * 100.0,
+            shots.display()
+        );
     }
 }

@@ -260,5 +260,9 @@ fn an_unknown_mjml_attribute_is_reported_as_a_warning() {
     )
     .expect("write");
     let run = preview(&app, "emails/issues/kapot", "html").ok();
-    assert!(run.stderr.contains("warning") && run.stderr.contains("attribute kleur is illegal"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("attribute kleur is illegal"),
+        "{}",
+        run.stderr
+    );
 }

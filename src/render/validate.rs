@@ -35,7 +35,10 @@ pub fn check(mjml: &str) -> Vec<Finding> {
         line += mjml[counted..start].matches('\n').count();
         counted = start;
         // Inside mj-attributes, mj-class and mj-all take any attribute.
-        if matches!(name, "mj-class" | "mj-all" | "mj-include" | "mj-selector" | "mj-html-attribute") {
+        if matches!(
+            name,
+            "mj-class" | "mj-all" | "mj-include" | "mj-selector" | "mj-html-attribute"
+        ) {
             continue;
         }
         let Some(allowed) = ALLOWED.get(name) else {
@@ -101,9 +104,7 @@ fn split_tag(tag: &str) -> (&str, Vec<&str>) {
             let value = value.trim_start();
             rest = match value.chars().next() {
                 Some(q @ ('"' | '\'')) => value[1..].find(q).map_or("", |e| &value[e + 2..]),
-                _ => value
-                    .find(char::is_whitespace)
-                    .map_or("", |e| &value[e..]),
+                _ => value.find(char::is_whitespace).map_or("", |e| &value[e..]),
             };
         } else {
             rest = trimmed;
@@ -123,8 +124,14 @@ mod tests {
         assert_eq!(
             findings,
             vec![
-                Finding { line: 3, message: "<mj-text>: attribute kleur is illegal".into() },
-                Finding { line: 4, message: "<mj-txt> is not an MJML element".into() },
+                Finding {
+                    line: 3,
+                    message: "<mj-text>: attribute kleur is illegal".into()
+                },
+                Finding {
+                    line: 4,
+                    message: "<mj-txt> is not an MJML element".into()
+                },
             ]
         );
     }

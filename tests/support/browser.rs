@@ -62,7 +62,11 @@ impl Chromium {
         let profile = tempfile::tempdir().expect("profile dir");
         let out = self
             .command(profile.path())
-            .args(["--window-size=1000,1000", "--virtual-time-budget=5000", "--dump-dom"])
+            .args([
+                "--window-size=1000,1000",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+            ])
             .arg(file_url(page))
             .output()
             .expect("run chromium");
@@ -80,7 +84,11 @@ impl Chromium {
             .arg(file_url(page))
             .output()
             .expect("run chromium");
-        assert!(png.is_file(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            png.is_file(),
+            "no screenshot: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -116,7 +124,10 @@ window.addEventListener('load', function () {{
 }
 
 fn escape_attribute(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The report [`frame_page`] leaves in the dumped DOM.
@@ -134,7 +145,9 @@ pub fn frame_report(dom: &str) -> serde_json::Value {
 
 /// Where tests put screenshots: `target/screenshots/NAME` (printed).
 pub fn screenshot_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/screenshots")
+        .join(name);
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     println!("screenshots: {}", dir.display());
     eprintln!("screenshots: {}", dir.display());
