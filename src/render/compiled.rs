@@ -106,3 +106,40 @@ impl CompiledIssue {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_in_the_html_part_and_not_in_the_text_part() {
+        let compiled = CompiledIssue::compile(
+            "<p>Beste {{ subscriber.name | default('lezer') }}</p>",
+            "Beste {{ subscriber.name | default('lezer') }}",
+        )
+        .expect("compiles");
+        let recipient = Recipient {
+            email: "a@example.nl".into(),
+            name: Some("Jansen & <Zn>".into()),
+            ..Recipient::default()
+        };
+        let out = compiled.personalise(&recipient).expect("personalises");
+        assert_eq!(out.html, "<p>Beste Jansen &amp; &lt;Zn&gt;</p>");
+        assert_eq!(out.text, "Beste Jansen & <Zn>");
+        let nameless = compiled
+            .personalise(&Recipient::anonymous())
+            .expect("default applies");
+        assert_eq!(nameless.text, "Beste lezer");
+    }
+
+    #[test]
+    fn a_missing_value_without_default_is_an_error_not_a_blank() {
+        let compiled =
+            CompiledIssue::compile("{{ subscriber.attributes.stad }}", "").expect("compiles");
+        assert!(
+            compiled
+                .personalise(&Recipient::sample("http://x"))
+                .is_err()
+        );
+    }
+}
