@@ -32,6 +32,11 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
+    /// The job ran, but part of it failed for good (e.g. deliveries that
+    /// failed). The message is the summary.
+    #[error("{0}")]
+    Failed(String),
+
     /// Applying the embedded migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -19,10 +19,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod mail;
 pub mod render;
 pub mod store;
 pub mod telemetry;

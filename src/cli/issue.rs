@@ -1,13 +1,17 @@
-//! `postbode issue ...`: preview (more to come: queue, test, status).
+//! `postbode issue ...`: preview, queue, test and status.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
+use super::parse_arg;
 use crate::config::Settings;
+use crate::dispatch::send::Dispatcher;
+use crate::domain::{EmailAddress, ListName, SendTime};
 use crate::error::{Error, Result};
-use crate::render::{CompiledIssue, IssueSource, Recipient, Renderer};
+use crate::render::{CompiledIssue, IssueSource, Recipient, RenderedIssue, Renderer};
+use crate::store::{NewIssue, Store, format_ms, now_ms};
 
 #[derive(Debug, Subcommand)]
 pub enum IssueCommand {
@@ -20,6 +24,28 @@ pub enum IssueCommand {
         /// Write here instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Render an issue, store it and schedule it; prints its slug
+    Queue {
+        dir: PathBuf,
+        /// RFC 3339, or "YYYY-MM-DD HH:MM" in newsletter.timezone [default: issue.toml's send_at, else now]
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// The list to send to [default: issue.toml's list, else newsletter.default_list]
+        #[arg(long)]
+        list: Option<String>,
+    },
+    /// Send one message, marked as a test, through the real transport; records nothing
+    Test {
+        dir: PathBuf,
+        #[arg(long, value_name = "EMAIL")]
+        to: String,
+    },
+    /// Counts by status, rate and ETA of one issue or all
+    Status {
+        slug: Option<String>,
+        #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+        format: StatusFormat,
     },
 }
 
@@ -35,13 +61,158 @@ pub enum PreviewFormat {
     Web,
 }
 
-pub fn run(cmd: IssueCommand, settings: &Settings) -> Result<()> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// Commands that need no database.
+pub fn run_preview(cmd: IssueCommand, settings: &Settings) -> Result<()> {
     match cmd {
         IssueCommand::Preview { dir, format, out } => {
             let output = preview(settings, &dir, format)?;
             write_out(out.as_deref(), &output)
         }
+        _ => Err(Error::Input("not a preview command".into())),
     }
+}
+
+/// Commands that use the store.
+pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Result<()> {
+    match cmd {
+        IssueCommand::Preview { .. } => run_preview(cmd, settings),
+        IssueCommand::Queue { dir, at, list } => {
+            let issue = queue(settings, store, &dir, at.as_deref(), list.as_deref()).await?;
+            eprintln!(
+                "queued {} for list {} at {}",
+                issue.slug,
+                issue.list,
+                format_ms(issue.send_at)
+            );
+            println!("{}", issue.slug);
+            Ok(())
+        }
+        IssueCommand::Test { dir, to } => {
+            let to = parse_arg("--to", &to, EmailAddress::parse)?;
+            let rendered = render(settings, &dir)?;
+            let compiled = CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?;
+            let dispatcher = Dispatcher::new(settings, store.clone())?;
+            let reply = dispatcher
+                .send_test(rendered.slug.as_str(), &rendered.meta.subject, &compiled, &to)
+                .await?;
+            println!("test message sent to {to} via {}: {reply}", dispatcher.transport().describe());
+            Ok(())
+        }
+        IssueCommand::Status { slug, format } => status(store, slug.as_deref(), format).await,
+    }
+}
+
+/// Renders, checks and stores an issue.
+pub async fn queue(
+    settings: &Settings,
+    store: &Store,
+    dir: &Path,
+    at: Option<&str>,
+    list: Option<&str>,
+) -> Result<crate::store::Issue> {
+    let rendered = render(settings, dir)?;
+    // Strictness at queue time: a per-recipient value without a default
+    // fails here for the sample recipient, not blank in a sent mail.
+    CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?
+        .personalise(&Recipient::sample(settings.newsletter.base_url.as_str()))?;
+    let tz = settings.newsletter.timezone.time_zone();
+    let send_at = match at.or(rendered.meta.send_at.as_deref()) {
+        Some(t) => parse_arg("send time", t, |t| SendTime::parse(t, &tz))?,
+        None => SendTime::now(),
+    };
+    let list = match list {
+        Some(l) => parse_arg("--list", l, ListName::parse)?,
+        None => rendered
+            .meta
+            .list
+            .clone()
+            .unwrap_or_else(|| settings.newsletter.default_list.clone()),
+    };
+    store
+        .queue_issue(&NewIssue {
+            slug: rendered.slug.clone(),
+            subject: rendered.meta.subject.clone(),
+            preheader: rendered.meta.preheader.clone(),
+            issue_date: rendered.meta.date.to_string(),
+            list,
+            html_template: rendered.html_template,
+            text_template: rendered.text_template,
+            web_html: rendered.web_html,
+            send_at: send_at.as_millis(),
+        })
+        .await
+}
+
+async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Result<()> {
+    let issues = match slug {
+        Some(s) => vec![store
+            .issue(s)
+            .await?
+            .ok_or_else(|| Error::Input(format!("no issue with slug {s}")))?],
+        None => store.issues().await?,
+    };
+    let now = now_ms();
+    let mut rows = Vec::new();
+    for issue in issues {
+        let counts = store.delivery_counts(issue.id).await?;
+        let per_minute = store.sent_since(issue.id, now - 60_000).await?;
+        let rate = per_minute as f64 / 60.0;
+        let eta_secs = (rate > 0.0).then(|| (counts.remaining() as f64 / rate).round() as i64);
+        let errors = store.failure_replies(issue.id, 5).await?;
+        rows.push((issue, counts, rate, eta_secs, errors));
+    }
+    let mut out = std::io::stdout().lock();
+    let io = |e| Error::io("standard output", e);
+    match format {
+        StatusFormat::Json => {
+            let json: Vec<_> = rows
+                .iter()
+                .map(|(i, c, rate, eta, errors)| {
+                    serde_json::json!({
+                        "slug": i.slug, "subject": i.subject, "list": i.list, "status": i.status.as_str(),
+                        "send_at": format_ms(i.send_at), "recipients": i.recipients, "counts": c,
+                        "rate_per_second": rate, "eta_seconds": eta, "paused_reason": i.paused_reason,
+                        "errors": errors.iter().map(|(r, n)| serde_json::json!({"reply": r, "count": n})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &json).map_err(|e| Error::Input(e.to_string()))?;
+            writeln!(out).map_err(io)?;
+        }
+        StatusFormat::Table => {
+            if rows.is_empty() {
+                writeln!(out, "no issues queued yet (postbode issue queue DIR)").map_err(io)?;
+            }
+            for (i, c, rate, eta, errors) in &rows {
+                writeln!(out, "{}  [{}]  list {}  send at {}", i.slug, i.status.as_str(), i.list, format_ms(i.send_at))
+                    .map_err(io)?;
+                writeln!(out, "  {}", i.subject).map_err(io)?;
+                writeln!(
+                    out,
+                    "  recipients {}: sent {}, failed {}, skipped {}, cancelled {}, queued {}, sending {}",
+                    i.recipients, c.sent, c.failed, c.skipped, c.cancelled, c.queued, c.sending
+                )
+                .map_err(io)?;
+                if c.remaining() > 0 && i.started_at.is_some() {
+                    let eta = eta.map_or("unknown".to_owned(), |s| format!("{}m{:02}s", s / 60, s % 60));
+                    writeln!(out, "  rate {rate:.1}/s over the last minute, ETA {eta}").map_err(io)?;
+                }
+                if let Some(reason) = &i.paused_reason {
+                    writeln!(out, "  paused: {reason}").map_err(io)?;
+                }
+                for (reply, n) in errors {
+                    writeln!(out, "  {n} × {reply}").map_err(io)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Renders `dir` and personalises it for the sample recipient.
@@ -63,7 +234,7 @@ pub fn preview(settings: &Settings, dir: &Path, format: PreviewFormat) -> Result
 }
 
 /// Loads and renders an issue folder, printing mrml's warnings.
-pub fn render(settings: &Settings, dir: &Path) -> Result<crate::render::RenderedIssue> {
+pub fn render(settings: &Settings, dir: &Path) -> Result<RenderedIssue> {
     let emails = Renderer::find_emails_dir(dir).ok_or_else(|| {
         Error::Input(format!(
             "{} is not inside an emails folder (one holding layout.mjml)",

@@ -1,8 +1,11 @@
 //! The command line. Each command parses its arguments into domain types and
 //! calls the library; nothing here knows SQL or SMTP.
 
+mod dkim;
 mod init;
 mod issue;
+mod quickstart;
+mod send;
 mod subscribers;
 
 use std::path::PathBuf;
@@ -32,9 +35,26 @@ pub enum Command {
     /// Manage subscribers
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
+    /// The whole job on embedded defaults: SQLite, example subscribers, outbox folder
+    Quickstart,
     /// Preview, queue and follow issues
     #[command(subcommand)]
     Issue(issue::IssueCommand),
+    /// Send everything that is due, then exit (for cron)
+    Send {
+        /// Only this issue
+        #[arg(long, value_name = "SLUG")]
+        issue: Option<String>,
+    },
+    /// Run the public pages; with --dispatch also the send loop
+    Serve {
+        /// Also send, waking whenever something becomes due
+        #[arg(long)]
+        dispatch: bool,
+    },
+    /// DKIM signing keys
+    #[command(subcommand)]
+    Dkim(dkim::DkimCommand),
 }
 
 /// Runs a command and returns the process exit code: 0 done, 1 failed,
@@ -64,17 +84,50 @@ async fn execute(args: Args) -> Result<()> {
     match args.command {
         Command::Init => init::run(args.config.as_deref()).await,
         Command::Subscribers(cmd) => {
+            with_store(args.config.as_deref(), |settings, store| Box::pin(subscribers::run(cmd, settings, store)))
+                .await
+        }
+        Command::Quickstart => quickstart::run(args.config.as_deref()).await,
+        Command::Issue(cmd @ issue::IssueCommand::Preview { .. }) => {
             let loaded = load(args.config.as_deref())?;
-            let store = Store::open(&loaded.settings.database).await?;
-            let result = subscribers::run(cmd, &loaded.settings, &store).await;
-            store.close().await;
-            result
+            issue::run_preview(cmd, &loaded.settings)
         }
         Command::Issue(cmd) => {
+            with_store(args.config.as_deref(), |settings, store| Box::pin(issue::run(cmd, settings, store))).await
+        }
+        Command::Send { issue } => {
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(async move { send::send(settings, store, issue.as_deref()).await })
+            })
+            .await
+        }
+        Command::Serve { dispatch: true } => {
+            with_store(args.config.as_deref(), |settings, store| Box::pin(send::dispatch_loop(settings, store)))
+                .await
+        }
+        Command::Serve { dispatch: false } => Err(Error::Input(
+            "the public pages are not built yet; `postbode serve --dispatch` runs the send loop".into(),
+        )),
+        Command::Dkim(cmd) => {
             let loaded = load(args.config.as_deref())?;
-            issue::run(cmd, &loaded.settings)
+            dkim::run(cmd, &loaded.settings)
         }
     }
+}
+
+/// Loads the configuration, opens the store, runs `f`, closes the store.
+async fn with_store<F>(explicit: Option<&std::path::Path>, f: F) -> Result<()>
+where
+    F: for<'a> FnOnce(
+        &'a crate::config::Settings,
+        &'a Store,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>,
+{
+    let loaded = load(explicit)?;
+    let store = Store::open(&loaded.settings.database).await?;
+    let result = f(&loaded.settings, &store).await;
+    store.close().await;
+    result
 }
 
 /// Loads the configuration and starts logging with it.

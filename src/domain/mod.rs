@@ -9,6 +9,7 @@
 //! - [`Slug`]: an issue's slug, checked as given because it must match its folder.
 //! - [`Language`]: a `nl` / `nl-BE` language tag for `<html lang>` and date formatting.
 //! - [`SubscriberStatus`]: where a subscriber stands, and whether they left.
+//! - [`SendTime`]: when to send, read in the newsletter's time zone.
 //! - [`ChangeSource`]: what caused a status change, kept with every change.
 
 mod change_source;
@@ -17,6 +18,7 @@ mod language;
 mod list_name;
 mod mailbox;
 mod parse_error;
+mod send_time;
 mod slug;
 mod subscriber_name;
 mod subscriber_status;
@@ -27,6 +29,7 @@ pub use language::Language;
 pub use list_name::ListName;
 pub use mailbox::Mailbox;
 pub use parse_error::ParseError;
+pub use send_time::SendTime;
 pub use slug::Slug;
 pub use subscriber_name::SubscriberName;
 pub use subscriber_status::SubscriberStatus;

@@ -3,9 +3,12 @@
 //! `migrations/sqlite/`, embedded in the binary and applied on open.
 //!
 //! Layout: [`subscribers`] (one person at a time), [`import_batch`] (many at
-//! once, for CSV imports), [`lists`], [`timestamp`].
+//! once, for CSV imports), [`lists`], [`issues`] (queued and sent issues),
+//! [`deliveries`] (claims with leases, outcomes), [`timestamp`].
 
+mod deliveries;
 mod import_batch;
+mod issues;
 mod lists;
 mod subscribers;
 mod timestamp;
@@ -15,6 +18,8 @@ use std::str::FromStr;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use deliveries::{Claimed, Outcome};
+pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{format_ms, now_ms};

@@ -257,6 +257,11 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        // SMTP replies can quote the address.
+        sqlx::query("UPDATE deliveries SET last_reply = NULL WHERE subscriber_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO erasures (at, status) VALUES (?, ?)")
             .bind(now_ms())
             .bind(&status)

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -84,6 +85,21 @@ impl TestApp {
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
         }
+    }
+
+    /// Starts `postbode ARGS` in the folder without waiting for it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_postbode"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("POSTBODE_") || key == "RUST_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.spawn().expect("start postbode")
     }
 
     /// `subscribers export -` as text.

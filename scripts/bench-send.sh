@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Sends the longest sample issue to N generated subscribers (default
+# 100,000) with DKIM rsa-2048 and the rate limit off, into postfix's
+# smtp-sink on loopback. Reports messages/s and peak RSS, and, in the same
+# run, the ceiling of this machine: postfix's smtp-source sending
+# same-size messages into the same sink.
+#   scripts/bench-send.sh [SUBSCRIBERS] [SECONDS]
+# With SECONDS, the send is stopped (SIGTERM) after that long: for the
+# memory check at 1,000,000 subscribers without waiting for all of them.
+# Needs: postfix (smtp-sink, smtp-source), /usr/bin/time.
+set -euo pipefail
+rows=${1:-100000}
+limit=${2:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+sink_pid=
+cleanup() { [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build -q --release --manifest-path "$root/Cargo.toml"
+bin="$root/target/release/postbode"
+port=$(( 20000 + RANDOM % 20000 ))
+user=$(id -un); [ "$user" = root ] && user=nobody
+smtp-sink -u "$user" "127.0.0.1:$port" 256 &
+sink_pid=$!
+sleep 0.5
+
+cd "$work"
+cp -r "$root/emails" .
+awk -v n="$rows" 'BEGIN { print "email,name"; for (i = 1; i <= n; i++) printf "lezer%d@voorbeeld%d.nl,Lezer %d\n", i, i % 97, i }' > leden.csv
+"$bin" --config "$work/postbode.toml" init > /dev/null
+cat >> postbode.toml <<TOML
+TOML
+python3 - "$port" <<'PY'
+import re, sys
+port = sys.argv[1]
+t = open('postbode.toml').read()
+t = t.replace('url = ""', f'url = "smtp://127.0.0.1:{port}"', 1)
+t = re.sub(r'rate_per_second = .*', 'rate_per_second = 1000000', t)
+t = re.sub(r'concurrency = .*', 'concurrency = 16', t)
+t = re.sub(r'pool_size = .*', 'pool_size = 16', t)
+t = re.sub(r'batch_size = .*', 'batch_size = 500', t)
+t = t.replace('domain = ""', 'domain = "example.org"').replace('selector = ""', 'selector = "bench"').replace('private_key_file = ""', 'private_key_file = "dkim.pem"')
+open('postbode.toml', 'w').write(t)
+PY
+"$bin" --config postbode.toml dkim keygen --selector bench --domain example.org --out dkim.pem > /dev/null
+"$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
+issue=emails/issues/2026-09-luisteren-naar-klachten
+"$bin" --config postbode.toml issue queue "$issue" > /dev/null 2>&1
+size=$("$bin" --config postbode.toml issue preview "$issue" | wc -c)
+
+run_send() {
+  if [ -n "$limit" ]; then
+    /usr/bin/time -f '%e %M' -o time.txt timeout -s TERM "$limit" "$bin" --config postbode.toml send > send.out 2>&1 || true
+  else
+    /usr/bin/time -f '%e %M' -o time.txt "$bin" --config postbode.toml send > send.out 2>&1
+  fi
+}
+run_send
+read -r secs kib < <(tail -n 1 time.txt)
+sent=$("$bin" --config postbode.toml issue status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counts"]["sent"])')
+printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (HTML part %d bytes, DKIM rsa-2048, concurrency 16)\n' \
+  "$rows" "$sent" "$secs" "$(echo "$sent / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$size"
+
+# The ceiling: same-size messages, same sink, 16 parallel sessions.
+msgsize=$(( size * 2 ))
+count=$(( sent < 20000 ? sent : 20000 ))
+start=$(date +%s.%N)
+smtp-source -s 16 -m "$count" -l "$msgsize" -f redactie@example.org -t lezer@voorbeeld.nl "127.0.0.1:$port"
+end=$(date +%s.%N)
+printf 'smtp-source ceiling: %d messages of %d bytes in %.2f s = %.0f msg/s\n' \
+  "$count" "$msgsize" "$(echo "$end - $start" | bc -l)" "$(echo "$count / ($end - $start)" | bc -l)"

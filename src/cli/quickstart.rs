@@ -1,0 +1,88 @@
+//! `postbode quickstart`: the whole job on embedded defaults. Creates the
+//! database, imports the example subscribers, queues the first sample
+//! issue, sends it into the outbox folder, and says where to look.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+
+use crate::config::SmtpUrl;
+use crate::dispatch::send::Dispatcher;
+use crate::error::{Error, Result};
+use crate::import::{self, ImportOptions};
+use crate::store::Store;
+
+pub async fn run(explicit: Option<&Path>) -> Result<()> {
+    let examples = Path::new("examples/subscribers.csv");
+    let issues = Path::new("emails/issues");
+    if !examples.is_file() || !issues.is_dir() {
+        return Err(Error::Input(
+            "quickstart uses examples/subscribers.csv and emails/ from the postbode source folder; \
+             run it there"
+                .into(),
+        ));
+    }
+    super::init::run(explicit).await?;
+    let path = explicit.map_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE), Path::to_path_buf);
+    let mut settings = super::load(Some(&path))?.settings;
+    // Embedded defaults: never mail the example addresses for real.
+    settings.smtp.url = SmtpUrl::default();
+
+    let store = Store::open(&settings.database).await?;
+    let options = ImportOptions {
+        list: None,
+        activate: true,
+        default_list: settings.newsletter.default_list.clone(),
+        batch_size: 1000,
+    };
+    let summary = import::import_csv(&store, examples, &options, &ProgressBar::hidden(), |r| {
+        eprintln!("{}: line {}: {}", examples.display(), r.line, r.reason);
+    })
+    .await?;
+    println!(
+        "imported {}: {} added, {} already there",
+        examples.display(),
+        summary.counts.added,
+        summary.counts.unchanged + summary.counts.updated
+    );
+
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(issues)
+        .map_err(|e| Error::io(issues, e))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("issue.toml").is_file())
+        .collect();
+    dirs.sort();
+    let first = dirs
+        .first()
+        .ok_or_else(|| Error::Input(format!("{} has no issue folders", issues.display())))?;
+    let slug = first.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if store.issue(&slug).await?.is_none() {
+        let now = jiff::Timestamp::now().to_string();
+        super::issue::queue(&settings, &store, first, Some(&now), None).await?;
+        println!("queued {slug}");
+    } else {
+        println!("{slug} was queued before");
+    }
+
+    let dispatcher = Dispatcher::new(&settings, store.clone())?;
+    let shutdown = super::send::shutdown_signal();
+    let report = dispatcher.run_until_idle(None, &shutdown, &ProgressBar::hidden()).await?;
+    store.close().await;
+    let outbox = settings.smtp.outbox.canonicalize().unwrap_or(settings.smtp.outbox.clone());
+    println!("sent {} messages into {}", report.sent, outbox.display());
+    let example = std::fs::read_dir(&outbox)
+        .ok()
+        .and_then(|d| d.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "eml")));
+    if let Some(file) = example {
+        println!();
+        println!("Open one in your mail program, e.g.:");
+        println!("  thunderbird {}        (or double-click it)", file.display());
+        println!("or read its source with:");
+        println!("  less {}", file.display());
+    }
+    println!();
+    println!("Next: set smtp.url in postbode.toml to send for real, and add a cron line:");
+    println!("  */5 * * * *  cd {} && postbode send", std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default());
+    Ok(())
+}

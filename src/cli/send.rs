@@ -1,0 +1,117 @@
+//! `postbode send` (for cron) and `postbode serve --dispatch` (the loop).
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::dispatch::send::{Dispatcher, SendReport};
+use crate::error::{Error, Result};
+use crate::store::{Store, now_ms};
+
+/// Longest sleep of the loop between looks at the database, so an issue
+/// queued by another process is noticed without a signal.
+const MAX_IDLE: Duration = Duration::from_secs(15);
+
+/// A receiver that turns true on SIGINT or SIGTERM.
+pub fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("stopping: finishing the messages in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// One summary line; an error (exit 1) when deliveries failed for good.
+fn summarise(report: &SendReport) -> Result<()> {
+    let mut line = format!(
+        "sent {}, failed {}, skipped {}, to retry later {}",
+        report.sent, report.failed, report.skipped, report.retried
+    );
+    if !report.finished.is_empty() {
+        line.push_str(&format!("; finished: {}", report.finished.join(", ")));
+    }
+    if report.failed > 0 {
+        return Err(Error::Failed(format!(
+            "{line} (see `postbode issue status` for the replies)"
+        )));
+    }
+    println!("{line}");
+    Ok(())
+}
+
+/// `send [--issue SLUG]`: everything due now, then exit.
+pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Result<()> {
+    if let Some(slug) = issue
+        && store.issue(slug).await?.is_none()
+    {
+        return Err(Error::Input(format!("no issue with slug {slug}")));
+    }
+    let dispatcher = Dispatcher::new(settings, store.clone())?;
+    let shutdown = shutdown_signal();
+    let bar = progress_bar();
+    let report = dispatcher.run_until_idle(issue, &shutdown, &bar).await?;
+    bar.finish_and_clear();
+    summarise(&report)
+}
+
+/// `serve --dispatch`: the send loop, waking when something becomes due.
+pub async fn dispatch_loop(settings: &Settings, store: &Store) -> Result<()> {
+    let dispatcher = Dispatcher::new(settings, store.clone())?;
+    let mut shutdown = shutdown_signal();
+    let bar = ProgressBar::hidden();
+    tracing::info!(transport = %dispatcher.transport().describe(), "send loop started");
+    loop {
+        let report = dispatcher.run_until_idle(None, &shutdown, &bar).await?;
+        if report != SendReport::default() {
+            tracing::info!(
+                sent = report.sent,
+                failed = report.failed,
+                skipped = report.skipped,
+                retried = report.retried,
+                "send round done"
+            );
+        }
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        let wait = match store.next_due().await? {
+            Some(at) => Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)),
+            None => MAX_IDLE,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait.clamp(Duration::from_millis(50), MAX_IDLE)) => {}
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
+}

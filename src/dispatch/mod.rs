@@ -1,0 +1,6 @@
+//! The dispatcher: claim due deliveries, personalise, build, sign,
+//! rate-limit, send, record the outcome.
+
+pub mod rate;
+pub mod send;
+pub mod transport;

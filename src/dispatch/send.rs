@@ -1,0 +1,361 @@
+//! The send loop: start due issues, claim batches of deliveries, send each
+//! (personalise, build, sign, wait for the rate limiter, hand to the
+//! transport) with `sending.concurrency` in flight, and record outcomes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::stream::{self, StreamExt};
+use indicatif::ProgressBar;
+use rand::Rng;
+use tokio::sync::watch;
+
+use super::rate::RateLimiter;
+use super::transport::{Envelope, Transport};
+use crate::config::Settings;
+use crate::domain::{EmailAddress, Mailbox, SubscriberName};
+use crate::error::{Error, Result};
+use crate::mail::{self, DkimSigner, Outgoing, TokenKey};
+use crate::render::{CompiledIssue, Recipient};
+use crate::store::{Claimed, Issue, Outcome, Store, now_ms};
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    /// Attempts that will be tried again later.
+    pub retried: u64,
+    /// Issues whose last delivery finished in this run.
+    pub finished: Vec<String>,
+}
+
+/// Everything a send needs, built once.
+pub struct Dispatcher {
+    store: Store,
+    transport: Arc<Transport>,
+    limiter: Arc<RateLimiter>,
+    signer: Option<Arc<DkimSigner>>,
+    tokens: Arc<TokenKey>,
+    from: Mailbox,
+    reply_to: Mailbox,
+    list_id: String,
+    list_name: String,
+    base_url: String,
+    concurrency: usize,
+    batch_size: i64,
+    max_attempts: i64,
+    lease_ms: i64,
+    /// Names this process in leases, so a claim can be traced.
+    owner: String,
+}
+
+/// Counters the progress bar shows.
+#[derive(Default)]
+struct Tally {
+    sent: AtomicU64,
+    failed: AtomicU64,
+    skipped: AtomicU64,
+    retried: AtomicU64,
+}
+
+impl Dispatcher {
+    pub fn new(settings: &Settings, store: Store) -> Result<Dispatcher> {
+        let tokens = TokenKey::new(secrecy::ExposeSecret::expose_secret(&settings.secrets.token_key))
+            .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
+        let signer = DkimSigner::from_settings(&settings.dkim)
+            .map_err(|e| Error::Config(e.to_string()))?
+            .map(Arc::new);
+        let s = &settings.sending;
+        Ok(Dispatcher {
+            store,
+            transport: Arc::new(Transport::from_settings(&settings.smtp)?),
+            limiter: Arc::new(RateLimiter::new(s)),
+            signer,
+            tokens: Arc::new(tokens),
+            from: settings.newsletter.from.clone(),
+            reply_to: settings.reply_to(),
+            list_id: settings.newsletter.list_id.clone(),
+            list_name: settings.newsletter.name.clone(),
+            base_url: settings.newsletter.base_url.as_str().to_owned(),
+            concurrency: usize::try_from(s.concurrency).unwrap_or(1).max(1),
+            batch_size: i64::from(s.batch_size),
+            max_attempts: i64::from(s.max_attempts),
+            lease_ms: i64::try_from(s.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            owner: worker_name(),
+        })
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Starts due issues and sends everything that is due now, then
+    /// returns. Stops claiming when `shutdown` turns true, finishes what is
+    /// in flight and records it.
+    pub async fn run_until_idle(
+        &self,
+        only: Option<&str>,
+        shutdown: &watch::Receiver<bool>,
+        progress: &ProgressBar,
+    ) -> Result<SendReport> {
+        let started = self.store.start_due_issues(now_ms()).await?;
+        for slug in &started {
+            tracing::info!(issue = %slug, "sending started");
+        }
+        let tally = Tally::default();
+        let mut report = SendReport::default();
+        for issue in self.store.sending_issues(only).await? {
+            if *shutdown.borrow() {
+                break;
+            }
+            let counts = self.store.delivery_counts(issue.id).await?;
+            progress.set_length(counts.total().try_into().unwrap_or(0));
+            progress.set_position((counts.total() - counts.remaining()).try_into().unwrap_or(0));
+            progress.set_prefix(issue.slug.clone());
+            self.send_issue(&issue, shutdown, progress, &tally).await?;
+            if self.store.finish_if_done(issue.id).await? {
+                tracing::info!(issue = %issue.slug, "issue sent");
+                report.finished.push(issue.slug.clone());
+            }
+        }
+        report.sent = tally.sent.load(Ordering::Relaxed);
+        report.failed = tally.failed.load(Ordering::Relaxed);
+        report.skipped = tally.skipped.load(Ordering::Relaxed);
+        report.retried = tally.retried.load(Ordering::Relaxed);
+        Ok(report)
+    }
+
+    async fn send_issue(
+        &self,
+        issue: &Issue,
+        shutdown: &watch::Receiver<bool>,
+        progress: &ProgressBar,
+        tally: &Tally,
+    ) -> Result<()> {
+        let (html, text) = self.store.issue_templates(issue.id).await?;
+        let compiled = CompiledIssue::compile(&html, &text)?;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let now = now_ms();
+            let claimed = self
+                .store
+                .claim_due_deliveries(issue.id, &self.owner, now, now.saturating_add(self.lease_ms), self.batch_size)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            let mut results = stream::iter(claimed)
+                .map(|c| async {
+                    if *shutdown.borrow() {
+                        // Not started: give it back at once.
+                        let reply = "released at shutdown".to_owned();
+                        return (c.delivery_id, Outcome::Retry { reply, at: now_ms() }, false);
+                    }
+                    let id = c.delivery_id;
+                    (id, self.deliver(issue, &compiled, c).await, true)
+                })
+                .buffer_unordered(self.concurrency);
+            let mut pending = Vec::with_capacity(self.concurrency);
+            while let Some((id, outcome, counted)) = results.next().await {
+                if counted {
+                    match &outcome {
+                        Outcome::Sent { .. } => tally.sent.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Failed { .. } => tally.failed.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Skipped { .. } => tally.skipped.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Retry { .. } => tally.retried.fetch_add(1, Ordering::Relaxed),
+                    };
+                    if !matches!(outcome, Outcome::Retry { .. }) {
+                        progress.inc(1);
+                    }
+                }
+                pending.push((id, outcome));
+                // Few outcomes wait unrecorded: after a crash only those (and
+                // what is in flight) can go out twice.
+                if pending.len() >= self.concurrency {
+                    self.store.record_outcomes(&pending).await?;
+                    pending.clear();
+                }
+            }
+            self.store.record_outcomes(&pending).await?;
+        }
+    }
+
+    /// One delivery, start to finish. Never fails: every problem becomes
+    /// an outcome.
+    async fn deliver(&self, issue: &Issue, compiled: &CompiledIssue, c: Claimed) -> Outcome {
+        let (Some(subscriber_id), Some(email)) = (c.subscriber_id, c.email.as_deref()) else {
+            return Outcome::Skipped { reason: "the subscriber was erased".into() };
+        };
+        match c.status.as_deref() {
+            Some("active") => {}
+            Some(other) => return Outcome::Skipped { reason: format!("the subscriber is {other}") },
+            None => return Outcome::Skipped { reason: "the subscriber was erased".into() },
+        }
+        if c.attempts > self.max_attempts {
+            return Outcome::Failed { reply: format!("gave up after {} attempts", self.max_attempts) };
+        }
+        let to = match EmailAddress::parse(email) {
+            Ok(a) => a,
+            Err(e) => return Outcome::Failed { reply: format!("stored address is invalid: {e}") },
+        };
+        let name = c.name.as_deref().and_then(|n| SubscriberName::parse(n).ok());
+        let unsubscribe_url = format!("{}/u/{}", self.base_url, self.tokens.unsubscribe_token(subscriber_id));
+        let recipient = Recipient {
+            email: to.as_str().to_owned(),
+            name: name.as_ref().map(|n| n.as_str().to_owned()),
+            attributes: c.attributes.clone(),
+            unsubscribe_url: unsubscribe_url.clone(),
+        };
+        let body = match compiled.personalise(&recipient) {
+            Ok(b) => b,
+            Err(e) => return Outcome::Failed { reply: e.to_string() },
+        };
+        let message_id = mail::message_id(&issue.slug, subscriber_id, self.from.address.domain());
+        let raw = match self.build(issue, &to, name.as_ref(), &message_id, &unsubscribe_url, &body.html, &body.text) {
+            Ok(raw) => raw,
+            Err(e) => return Outcome::Failed { reply: e.to_string() },
+        };
+        self.limiter.until_ready().await;
+        let envelope = Envelope { from: self.from.address.as_str().to_owned(), to: to.as_str().to_owned() };
+        let stem = format!("{}-{subscriber_id}", issue.slug);
+        match self.transport.send(&envelope, &raw, &stem).await {
+            Ok(accepted) => Outcome::Sent { reply: accepted.reply, message_id, at: now_ms() },
+            Err(e) if e.is_transient() && c.attempts < self.max_attempts => {
+                Outcome::Retry { reply: e.reply(), at: now_ms().saturating_add(backoff_ms(c.attempts)) }
+            }
+            Err(e) => Outcome::Failed { reply: e.reply() },
+        }
+    }
+
+    /// The signed message for one recipient.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        issue: &Issue,
+        to: &EmailAddress,
+        to_name: Option<&SubscriberName>,
+        message_id: &str,
+        unsubscribe_url: &str,
+        html: &str,
+        text: &str,
+    ) -> Result<Vec<u8>, mail::MailError> {
+        self.build_with_subject(issue, &issue.subject, to, to_name, message_id, unsubscribe_url, html, text)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_with_subject(
+        &self,
+        issue: &Issue,
+        subject: &str,
+        to: &EmailAddress,
+        to_name: Option<&SubscriberName>,
+        message_id: &str,
+        unsubscribe_url: &str,
+        html: &str,
+        text: &str,
+    ) -> Result<Vec<u8>, mail::MailError> {
+        let archive_url = format!("{}/archive", self.base_url);
+        let feedback_id = format!("{}:{}:postbode", issue.slug, issue.list);
+        let raw = mail::build(&Outgoing {
+            from: &self.from,
+            reply_to: &self.reply_to,
+            to,
+            to_name,
+            subject,
+            message_id,
+            date: jiff::Timestamp::now(),
+            list_id: &self.list_id,
+            list_name: &self.list_name,
+            unsubscribe_url,
+            archive_url: &archive_url,
+            feedback_id: &feedback_id,
+            html,
+            text,
+        })?;
+        match &self.signer {
+            Some(signer) => signer.sign(&raw),
+            None => Ok(raw),
+        }
+    }
+
+    /// `issue test`: one message through the real transport, subject
+    /// marked as a test, recorded nowhere.
+    pub async fn send_test(
+        &self,
+        slug: &str,
+        subject: &str,
+        compiled: &CompiledIssue,
+        to: &EmailAddress,
+    ) -> Result<String> {
+        let unsubscribe_url = format!("{}/u/test", self.base_url);
+        let body = compiled.personalise(&Recipient {
+            email: to.as_str().to_owned(),
+            name: None,
+            attributes: serde_json::Map::new(),
+            unsubscribe_url: unsubscribe_url.clone(),
+        })?;
+        let issue = Issue {
+            id: 0,
+            slug: slug.to_owned(),
+            subject: subject.to_owned(),
+            preheader: String::new(),
+            issue_date: String::new(),
+            list: "test".into(),
+            status: crate::store::IssueStatus::Scheduled,
+            send_at: 0,
+            started_at: None,
+            finished_at: None,
+            recipients: 0,
+            paused_reason: None,
+        };
+        let stamp = now_ms();
+        let message_id = format!("<pb.test.{slug}.{stamp}@{}>", self.from.address.domain());
+        let subject = format!("[TEST] {subject}");
+        let raw = self
+            .build_with_subject(&issue, &subject, to, None, &message_id, &unsubscribe_url, &body.html, &body.text)
+            .map_err(|e| Error::Input(e.to_string()))?;
+        let envelope = Envelope { from: self.from.address.as_str().to_owned(), to: to.as_str().to_owned() };
+        self.transport
+            .send(&envelope, &raw, &format!("test-{slug}-{stamp}"))
+            .await
+            .map(|a| a.reply)
+            .map_err(|e| Error::Input(format!("the test message was not accepted: {}", e.reply())))
+    }
+}
+
+/// Exponential backoff with jitter: about 1, 2, 4, ... minutes, at most
+/// an hour, ±20% so retries of many recipients spread out.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = u32::try_from(attempts.clamp(1, 7) - 1).unwrap_or(0);
+    let base: i64 = (60_000i64 << exp).min(3_600_000);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    (base as f64 * jitter) as i64
+}
+
+fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let tag: u32 = rand::rng().random();
+    format!("{host}-{}-{tag:08x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped_at_an_hour() {
+        for attempts in 1..20 {
+            let ms = backoff_ms(attempts);
+            assert!(ms >= 48_000 && ms <= 4_320_000, "{attempts}: {ms}");
+        }
+        assert!(backoff_ms(3) > backoff_ms(1));
+    }
+}

@@ -1,0 +1,200 @@
+//! The "relaxed" canonicalization of RFC 6376 §3.4.2 (headers) and §3.4.4
+//! (body): the form of the message that gets hashed, chosen so that the
+//! whitespace changes relays commonly make do not break the signature.
+
+/// WSP in RFC 5234: space and horizontal tab.
+fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// One header field in relaxed form, `name:value\r\n` (RFC 6376 §3.4.2):
+/// the name lowercased; the value unfolded, every run of whitespace turned
+/// into one space, whitespace at the start and end of the value removed; no
+/// whitespace around the colon.
+///
+/// `field` is the whole field as it appears in the message, folding
+/// included, without its final CRLF.
+pub(crate) fn relaxed_header(field: &[u8], out: &mut Vec<u8>) {
+    let (name, value) = match field.iter().position(|&b| b == b':') {
+        Some(colon) => (&field[..colon], &field[colon + 1..]),
+        None => (field, &[][..]),
+    };
+    let name_end = name.iter().rposition(|&b| !is_wsp(b)).map_or(0, |i| i + 1);
+    out.extend(name[..name_end].iter().map(u8::to_ascii_lowercase));
+    out.push(b':');
+    relaxed_header_value(value, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The value part of [`relaxed_header`]. Unfolding removes the CRLF of each
+/// fold; the whitespace that follows it then merges into the run around it.
+fn relaxed_header_value(value: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let mut pending_space = false;
+    for &b in value {
+        match b {
+            b'\r' | b'\n' => {}
+            b' ' | b'\t' => pending_space = true,
+            _ => {
+                if pending_space && out.len() > start {
+                    out.push(b' ');
+                }
+                pending_space = false;
+                out.push(b);
+            }
+        }
+    }
+}
+
+/// The body in relaxed form (RFC 6376 §3.4.4):
+/// - every run of whitespace within a line becomes one space;
+/// - whitespace at the end of each line is removed;
+/// - empty lines at the end of the body are removed;
+/// - a non-empty body that does not end in CRLF gets one.
+///
+/// An empty body (or one of only empty lines) canonicalizes to nothing at
+/// all. Unlike "simple" (§3.4.3), relaxed does not turn it into one CRLF
+/// (the "CRLF is added" rule of §3.4.4 applies to a *non-empty* body), so
+/// the relaxed bh= of an empty body is the SHA-256 of the empty string,
+/// `47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=`, as dkimpy and OpenDKIM
+/// compute it too.
+///
+/// Lines end at CRLF; the signer refuses messages with a bare CR or LF
+/// before it gets here, so there is no other kind of line end to decide on.
+pub(crate) fn relaxed_body(body: &[u8], out: &mut Vec<u8>) {
+    let mut empty_lines_owed = 0usize;
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (line, next) = match find_crlf(rest) {
+            Some(i) => (&rest[..i], &rest[i + 2..]),
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        let before = out.len();
+        // Write the line after any owed empty lines; take them back out if
+        // the line turns out to be empty, so trailing empty lines vanish.
+        out.extend(std::iter::repeat_n(*b"\r\n", empty_lines_owed).flatten());
+        let line_start = out.len();
+        let mut pending_space = false;
+        for &b in line {
+            if is_wsp(b) {
+                pending_space = true;
+            } else {
+                if pending_space {
+                    out.push(b' ');
+                }
+                pending_space = false;
+                out.push(b);
+            }
+        }
+        if out.len() == line_start {
+            out.truncate(before);
+            empty_lines_owed += 1;
+        } else {
+            out.extend_from_slice(b"\r\n");
+            empty_lines_owed = 0;
+        }
+    }
+}
+
+fn find_crlf(s: &[u8]) -> Option<usize> {
+    s.windows(2).position(|w| w == b"\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(field: &str) -> String {
+        let mut out = Vec::new();
+        relaxed_header(field.as_bytes(), &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn body(text: &str) -> String {
+        let mut out = Vec::new();
+        relaxed_body(text.as_bytes(), &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// RFC 6376 §3.4.5, the example's headers.
+    #[test]
+    fn the_rfc_header_example_canonicalizes_as_published() {
+        assert_eq!(header("A: X"), "a:X\r\n");
+        assert_eq!(header("B : Y\t\r\n\tZ  "), "b:Y Z\r\n");
+    }
+
+    /// RFC 6376 §3.4.5, the example's body.
+    #[test]
+    fn the_rfc_body_example_canonicalizes_as_published() {
+        assert_eq!(body(" C \r\nD \t E\r\n\r\n\r\n"), " C\r\nD E\r\n");
+    }
+
+    #[test]
+    fn header_names_are_lowercased_and_whitespace_around_the_colon_goes() {
+        assert_eq!(header("Subject:hello"), "subject:hello\r\n");
+        assert_eq!(
+            header("SUBJECT \t:  \t hello  world \t"),
+            "subject:hello world\r\n"
+        );
+        assert_eq!(header("X-Empty:"), "x-empty:\r\n");
+        assert_eq!(header("X-Empty:   \r\n  "), "x-empty:\r\n");
+    }
+
+    #[test]
+    fn folded_headers_are_unfolded() {
+        assert_eq!(
+            header("Subject: =?utf-8?b?abc?=\r\n =?utf-8?b?def?="),
+            "subject:=?utf-8?b?abc?= =?utf-8?b?def?=\r\n"
+        );
+        assert_eq!(
+            header("To: \"Zo\u{eb}\"\r\n\t<z@example.nl>"),
+            "to:\"Zo\u{eb}\" <z@example.nl>\r\n"
+        );
+    }
+
+    #[test]
+    fn colons_in_the_value_stay() {
+        assert_eq!(
+            header("List-Archive: <https://e.org/a>"),
+            "list-archive:<https://e.org/a>\r\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_body_stays_empty() {
+        assert_eq!(body(""), "");
+        assert_eq!(body("\r\n"), "");
+        assert_eq!(body("\r\n\r\n\r\n"), "");
+        assert_eq!(body("  \t \r\n \r\n"), "");
+    }
+
+    #[test]
+    fn a_missing_final_line_end_is_added() {
+        assert_eq!(body("abc"), "abc\r\n");
+        assert_eq!(body("abc  "), "abc\r\n");
+        assert_eq!(body("abc\r\n\r\ndef"), "abc\r\n\r\ndef\r\n");
+    }
+
+    #[test]
+    fn empty_lines_inside_the_body_are_kept() {
+        assert_eq!(body("a\r\n\r\n  \r\nb\r\n\r\n"), "a\r\n\r\n\r\nb\r\n");
+    }
+
+    #[test]
+    fn whitespace_runs_shrink_but_leading_whitespace_stays_as_one_space() {
+        assert_eq!(body("\t\ta  \t b\t\r\n"), " a b\r\n");
+    }
+
+    #[test]
+    fn the_empty_body_hash_is_the_published_one() {
+        use base64::Engine as _;
+        let mut out = Vec::new();
+        relaxed_body(b"\r\n", &mut out);
+        let hash = ring::digest::digest(&ring::digest::SHA256, &out);
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.encode(hash.as_ref()),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+    }
+}

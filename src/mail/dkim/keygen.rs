@@ -1,0 +1,211 @@
+//! `postbode dkim keygen`: a new signing key and the DNS record that
+//! publishes its public half.
+//!
+//! RSA keys come from the `rsa` crate (ring cannot generate RSA keys);
+//! Ed25519 keys from ring. Both are written as PKCS#8 PEM, which
+//! [`super::DkimSigner::from_pem`] and OpenSSL read.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::{RsaPrivateKey, RsaPublicKey};
+
+use super::{check_dns_label, valid_domain, valid_selector};
+use crate::mail::MailError;
+
+/// Which kind of key to make.
+///
+/// RSA-2048 is what every receiver verifies. Ed25519 (RFC 8463) is smaller
+/// and faster, but several large mailbox providers still do not verify it,
+/// so on its own it leaves mail effectively unsigned there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa2048,
+    Ed25519,
+}
+
+impl KeyKind {
+    /// `rsa` (or `rsa2048`) and `ed25519`, as typed on the command line.
+    pub fn parse(s: &str) -> Result<KeyKind, MailError> {
+        match s.to_ascii_lowercase().as_str() {
+            "rsa" | "rsa2048" | "rsa-2048" => Ok(KeyKind::Rsa2048),
+            "ed25519" => Ok(KeyKind::Ed25519),
+            _ => Err(MailError::Keygen(format!(
+                "unknown key type {s:?}; use `rsa` (works everywhere) or `ed25519`"
+            ))),
+        }
+    }
+}
+
+/// A new private key and its DNS record.
+#[derive(Clone)]
+pub struct GeneratedKey {
+    /// The private key, PKCS#8 PEM. Store it readable only by postbode.
+    pub pem: String,
+    /// Where the record goes: `selector._domainkey.domain`.
+    pub dns_name: String,
+    /// The TXT record's text: `v=DKIM1; k=rsa; p=...` or `k=ed25519`.
+    pub dns_txt: String,
+}
+
+/// Never prints the private key.
+impl fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("pem", &"<secret>")
+            .field("dns_name", &self.dns_name)
+            .field("dns_txt", &self.dns_txt)
+            .finish()
+    }
+}
+
+impl GeneratedKey {
+    /// The record as a zone-file line. DNS text strings hold at most 255
+    /// bytes, and an RSA-2048 record is longer, so the text is split into
+    /// several quoted strings, which resolvers join again.
+    pub fn zone_file_record(&self) -> String {
+        let strings: Vec<String> = self
+            .dns_txt
+            .as_bytes()
+            .chunks(250)
+            .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
+            .collect();
+        format!("{}. IN TXT ( {} )", self.dns_name, strings.join(" "))
+    }
+}
+
+/// Makes a new key for `selector._domainkey.domain`.
+///
+/// RSA generation takes about a second in release builds (the `rsa` crate
+/// searches for primes); much longer in unoptimised debug builds.
+pub fn keygen(kind: KeyKind, domain: &str, selector: &str) -> Result<GeneratedKey, MailError> {
+    check_dns_label("dkim.domain", domain, valid_domain)?;
+    check_dns_label("dkim.selector", selector, valid_selector)?;
+    let (pem, k, public) = match kind {
+        KeyKind::Rsa2048 => rsa_2048()?,
+        KeyKind::Ed25519 => ed25519()?,
+    };
+    Ok(GeneratedKey {
+        pem,
+        dns_name: format!("{selector}._domainkey.{domain}"),
+        dns_txt: format!("v=DKIM1; k={k}; p={}", STANDARD.encode(public)),
+    })
+}
+
+/// PKCS#8 PEM, and the SubjectPublicKeyInfo DER that p= holds for RSA
+/// (RFC 6376 §3.6.1).
+fn rsa_2048() -> Result<(String, &'static str, Vec<u8>), MailError> {
+    let failed = |what: &str, e: &dyn fmt::Display| MailError::Keygen(format!("{what}: {e}"));
+    let rng = SystemRandom::new();
+    // Find out now, with an error to return, whether the OS generator works;
+    // inside key generation a failure can only panic (see `fill_bytes`).
+    rng.fill(&mut [0u8; 32])
+        .map_err(|_| MailError::Keygen("the system random generator failed".into()))?;
+    let key = RsaPrivateKey::new(&mut RingRng(rng), 2048)
+        .map_err(|e| failed("RSA key generation failed", &e))?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| failed("writing the RSA key as PEM failed", &e))?;
+    let public = RsaPublicKey::from(&key)
+        .to_public_key_der()
+        .map_err(|e| failed("encoding the RSA public key failed", &e))?;
+    Ok((pem.to_string(), "rsa", public.as_bytes().to_vec()))
+}
+
+/// PKCS#8 PEM, and the raw 32-byte public key that p= holds for Ed25519
+/// (RFC 8463 §4).
+fn ed25519() -> Result<(String, &'static str, Vec<u8>), MailError> {
+    let rng = SystemRandom::new();
+    let document = Ed25519KeyPair::generate_pkcs8(&rng)
+        .map_err(|_| MailError::Keygen("the system random generator failed".into()))?;
+    let pair = Ed25519KeyPair::from_pkcs8(document.as_ref())
+        .map_err(|e| MailError::Keygen(format!("ring refused its own new key: {e}")))?;
+    let pem = rsa::pkcs8::der::pem::encode_string("PRIVATE KEY", LineEnding::LF, document.as_ref())
+        .map_err(|e| MailError::Keygen(format!("writing the Ed25519 key as PEM failed: {e}")))?;
+    Ok((pem, "ed25519", pair.public_key().as_ref().to_vec()))
+}
+
+/// The operating system's random generator (through ring) in the shape the
+/// `rsa` crate wants: `rsa` 0.9 takes rand_core 0.6 traits, which rand 0.9's
+/// generators no longer implement, and relying on rand_core's `getrandom`
+/// feature would depend on some other crate happening to switch it on.
+struct RingRng(SystemRandom);
+
+impl rsa::rand_core::RngCore for RingRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    /// rand_core 0.6 gives this no way to fail. The OS generator does not
+    /// fail once the system has booted; if it ever did, continuing with
+    /// predictable bytes would make a guessable key, so this stops instead.
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        if self.0.fill(dest).is_err() {
+            panic!("the operating system's random generator failed; no key was written");
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        self.0
+            .fill(dest)
+            .map_err(|_| rsa::rand_core::Error::from(std::num::NonZeroU32::MIN))
+    }
+}
+
+impl rsa::rand_core::CryptoRng for RingRng {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ed25519_key_has_a_raw_32_byte_public_key_in_dns() {
+        let key = keygen(KeyKind::Ed25519, "example.org", "ed1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(key.dns_name, "ed1._domainkey.example.org");
+        let p = key
+            .dns_txt
+            .strip_prefix("v=DKIM1; k=ed25519; p=")
+            .unwrap_or_default();
+        assert_eq!(STANDARD.decode(p).map(|b| b.len()), Ok(32));
+        assert!(key.pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert!(!format!("{key:?}").contains("BEGIN"));
+    }
+
+    #[test]
+    fn bad_names_are_refused_before_any_work() {
+        assert!(keygen(KeyKind::Rsa2048, "example.org", "a;b").is_err());
+        assert!(keygen(KeyKind::Rsa2048, "exa mple.org", "s").is_err());
+        assert!(keygen(KeyKind::Rsa2048, "", "s").is_err());
+    }
+
+    #[test]
+    fn key_kinds_parse_from_the_command_line() {
+        assert_eq!(KeyKind::parse("RSA").ok(), Some(KeyKind::Rsa2048));
+        assert_eq!(KeyKind::parse("ed25519").ok(), Some(KeyKind::Ed25519));
+        assert!(KeyKind::parse("dsa").is_err());
+    }
+
+    #[test]
+    fn long_records_are_split_into_dns_strings() {
+        let key = GeneratedKey {
+            pem: String::new(),
+            dns_name: "s._domainkey.example.org".into(),
+            dns_txt: format!("v=DKIM1; k=rsa; p={}", "A".repeat(392)),
+        };
+        let line = key.zone_file_record();
+        assert!(line.starts_with("s._domainkey.example.org. IN TXT ( \""));
+        assert_eq!(line.matches('"').count(), 4, "{line}");
+    }
+}

@@ -1,0 +1,31 @@
+//! Everything that turns one delivery into bytes on the wire, apart from
+//! the sending itself (that is `dispatch`):
+//!
+//! - `token.rs`: [`TokenKey`], HMAC tokens for unsubscribe and confirmation
+//!   links; they carry a subscriber id, never an address.
+//! - `message_id.rs`: [`message_id`], the stable Message-ID of an issue's
+//!   mail to one subscriber, so a re-sent message is the same message.
+//! - `message.rs`: [`build`] an RFC 5322 message from an [`Outgoing`]:
+//!   headers, the List-* headers for one-click unsubscribe, text and HTML.
+//! - `header_text.rs`: the checks that keep line breaks and other
+//!   structure-changing characters out of headers, and the List-Id phrase.
+//! - `dkim.rs` (and `dkim/`): [`DkimSigner`], DKIM signatures on ring, and
+//!   [`keygen`] for new keys and their DNS records.
+//! - `error.rs`: [`MailError`], with messages that say what to fix.
+//!
+//! The per-recipient path is `message_id` → `build` → `DkimSigner::sign`;
+//! all three are pure CPU work with no I/O, cheap enough to run for every
+//! message.
+
+pub mod dkim;
+mod error;
+mod header_text;
+pub mod message;
+mod message_id;
+pub mod token;
+
+pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen};
+pub use error::MailError;
+pub use message::{Outgoing, build};
+pub use message_id::message_id;
+pub use token::TokenKey;

@@ -1,0 +1,304 @@
+//! Issues: queued with their rendered templates, started when due (which
+//! fixes the recipients), finished when no delivery is left.
+
+use super::{Store, now_ms};
+use crate::domain::{ListName, Slug};
+use crate::error::{Error, Result};
+
+/// What `issue queue` stores.
+#[derive(Clone, Debug)]
+pub struct NewIssue {
+    pub slug: Slug,
+    pub subject: String,
+    pub preheader: String,
+    pub issue_date: String,
+    pub list: ListName,
+    pub html_template: String,
+    pub text_template: String,
+    pub web_html: String,
+    pub send_at: i64,
+}
+
+/// Where an issue stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueStatus {
+    Scheduled,
+    Sending,
+    Paused,
+    Sent,
+    Cancelled,
+}
+
+impl IssueStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueStatus::Scheduled => "scheduled",
+            IssueStatus::Sending => "sending",
+            IssueStatus::Paused => "paused",
+            IssueStatus::Sent => "sent",
+            IssueStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IssueStatus> {
+        [
+            IssueStatus::Scheduled,
+            IssueStatus::Sending,
+            IssueStatus::Paused,
+            IssueStatus::Sent,
+            IssueStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// An issue as the dispatcher needs it.
+#[derive(Clone, Debug)]
+pub struct Issue {
+    pub id: i64,
+    pub slug: String,
+    pub subject: String,
+    pub preheader: String,
+    pub issue_date: String,
+    pub list: String,
+    pub status: IssueStatus,
+    pub send_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub recipients: i64,
+    pub paused_reason: Option<String>,
+}
+
+/// Deliveries of one issue by status; they always add up to the
+/// recipients.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub cancelled: i64,
+}
+
+impl DeliveryCounts {
+    pub fn total(&self) -> i64 {
+        self.queued + self.sending + self.sent + self.failed + self.skipped + self.cancelled
+    }
+
+    /// Deliveries not yet finished one way or another.
+    pub fn remaining(&self) -> i64 {
+        self.queued + self.sending
+    }
+}
+
+type IssueRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<String>,
+);
+
+const SELECT_ISSUE: &str = "SELECT i.id, i.slug, i.subject, i.preheader, i.issue_date, l.name, i.status, \
+     i.send_at, i.started_at, i.finished_at, i.recipients, i.paused_reason \
+     FROM issues i JOIN lists l ON l.id = i.list_id";
+
+fn issue_from_row(r: IssueRow) -> Issue {
+    Issue {
+        id: r.0,
+        slug: r.1,
+        subject: r.2,
+        preheader: r.3,
+        issue_date: r.4,
+        list: r.5,
+        status: IssueStatus::parse(&r.6).unwrap_or(IssueStatus::Paused),
+        send_at: r.7,
+        started_at: r.8,
+        finished_at: r.9,
+        recipients: r.10,
+        paused_reason: r.11,
+    }
+}
+
+impl Store {
+    /// Stores a rendered issue, scheduled for `send_at`. Refuses a slug
+    /// that was queued before.
+    pub async fn queue_issue(&self, new: &NewIssue) -> Result<Issue> {
+        let list_id = self.find_list(&new.list).await?.ok_or_else(|| {
+            Error::Input(format!(
+                "there is no list named \"{}\"; subscribers add/import --list creates one",
+                new.list
+            ))
+        })?;
+        if let Some(existing) = self.issue(new.slug.as_str()).await? {
+            return Err(Error::Input(format!(
+                "issue {} is already queued (status {}); a slug is sent once. \
+                 Rename the folder to send it as a new issue.",
+                new.slug,
+                existing.status.as_str()
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO issues (slug, subject, preheader, issue_date, list_id, html_template, \
+             text_template, web_html, status, send_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
+        )
+        .bind(new.slug.as_str())
+        .bind(&new.subject)
+        .bind(&new.preheader)
+        .bind(&new.issue_date)
+        .bind(list_id)
+        .bind(&new.html_template)
+        .bind(&new.text_template)
+        .bind(&new.web_html)
+        .bind(new.send_at)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        self.issue(new.slug.as_str())
+            .await?
+            .ok_or_else(|| Error::Input(format!("issue {} vanished after queueing", new.slug)))
+    }
+
+    pub async fn issue(&self, slug: &str) -> Result<Option<Issue>> {
+        let row: Option<IssueRow> = sqlx::query_as(&format!("{SELECT_ISSUE} WHERE i.slug = ?"))
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(issue_from_row))
+    }
+
+    /// Every issue, newest send time first.
+    pub async fn issues(&self) -> Result<Vec<Issue>> {
+        let rows: Vec<IssueRow> = sqlx::query_as(&format!("{SELECT_ISSUE} ORDER BY i.send_at DESC, i.id DESC"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(issue_from_row).collect())
+    }
+
+    /// The stage-two templates of an issue: (html, text).
+    pub async fn issue_templates(&self, issue_id: i64) -> Result<(String, String)> {
+        Ok(sqlx::query_as("SELECT html_template, text_template FROM issues WHERE id = ?")
+            .bind(issue_id)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Starts every scheduled issue whose time has come: its recipients
+    /// are fixed in one INSERT … SELECT of the list's active subscribers.
+    /// Returns the issues started.
+    pub async fn start_due_issues(&self, now: i64) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let due: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, slug, list_id FROM issues WHERE status = 'scheduled' AND send_at <= ? ORDER BY send_at",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, _, list_id) in &due {
+            let added = sqlx::query(
+                "INSERT INTO deliveries (issue_id, subscriber_id, status, next_attempt_at) \
+                 SELECT ?1, m.subscriber_id, 'queued', ?2 FROM list_members m \
+                 JOIN subscribers s ON s.id = m.subscriber_id \
+                 WHERE m.list_id = ?3 AND s.status = 'active' ORDER BY m.subscriber_id \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(list_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE issues SET status = 'sending', started_at = ?, recipients = ? WHERE id = ?",
+            )
+            .bind(now)
+            .bind(i64::try_from(added).unwrap_or(i64::MAX))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(due.into_iter().map(|(_, slug, _)| slug).collect())
+    }
+
+    /// Issues being sent (optionally only one).
+    pub async fn sending_issues(&self, only: Option<&str>) -> Result<Vec<Issue>> {
+        Ok(self
+            .issues()
+            .await?
+            .into_iter()
+            .filter(|i| i.status == IssueStatus::Sending && only.is_none_or(|s| s == i.slug))
+            .rev()
+            .collect())
+    }
+
+    /// Marks an issue sent when none of its deliveries is left.
+    pub async fn finish_if_done(&self, issue_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE issues SET status = 'sent', finished_at = ? WHERE id = ? AND status = 'sending' \
+             AND NOT EXISTS (SELECT 1 FROM deliveries WHERE issue_id = ? AND status IN ('queued', 'sending'))",
+        )
+        .bind(now_ms())
+        .bind(issue_id)
+        .bind(issue_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done > 0)
+    }
+
+    pub async fn delivery_counts(&self, issue_id: i64) -> Result<DeliveryCounts> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status")
+                .bind(issue_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut c = DeliveryCounts::default();
+        for (status, n) in rows {
+            match status.as_str() {
+                "queued" => c.queued = n,
+                "sending" => c.sending = n,
+                "sent" => c.sent = n,
+                "failed" => c.failed = n,
+                "skipped" => c.skipped = n,
+                _ => c.cancelled = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// Messages of an issue sent since `since` (for the rate).
+    pub async fn sent_since(&self, issue_id: i64, since: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE issue_id = ? AND status = 'sent' AND sent_at >= ?",
+        )
+        .bind(issue_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The earliest time something becomes due: a scheduled issue, or a
+    /// retry or expired lease of an issue being sent.
+    pub async fn next_due(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT min(t) FROM ( \
+               SELECT min(send_at) AS t FROM issues WHERE status = 'scheduled' \
+               UNION ALL \
+               SELECT min(d.next_attempt_at) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
+                 WHERE i.status = 'sending' AND d.status IN ('queued', 'sending'))",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,243 @@
+//! Sending, end to end: the real binary, a real SQLite file, and a real
+//! SMTP server over TCP (in-process, from the mailin-embedded crate; in CI
+//! also postfix's smtp-sink).
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use support::smtp::TestSmtp;
+use support::{TestApp, repo_file};
+
+const ISSUE: &str = "2026-10-voorbij-de-pilot";
+
+/// An app with an `emails/` copy holding one sample issue, sending to `smtp`.
+fn app_sending_to(smtp_url: &str, sending: &str) -> TestApp {
+    let app = TestApp::with_config(&format!(
+        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie Één <redactie@example.org>\"\nbase_url = \"https://nieuws.example.org\"\n\n[smtp]\nurl = \"{smtp_url}\"\ncommand_timeout_secs = 5\n\n[sending]\n{sending}\n"
+    ));
+    copy_emails(&app);
+    app
+}
+
+fn copy_emails(app: &TestApp) {
+    let from = repo_file("emails");
+    for entry in walk(&from) {
+        let rel = entry.strip_prefix(&from).expect("inside emails");
+        let to = app.path("emails").join(rel);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&entry, &to).expect("copy");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `n` active subscribers `lezer{i}@example.nl`, plus one pending and one
+/// unsubscribed who must get nothing.
+fn subscribers(app: &TestApp, n: usize) {
+    let mut csv = String::from("email,name,status\n");
+    for i in 0..n {
+        csv.push_str(&format!("lezer{i}@example.nl,Lezer {i},active\n"));
+    }
+    csv.push_str("wacht@example.nl,Wacht Nog,pending\nweg@example.nl,Al Weg,unsubscribed\n");
+    app.write("leden.csv", csv);
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+}
+
+fn queue(app: &TestApp) {
+    let run = app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}")]).ok();
+    assert_eq!(run.stdout.trim(), ISSUE);
+}
+
+fn status_json(app: &TestApp) -> serde_json::Value {
+    let run = app.run(&["issue", "status", ISSUE, "--format", "json"]).ok();
+    serde_json::from_str(&run.stdout).expect("status is JSON")
+}
+
+#[test]
+fn a_send_delivers_exactly_one_message_to_each_active_subscriber_and_none_to_anyone_else() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    subscribers(&app, 30);
+    queue(&app);
+    let run = app.run(&["send"]).ok();
+    assert!(run.stdout.contains("sent 30, failed 0"), "{}", run.stdout);
+
+    let got = smtp.wait_for(30, Duration::from_secs(10));
+    assert_eq!(got.len(), 30);
+    let mut per_rcpt: HashMap<String, usize> = HashMap::new();
+    for m in &got {
+        for to in &m.to {
+            *per_rcpt.entry(to.clone()).or_default() += 1;
+        }
+        assert_eq!(m.from, "redactie@example.org");
+    }
+    assert_eq!(per_rcpt.len(), 30);
+    assert!(per_rcpt.values().all(|n| *n == 1));
+    assert!(!per_rcpt.contains_key("wacht@example.nl") && !per_rcpt.contains_key("weg@example.nl"));
+
+    let status = &status_json(&app)[0];
+    assert_eq!(status["status"], "sent");
+    assert_eq!(status["recipients"], 30);
+    assert_eq!(status["counts"]["sent"], 30);
+
+    // Headers every message carries, and its own unsubscribe link.
+    let text = String::from_utf8_lossy(&got[0].data).into_owned();
+    for header in ["List-Unsubscribe: <https://nieuws.example.org/u/", "List-Unsubscribe-Post: List-Unsubscribe=One-Click", "List-Id:", "Message-ID: <pb.", "Feedback-ID:"] {
+        assert!(text.contains(header), "missing {header} in:\n{}", &text[..text.len().min(2000)]);
+    }
+    // Sending again finds nothing due and sends nothing.
+    let again = app.run(&["send"]).ok();
+    assert!(again.stdout.contains("sent 0"), "{}", again.stdout);
+    assert_eq!(smtp.messages().len(), 30);
+}
+
+#[test]
+fn the_recorded_send_times_respect_the_rate() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 20\nconcurrency = 4");
+    subscribers(&app, 50);
+    queue(&app);
+    app.run(&["send"]).ok();
+    let got = smtp.wait_for(50, Duration::from_secs(10));
+    let mut times: Vec<_> = got.iter().map(|m| m.at).collect();
+    times.sort();
+    // Starts are spaced by the limiter; arrival adds a little network
+    // jitter, so a window may see one arrival more than starts.
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(1)).count();
+        assert!(in_window <= 21, "{in_window} messages within one second at 20/s");
+    }
+    let span = times[times.len() - 1].duration_since(times[0]).as_secs_f64();
+    assert!(span >= 49.0 / 20.0 * 0.95, "50 messages at 20/s took only {span:.2} s");
+}
+
+#[test]
+fn two_send_processes_at_once_send_no_message_twice() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 200\nbatch_size = 10");
+    subscribers(&app, 120);
+    queue(&app);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| app.run(&["send"]));
+        let b = s.spawn(|| app.run(&["send"]));
+        (a.join().expect("thread"), b.join().expect("thread"))
+    });
+    a.ok();
+    b.ok();
+    let got = smtp.wait_for(120, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let got_all = smtp.messages();
+    assert_eq!(got_all.len(), 120, "got {} (first wait {})", got_all.len(), got.len());
+    let mut seen = std::collections::HashSet::new();
+    for m in &got_all {
+        assert!(seen.insert(m.to.join(",")), "{:?} got two messages", m.to);
+    }
+    assert_eq!(status_json(&app)[0]["counts"]["sent"], 120);
+}
+
+#[test]
+fn someone_who_unsubscribes_during_the_send_is_skipped() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 10\nconcurrency = 1\nbatch_size = 1");
+    subscribers(&app, 20);
+    queue(&app);
+    std::thread::scope(|s| {
+        let sender = s.spawn(|| app.run(&["send"]));
+        smtp.wait_for(2, Duration::from_secs(10));
+        app.run(&["subscribers", "unsubscribe", "lezer19@example.nl"]).ok();
+        sender.join().expect("thread").ok();
+    });
+    let got = smtp.messages();
+    assert_eq!(got.len(), 19);
+    assert!(got.iter().all(|m| m.to != ["lezer19@example.nl"]));
+    let counts = &status_json(&app)[0]["counts"];
+    assert_eq!(counts["sent"], 19);
+    assert_eq!(counts["skipped"], 1);
+}
+
+#[test]
+fn without_an_smtp_url_messages_go_to_the_outbox_folder() {
+    let app = TestApp::new();
+    copy_emails(&app);
+    subscribers(&app, 5);
+    queue(&app);
+    app.run(&["send"]).ok();
+    let files: Vec<_> = std::fs::read_dir(app.path("outbox"))
+        .expect("outbox exists")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 5, "{files:?}");
+    assert!(files.iter().all(|f| f.extension().is_some_and(|e| e == "eml")));
+    let eml = std::fs::read_to_string(&files[0]).expect("read eml");
+    assert!(eml.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+}
+
+#[test]
+fn a_test_message_is_marked_and_recorded_nowhere() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "");
+    let run = app.run(&["issue", "test", &format!("emails/issues/{ISSUE}"), "--to", "redactie@example.org"]).ok();
+    assert!(run.stdout.contains("test message sent"), "{}", run.stdout);
+    let got = smtp.wait_for(1, Duration::from_secs(5));
+    let text = String::from_utf8_lossy(&got[0].data).into_owned();
+    assert!(text.contains("Subject: [TEST]") || text.contains("=?utf-8?"), "{}", &text[..800.min(text.len())]);
+    let status = app.run(&["issue", "status"]).ok();
+    assert!(status.stdout.contains("no issues queued"), "{}", status.stdout);
+}
+
+#[test]
+fn queueing_an_issue_twice_is_refused_and_times_are_read_in_the_newsletter_zone() {
+    let app = TestApp::new();
+    copy_emails(&app);
+    subscribers(&app, 1);
+    let run = app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}"), "--at", "2030-01-15 07:30"]).ok();
+    assert_eq!(run.stdout.trim(), ISSUE);
+    let status = &status_json(&app)[0];
+    assert_eq!(status["status"], "scheduled");
+    assert_eq!(status["send_at"], "2030-01-15T06:30:00Z");
+    let again = app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}")]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already queued"), "{}", again.stderr);
+    let bad = app.run(&["issue", "queue", "emails/issues/2026-09-luisteren-naar-klachten", "--at", "volgende week"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("YYYY-MM-DD HH:MM"), "{}", bad.stderr);
+    // Not due yet: a send sends nothing.
+    let send = app.run(&["send"]).ok();
+    assert!(send.stdout.contains("sent 0"), "{}", send.stdout);
+}
+
+#[test]
+fn sigterm_stops_claiming_and_records_what_was_in_flight() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 5\nconcurrency = 2");
+    subscribers(&app, 40);
+    queue(&app);
+    let mut child = app.spawn(&["send"]);
+    smtp.wait_for(5, Duration::from_secs(10));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let status = child.wait().expect("wait");
+    assert!(status.code().is_some(), "exited by itself, not killed");
+    let delivered = smtp.messages().len() as i64;
+    let counts = status_json(&app)[0]["counts"].clone();
+    assert_eq!(counts["sending"], 0, "nothing left claimed: {counts}");
+    assert_eq!(counts["sent"], delivered, "every accepted message recorded: {counts}");
+    assert!(delivered < 40, "it stopped early");
+    // The next run finishes the issue.
+    app.run(&["send"]).ok();
+    assert_eq!(status_json(&app)[0]["counts"]["sent"], 40);
+}
