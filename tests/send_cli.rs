@@ -57,12 +57,16 @@ fn subscribers(app: &TestApp, n: usize) {
 }
 
 fn queue(app: &TestApp) {
-    let run = app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}")]).ok();
+    let run = app
+        .run(&["issue", "queue", &format!("emails/issues/{ISSUE}")])
+        .ok();
     assert_eq!(run.stdout.trim(), ISSUE);
 }
 
 fn status_json(app: &TestApp) -> serde_json::Value {
-    let run = app.run(&["issue", "status", ISSUE, "--format", "json"]).ok();
+    let run = app
+        .run(&["issue", "status", ISSUE, "--format", "json"])
+        .ok();
     serde_json::from_str(&run.stdout).expect("status is JSON")
 }
 
@@ -95,8 +99,18 @@ fn a_send_delivers_exactly_one_message_to_each_active_subscriber_and_none_to_any
 
     // Headers every message carries, and its own unsubscribe link.
     let text = String::from_utf8_lossy(&got[0].data).into_owned();
-    for header in ["List-Unsubscribe: <https://nieuws.example.org/u/", "List-Unsubscribe-Post: List-Unsubscribe=One-Click", "List-Id:", "Message-ID: <pb.", "Feedback-ID:"] {
-        assert!(text.contains(header), "missing {header} in:\n{}", &text[..text.len().min(2000)]);
+    for header in [
+        "List-Unsubscribe: <https://nieuws.example.org/u/",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        "List-Id:",
+        "Message-ID: <pb.",
+        "Feedback-ID:",
+    ] {
+        assert!(
+            text.contains(header),
+            "missing {header} in:\n{}",
+            &text[..text.len().min(2000)]
+        );
     }
     // Sending again finds nothing due and sends nothing.
     let again = app.run(&["send"]).ok();
@@ -117,11 +131,22 @@ fn the_recorded_send_times_respect_the_rate() {
     // Starts are spaced by the limiter; arrival adds a little network
     // jitter, so a window may see one arrival more than starts.
     for (i, t) in times.iter().enumerate() {
-        let in_window = times[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(1)).count();
-        assert!(in_window <= 21, "{in_window} messages within one second at 20/s");
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
+        assert!(
+            in_window <= 21,
+            "{in_window} messages within one second at 20/s"
+        );
     }
-    let span = times[times.len() - 1].duration_since(times[0]).as_secs_f64();
-    assert!(span >= 49.0 / 20.0 * 0.95, "50 messages at 20/s took only {span:.2} s");
+    let span = times[times.len() - 1]
+        .duration_since(times[0])
+        .as_secs_f64();
+    assert!(
+        span >= 49.0 / 20.0 * 0.95,
+        "50 messages at 20/s took only {span:.2} s"
+    );
 }
 
 #[test]
@@ -140,7 +165,13 @@ fn two_send_processes_at_once_send_no_message_twice() {
     let got = smtp.wait_for(120, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
     let got_all = smtp.messages();
-    assert_eq!(got_all.len(), 120, "got {} (first wait {})", got_all.len(), got.len());
+    assert_eq!(
+        got_all.len(),
+        120,
+        "got {} (first wait {})",
+        got_all.len(),
+        got.len()
+    );
     let mut seen = std::collections::HashSet::new();
     for m in &got_all {
         assert!(seen.insert(m.to.join(",")), "{:?} got two messages", m.to);
@@ -151,13 +182,17 @@ fn two_send_processes_at_once_send_no_message_twice() {
 #[test]
 fn someone_who_unsubscribes_during_the_send_is_skipped() {
     let smtp = TestSmtp::start();
-    let app = app_sending_to(&smtp.url(), "rate_per_second = 10\nconcurrency = 1\nbatch_size = 1");
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 10\nconcurrency = 1\nbatch_size = 1",
+    );
     subscribers(&app, 20);
     queue(&app);
     std::thread::scope(|s| {
         let sender = s.spawn(|| app.run(&["send"]));
         smtp.wait_for(2, Duration::from_secs(10));
-        app.run(&["subscribers", "unsubscribe", "lezer19@example.nl"]).ok();
+        app.run(&["subscribers", "unsubscribe", "lezer19@example.nl"])
+            .ok();
         sender.join().expect("thread").ok();
     });
     let got = smtp.messages();
@@ -181,7 +216,11 @@ fn without_an_smtp_url_messages_go_to_the_outbox_folder() {
         .map(|e| e.path())
         .collect();
     assert_eq!(files.len(), 5, "{files:?}");
-    assert!(files.iter().all(|f| f.extension().is_some_and(|e| e == "eml")));
+    assert!(
+        files
+            .iter()
+            .all(|f| f.extension().is_some_and(|e| e == "eml"))
+    );
     let eml = std::fs::read_to_string(&files[0]).expect("read eml");
     assert!(eml.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
 }
@@ -190,13 +229,29 @@ fn without_an_smtp_url_messages_go_to_the_outbox_folder() {
 fn a_test_message_is_marked_and_recorded_nowhere() {
     let smtp = TestSmtp::start();
     let app = app_sending_to(&smtp.url(), "");
-    let run = app.run(&["issue", "test", &format!("emails/issues/{ISSUE}"), "--to", "redactie@example.org"]).ok();
+    let run = app
+        .run(&[
+            "issue",
+            "test",
+            &format!("emails/issues/{ISSUE}"),
+            "--to",
+            "redactie@example.org",
+        ])
+        .ok();
     assert!(run.stdout.contains("test message sent"), "{}", run.stdout);
     let got = smtp.wait_for(1, Duration::from_secs(5));
     let text = String::from_utf8_lossy(&got[0].data).into_owned();
-    assert!(text.contains("Subject: [TEST]") || text.contains("=?utf-8?"), "{}", &text[..800.min(text.len())]);
+    assert!(
+        text.contains("Subject: [TEST]") || text.contains("=?utf-8?"),
+        "{}",
+        &text[..800.min(text.len())]
+    );
     let status = app.run(&["issue", "status"]).ok();
-    assert!(status.stdout.contains("no issues queued"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("no issues queued"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[test]
@@ -204,7 +259,15 @@ fn queueing_an_issue_twice_is_refused_and_times_are_read_in_the_newsletter_zone(
     let app = TestApp::new();
     copy_emails(&app);
     subscribers(&app, 1);
-    let run = app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}"), "--at", "2030-01-15 07:30"]).ok();
+    let run = app
+        .run(&[
+            "issue",
+            "queue",
+            &format!("emails/issues/{ISSUE}"),
+            "--at",
+            "2030-01-15 07:30",
+        ])
+        .ok();
     assert_eq!(run.stdout.trim(), ISSUE);
     let status = &status_json(&app)[0];
     assert_eq!(status["status"], "scheduled");
@@ -212,7 +275,13 @@ fn queueing_an_issue_twice_is_refused_and_times_are_read_in_the_newsletter_zone(
     let again = app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}")]);
     assert_eq!(again.code, 2);
     assert!(again.stderr.contains("already queued"), "{}", again.stderr);
-    let bad = app.run(&["issue", "queue", "emails/issues/2026-09-luisteren-naar-klachten", "--at", "volgende week"]);
+    let bad = app.run(&[
+        "issue",
+        "queue",
+        "emails/issues/2026-09-luisteren-naar-klachten",
+        "--at",
+        "volgende week",
+    ]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("YYYY-MM-DD HH:MM"), "{}", bad.stderr);
     // Not due yet: a send sends nothing.
@@ -229,15 +298,155 @@ fn sigterm_stops_claiming_and_records_what_was_in_flight() {
     let mut child = app.spawn(&["send"]);
     smtp.wait_for(5, Duration::from_secs(10));
     let pid = child.id().to_string();
-    std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     let status = child.wait().expect("wait");
     assert!(status.code().is_some(), "exited by itself, not killed");
     let delivered = smtp.messages().len() as i64;
     let counts = status_json(&app)[0]["counts"].clone();
     assert_eq!(counts["sending"], 0, "nothing left claimed: {counts}");
-    assert_eq!(counts["sent"], delivered, "every accepted message recorded: {counts}");
+    assert_eq!(
+        counts["sent"], delivered,
+        "every accepted message recorded: {counts}"
+    );
     assert!(delivered < 40, "it stopped early");
     // The next run finishes the issue.
     app.run(&["send"]).ok();
     assert_eq!(status_json(&app)[0]["counts"]["sent"], 40);
+}
+
+/// Verifies every message file with dkimpy against the TXT record and
+/// parses it with Python's `email`; prints one JSON line per file.
+const VERIFY: &str = r#"
+import sys, json, email, email.policy, dkim
+txt = sys.argv[1].encode()
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    ok = dkim.verify(data, dnsfunc=lambda name, timeout=5: txt)
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    names = ['From', 'Reply-To', 'To', 'Subject', 'Date', 'Message-ID', 'MIME-Version', 'List-Id',
+             'List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Archive', 'Feedback-ID']
+    parts = [p.get_content_type() + ';' + str(p.get_content_charset()) for p in msg.iter_parts()]
+    print(json.dumps({'dkim': bool(ok), 'missing': [n for n in names if msg[n] is None],
+                      'to': str(msg['To']), 'subject': str(msg['Subject']),
+                      'type': msg.get_content_type(), 'parts': parts,
+                      'defects': [str(d) for d in msg.defects]}))
+"#;
+
+#[test]
+fn every_message_of_a_dkim_signed_send_verifies_with_dkimpy_and_parses_with_python_email() {
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import dkim"])
+        .status();
+    let have = python.is_ok_and(|s| s.success()).then_some(());
+    if support::browser::required(have, "python3 with dkimpy (pip install dkimpy)").is_none() {
+        return;
+    }
+    let smtp = TestSmtp::start();
+    let app = TestApp::with_config(&format!(
+        "\n[newsletter]\nname = \"Publiek Leren — Één\"\nfrom = \"Redactie Één <redactie@example.org>\"\nbase_url = \"https://nieuws.example.org\"\n\n[smtp]\nurl = \"{}\"\n\n[sending]\nrate_per_second = 1000\n\n[dkim]\ndomain = \"example.org\"\nselector = \"pb2026\"\nprivate_key_file = \"dkim.pem\"\n",
+        smtp.url()
+    ));
+    copy_emails(&app);
+    let keygen = app
+        .run(&[
+            "dkim",
+            "keygen",
+            "--selector",
+            "pb2026",
+            "--domain",
+            "example.org",
+            "--out",
+            "dkim.pem",
+        ])
+        .ok();
+    let txt = keygen
+        .stdout
+        .lines()
+        .find_map(|l| {
+            l.split_once("IN TXT \"")
+                .map(|(_, t)| t.trim_end_matches('"').to_owned())
+        })
+        .expect("a TXT record");
+    app.write(
+        "leden.csv",
+        "email,name,status\nzoe@example.nl,Zoë d'Ancona,active\njan@example.nl,\"Jansen, Jan\",active\nali@example.nl,,active\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    queue(&app);
+    app.run(&["send"]).ok();
+    let got = smtp.wait_for(3, Duration::from_secs(10));
+    let mut files = Vec::new();
+    for (i, m) in got.iter().enumerate() {
+        let path = app.path(&format!("m{i}.eml"));
+        std::fs::write(&path, &m.data).expect("write message");
+        files.push(path.to_string_lossy().into_owned());
+    }
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(VERIFY)
+        .arg(&txt)
+        .args(&files)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(reports.len(), 3);
+    for r in &reports {
+        assert_eq!(r["dkim"], true, "{r}");
+        assert_eq!(r["missing"], serde_json::json!([]), "{r}");
+        assert_eq!(r["type"], "multipart/alternative", "{r}");
+        assert_eq!(
+            r["parts"],
+            serde_json::json!(["text/plain;utf-8", "text/html;utf-8"]),
+            "{r}"
+        );
+        assert_eq!(r["defects"], serde_json::json!([]), "{r}");
+        assert!(
+            r["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Voorbij de pilot")),
+            "{r}"
+        );
+    }
+    assert!(
+        reports
+            .iter()
+            .any(|r| r["to"] == "Zoë d'Ancona <zoe@example.nl>"),
+        "{reports:?}"
+    );
+    assert!(
+        reports
+            .iter()
+            .any(|r| r["to"] == "\"Jansen, Jan\" <jan@example.nl>"),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn a_server_that_refuses_postbode_itself_stops_the_send_without_failing_anyone() {
+    let smtp =
+        TestSmtp::start_with(|_| support::smtp::Reply::new(530, "5.7.0 Authentication required"));
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    subscribers(&app, 10);
+    queue(&app);
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not about a recipient"),
+        "{}",
+        run.stderr
+    );
+    let counts = &status_json(&app)[0]["counts"];
+    assert_eq!(counts["failed"], 0, "{counts}");
+    assert_eq!(counts["queued"], 10, "{counts}");
 }

@@ -6,6 +6,7 @@ mod support;
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use postbode::config::{SmtpSettings, SmtpUrl};
@@ -157,6 +158,18 @@ async fn after_a_refused_recipient_the_next_message_still_goes_out() {
 }
 
 #[tokio::test]
+async fn required_starttls_refuses_a_server_without_it_and_sends_nothing() {
+    let server = TestSmtp::start();
+    let mut settings = smtp_settings(&server.url());
+    settings.starttls = "required".into();
+    let transport = Transport::from_settings(&settings).expect("valid settings");
+    let err = send_expecting_error(&transport, "lezer@example.nl").await;
+    assert_eq!(err.kind, SendErrorKind::Local, "{err:?}");
+    assert!(err.affects_every_recipient() && !err.is_transient());
+    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
 async fn a_refused_connection_is_a_transient_connection_error() {
     let url = format!("smtp://user:hunter2@127.0.0.1:{}", closed_port());
     let transport = transport(&url);
@@ -237,6 +250,40 @@ async fn twenty_messages_share_the_pooled_connections() {
         server.connections()
     );
     transport.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_concurrent_senders_reuse_connections_instead_of_opening_one_per_message() {
+    let server = TestSmtp::start();
+    let mut settings = smtp_settings(&server.url());
+    settings.pool_size = 4;
+    let transport = Arc::new(Transport::from_settings(&settings).expect("valid settings"));
+    let tasks: Vec<_> = (0..4)
+        .map(|task| {
+            let transport = Arc::clone(&transport);
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    let to = format!("lezer{task}-{n}@example.nl");
+                    transport
+                        .send(&envelope(&to), &message(n), "x")
+                        .await
+                        .expect("accepted");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("sender task");
+    }
+    assert_eq!(server.wait_for(100, WAIT).len(), 100);
+    // Usually exactly 4. lettre returns a connection to the pool from a
+    // task of its own, so a sender can occasionally open one more before
+    // that has happened.
+    assert!(
+        server.connections() <= 8,
+        "{} connections for 100 messages",
+        server.connections()
+    );
 }
 
 #[tokio::test]

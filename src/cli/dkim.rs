@@ -43,7 +43,11 @@ pub fn run(cmd: DkimCommand, settings: &Settings) -> Result<()> {
         algorithm,
         out,
     } = cmd;
-    if selector.is_empty() || !selector.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+    if selector.is_empty()
+        || !selector
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
         return Err(Error::Input(format!(
             "--selector \"{}\": use letters, digits, dots and dashes",
             selector.escape_debug()
@@ -64,13 +68,17 @@ pub fn run(cmd: DkimCommand, settings: &Settings) -> Result<()> {
         .mode(0o600)
         .open(&path)
         .map_err(|e| Error::io(&path, e))?;
-    file.write_all(key.pem.as_bytes()).map_err(|e| Error::io(&path, e))?;
+    file.write_all(key.pem.as_bytes())
+        .map_err(|e| Error::io(&path, e))?;
     println!("wrote the private key to {}", path.display());
     println!();
     println!("Publish this DNS TXT record:");
     println!("{}. IN TXT \"{}\"", key.dns_name, key.dns_txt);
     println!();
     println!("Then add to postbode.toml:");
-    println!("[dkim]\ndomain = \"{domain}\"\nselector = \"{selector}\"\nprivate_key_file = \"{}\"", path.display());
+    println!(
+        "[dkim]\ndomain = \"{domain}\"\nselector = \"{selector}\"\nprivate_key_file = \"{}\"",
+        path.display()
+    );
     Ok(())
 }

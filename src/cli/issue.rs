@@ -96,12 +96,21 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
         IssueCommand::Test { dir, to } => {
             let to = parse_arg("--to", &to, EmailAddress::parse)?;
             let rendered = render(settings, &dir)?;
-            let compiled = CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?;
+            let compiled =
+                CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?;
             let dispatcher = Dispatcher::new(settings, store.clone())?;
             let reply = dispatcher
-                .send_test(rendered.slug.as_str(), &rendered.meta.subject, &compiled, &to)
+                .send_test(
+                    rendered.slug.as_str(),
+                    &rendered.meta.subject,
+                    &compiled,
+                    &to,
+                )
                 .await?;
-            println!("test message sent to {to} via {}: {reply}", dispatcher.transport().describe());
+            println!(
+                "test message sent to {to} via {}: {reply}",
+                dispatcher.transport().describe()
+            );
             Ok(())
         }
         IssueCommand::Status { slug, format } => status(store, slug.as_deref(), format).await,
@@ -151,10 +160,12 @@ pub async fn queue(
 
 async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Result<()> {
     let issues = match slug {
-        Some(s) => vec![store
-            .issue(s)
-            .await?
-            .ok_or_else(|| Error::Input(format!("no issue with slug {s}")))?],
+        Some(s) => vec![
+            store
+                .issue(s)
+                .await?
+                .ok_or_else(|| Error::Input(format!("no issue with slug {s}")))?,
+        ],
         None => store.issues().await?,
     };
     let now = now_ms();
@@ -182,7 +193,8 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
                     })
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &json).map_err(|e| Error::Input(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut out, &json)
+                .map_err(|e| Error::Input(e.to_string()))?;
             writeln!(out).map_err(io)?;
         }
         StatusFormat::Table => {
@@ -190,8 +202,15 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
                 writeln!(out, "no issues queued yet (postbode issue queue DIR)").map_err(io)?;
             }
             for (i, c, rate, eta, errors) in &rows {
-                writeln!(out, "{}  [{}]  list {}  send at {}", i.slug, i.status.as_str(), i.list, format_ms(i.send_at))
-                    .map_err(io)?;
+                writeln!(
+                    out,
+                    "{}  [{}]  list {}  send at {}",
+                    i.slug,
+                    i.status.as_str(),
+                    i.list,
+                    format_ms(i.send_at)
+                )
+                .map_err(io)?;
                 writeln!(out, "  {}", i.subject).map_err(io)?;
                 writeln!(
                     out,
@@ -200,8 +219,11 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
                 )
                 .map_err(io)?;
                 if c.remaining() > 0 && i.started_at.is_some() {
-                    let eta = eta.map_or("unknown".to_owned(), |s| format!("{}m{:02}s", s / 60, s % 60));
-                    writeln!(out, "  rate {rate:.1}/s over the last minute, ETA {eta}").map_err(io)?;
+                    let eta = eta.map_or("unknown".to_owned(), |s| {
+                        format!("{}m{:02}s", s / 60, s % 60)
+                    });
+                    writeln!(out, "  rate {rate:.1}/s over the last minute, ETA {eta}")
+                        .map_err(io)?;
                 }
                 if let Some(reason) = &i.paused_reason {
                     writeln!(out, "  paused: {reason}").map_err(io)?;

@@ -84,8 +84,10 @@ async fn execute(args: Args) -> Result<()> {
     match args.command {
         Command::Init => init::run(args.config.as_deref()).await,
         Command::Subscribers(cmd) => {
-            with_store(args.config.as_deref(), |settings, store| Box::pin(subscribers::run(cmd, settings, store)))
-                .await
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(subscribers::run(cmd, settings, store))
+            })
+            .await
         }
         Command::Quickstart => quickstart::run(args.config.as_deref()).await,
         Command::Issue(cmd @ issue::IssueCommand::Preview { .. }) => {
@@ -93,7 +95,10 @@ async fn execute(args: Args) -> Result<()> {
             issue::run_preview(cmd, &loaded.settings)
         }
         Command::Issue(cmd) => {
-            with_store(args.config.as_deref(), |settings, store| Box::pin(issue::run(cmd, settings, store))).await
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(issue::run(cmd, settings, store))
+            })
+            .await
         }
         Command::Send { issue } => {
             with_store(args.config.as_deref(), |settings, store| {
@@ -102,11 +107,14 @@ async fn execute(args: Args) -> Result<()> {
             .await
         }
         Command::Serve { dispatch: true } => {
-            with_store(args.config.as_deref(), |settings, store| Box::pin(send::dispatch_loop(settings, store)))
-                .await
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(send::dispatch_loop(settings, store))
+            })
+            .await
         }
         Command::Serve { dispatch: false } => Err(Error::Input(
-            "the public pages are not built yet; `postbode serve --dispatch` runs the send loop".into(),
+            "the public pages are not built yet; `postbode serve --dispatch` runs the send loop"
+                .into(),
         )),
         Command::Dkim(cmd) => {
             let loaded = load(args.config.as_deref())?;

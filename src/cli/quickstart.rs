@@ -23,7 +23,10 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         ));
     }
     super::init::run(explicit).await?;
-    let path = explicit.map_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE), Path::to_path_buf);
+    let path = explicit.map_or_else(
+        || PathBuf::from(crate::config::DEFAULT_FILE),
+        Path::to_path_buf,
+    );
     let mut settings = super::load(Some(&path))?.settings;
     // Embedded defaults: never mail the example addresses for real.
     settings.smtp.url = SmtpUrl::default();
@@ -56,7 +59,10 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
     let first = dirs
         .first()
         .ok_or_else(|| Error::Input(format!("{} has no issue folders", issues.display())))?;
-    let slug = first.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let slug = first
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if store.issue(&slug).await?.is_none() {
         let now = jiff::Timestamp::now().to_string();
         super::issue::queue(&settings, &store, first, Some(&now), None).await?;
@@ -67,22 +73,38 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
 
     let dispatcher = Dispatcher::new(&settings, store.clone())?;
     let shutdown = super::send::shutdown_signal();
-    let report = dispatcher.run_until_idle(None, &shutdown, &ProgressBar::hidden()).await?;
+    let report = dispatcher
+        .run_until_idle(None, &shutdown, &ProgressBar::hidden())
+        .await?;
     store.close().await;
-    let outbox = settings.smtp.outbox.canonicalize().unwrap_or(settings.smtp.outbox.clone());
+    let outbox = settings
+        .smtp
+        .outbox
+        .canonicalize()
+        .unwrap_or(settings.smtp.outbox.clone());
     println!("sent {} messages into {}", report.sent, outbox.display());
-    let example = std::fs::read_dir(&outbox)
-        .ok()
-        .and_then(|d| d.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "eml")));
+    let example = std::fs::read_dir(&outbox).ok().and_then(|d| {
+        d.flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "eml"))
+    });
     if let Some(file) = example {
         println!();
         println!("Open one in your mail program, e.g.:");
-        println!("  thunderbird {}        (or double-click it)", file.display());
+        println!(
+            "  thunderbird {}        (or double-click it)",
+            file.display()
+        );
         println!("or read its source with:");
         println!("  less {}", file.display());
     }
     println!();
     println!("Next: set smtp.url in postbode.toml to send for real, and add a cron line:");
-    println!("  */5 * * * *  cd {} && postbode send", std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default());
+    println!(
+        "  */5 * * * *  cd {} && postbode send",
+        std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    );
     Ok(())
 }

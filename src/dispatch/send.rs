@@ -49,6 +49,10 @@ pub struct Dispatcher {
     lease_ms: i64,
     /// Names this process in leases, so a claim can be traced.
     owner: String,
+    /// Set when the server refused us rather than a recipient (bad
+    /// password, TLS required but missing): the send stops instead of
+    /// failing every delivery.
+    halted: std::sync::Mutex<Option<String>>,
 }
 
 /// Counters the progress bar shows.
@@ -62,8 +66,10 @@ struct Tally {
 
 impl Dispatcher {
     pub fn new(settings: &Settings, store: Store) -> Result<Dispatcher> {
-        let tokens = TokenKey::new(secrecy::ExposeSecret::expose_secret(&settings.secrets.token_key))
-            .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
+        let tokens = TokenKey::new(secrecy::ExposeSecret::expose_secret(
+            &settings.secrets.token_key,
+        ))
+        .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
         let signer = DkimSigner::from_settings(&settings.dkim)
             .map_err(|e| Error::Config(e.to_string()))?
             .map(Arc::new);
@@ -84,6 +90,7 @@ impl Dispatcher {
             max_attempts: i64::from(s.max_attempts),
             lease_ms: i64::try_from(s.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
             owner: worker_name(),
+            halted: std::sync::Mutex::new(None),
         })
     }
 
@@ -112,7 +119,11 @@ impl Dispatcher {
             }
             let counts = self.store.delivery_counts(issue.id).await?;
             progress.set_length(counts.total().try_into().unwrap_or(0));
-            progress.set_position((counts.total() - counts.remaining()).try_into().unwrap_or(0));
+            progress.set_position(
+                (counts.total() - counts.remaining())
+                    .try_into()
+                    .unwrap_or(0),
+            );
             progress.set_prefix(issue.slug.clone());
             self.send_issue(&issue, shutdown, progress, &tally).await?;
             if self.store.finish_if_done(issue.id).await? {
@@ -143,17 +154,23 @@ impl Dispatcher {
             let now = now_ms();
             let claimed = self
                 .store
-                .claim_due_deliveries(issue.id, &self.owner, now, now.saturating_add(self.lease_ms), self.batch_size)
+                .claim_due_deliveries(
+                    issue.id,
+                    &self.owner,
+                    now,
+                    now.saturating_add(self.lease_ms),
+                    self.batch_size,
+                )
                 .await?;
             if claimed.is_empty() {
                 return Ok(());
             }
             let mut results = stream::iter(claimed)
                 .map(|c| async {
-                    if *shutdown.borrow() {
+                    if *shutdown.borrow() || self.halt_reason().is_some() {
                         // Not started: give it back at once.
-                        let reply = "released at shutdown".to_owned();
-                        return (c.delivery_id, Outcome::Retry { reply, at: now_ms() }, false);
+                        let reason = "released untried".to_owned();
+                        return (c.delivery_id, Outcome::Released { reason }, false);
                     }
                     let id = c.delivery_id;
                     (id, self.deliver(issue, &compiled, c).await, true)
@@ -167,8 +184,9 @@ impl Dispatcher {
                         Outcome::Failed { .. } => tally.failed.fetch_add(1, Ordering::Relaxed),
                         Outcome::Skipped { .. } => tally.skipped.fetch_add(1, Ordering::Relaxed),
                         Outcome::Retry { .. } => tally.retried.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Released { .. } => 0,
                     };
-                    if !matches!(outcome, Outcome::Retry { .. }) {
+                    if !matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. }) {
                         progress.inc(1);
                     }
                 }
@@ -181,29 +199,63 @@ impl Dispatcher {
                 }
             }
             self.store.record_outcomes(&pending).await?;
+            if let Some(reply) = self.halt_reason() {
+                return Err(Error::Failed(format!(
+                    "stopped: the mail server could not take mail from postbode ({reply}). \
+                     This is not about a recipient, so nothing was marked failed; check the \
+                     smtp settings and the server, then run send again."
+                )));
+            }
         }
+    }
+
+    fn halt_reason(&self) -> Option<String> {
+        self.halted.lock().ok().and_then(|h| h.clone())
     }
 
     /// One delivery, start to finish. Never fails: every problem becomes
     /// an outcome.
     async fn deliver(&self, issue: &Issue, compiled: &CompiledIssue, c: Claimed) -> Outcome {
         let (Some(subscriber_id), Some(email)) = (c.subscriber_id, c.email.as_deref()) else {
-            return Outcome::Skipped { reason: "the subscriber was erased".into() };
+            return Outcome::Skipped {
+                reason: "the subscriber was erased".into(),
+            };
         };
         match c.status.as_deref() {
             Some("active") => {}
-            Some(other) => return Outcome::Skipped { reason: format!("the subscriber is {other}") },
-            None => return Outcome::Skipped { reason: "the subscriber was erased".into() },
+            Some(other) => {
+                return Outcome::Skipped {
+                    reason: format!("the subscriber is {other}"),
+                };
+            }
+            None => {
+                return Outcome::Skipped {
+                    reason: "the subscriber was erased".into(),
+                };
+            }
         }
         if c.attempts > self.max_attempts {
-            return Outcome::Failed { reply: format!("gave up after {} attempts", self.max_attempts) };
+            return Outcome::Failed {
+                reply: format!("gave up after {} attempts", self.max_attempts),
+            };
         }
         let to = match EmailAddress::parse(email) {
             Ok(a) => a,
-            Err(e) => return Outcome::Failed { reply: format!("stored address is invalid: {e}") },
+            Err(e) => {
+                return Outcome::Failed {
+                    reply: format!("stored address is invalid: {e}"),
+                };
+            }
         };
-        let name = c.name.as_deref().and_then(|n| SubscriberName::parse(n).ok());
-        let unsubscribe_url = format!("{}/u/{}", self.base_url, self.tokens.unsubscribe_token(subscriber_id));
+        let name = c
+            .name
+            .as_deref()
+            .and_then(|n| SubscriberName::parse(n).ok());
+        let unsubscribe_url = format!(
+            "{}/u/{}",
+            self.base_url,
+            self.tokens.unsubscribe_token(subscriber_id)
+        );
         let recipient = Recipient {
             email: to.as_str().to_owned(),
             name: name.as_ref().map(|n| n.as_str().to_owned()),
@@ -212,21 +264,51 @@ impl Dispatcher {
         };
         let body = match compiled.personalise(&recipient) {
             Ok(b) => b,
-            Err(e) => return Outcome::Failed { reply: e.to_string() },
+            Err(e) => {
+                return Outcome::Failed {
+                    reply: e.to_string(),
+                };
+            }
         };
         let message_id = mail::message_id(&issue.slug, subscriber_id, self.from.address.domain());
-        let raw = match self.build(issue, &to, name.as_ref(), &message_id, &unsubscribe_url, &body.html, &body.text) {
+        let raw = match self.build(
+            issue,
+            &to,
+            name.as_ref(),
+            &message_id,
+            &unsubscribe_url,
+            &body.html,
+            &body.text,
+        ) {
             Ok(raw) => raw,
-            Err(e) => return Outcome::Failed { reply: e.to_string() },
+            Err(e) => {
+                return Outcome::Failed {
+                    reply: e.to_string(),
+                };
+            }
         };
         self.limiter.until_ready().await;
-        let envelope = Envelope { from: self.from.address.as_str().to_owned(), to: to.as_str().to_owned() };
+        let envelope = Envelope {
+            from: self.from.address.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+        };
         let stem = format!("{}-{subscriber_id}", issue.slug);
         match self.transport.send(&envelope, &raw, &stem).await {
-            Ok(accepted) => Outcome::Sent { reply: accepted.reply, message_id, at: now_ms() },
-            Err(e) if e.is_transient() && c.attempts < self.max_attempts => {
-                Outcome::Retry { reply: e.reply(), at: now_ms().saturating_add(backoff_ms(c.attempts)) }
+            Ok(accepted) => Outcome::Sent {
+                reply: accepted.reply,
+                message_id,
+                at: now_ms(),
+            },
+            Err(e) if e.affects_every_recipient() => {
+                if let Ok(mut halted) = self.halted.lock() {
+                    halted.get_or_insert_with(|| e.reply());
+                }
+                Outcome::Released { reason: e.reply() }
             }
+            Err(e) if e.is_transient() && c.attempts < self.max_attempts => Outcome::Retry {
+                reply: e.reply(),
+                at: now_ms().saturating_add(backoff_ms(c.attempts)),
+            },
             Err(e) => Outcome::Failed { reply: e.reply() },
         }
     }
@@ -243,7 +325,16 @@ impl Dispatcher {
         html: &str,
         text: &str,
     ) -> Result<Vec<u8>, mail::MailError> {
-        self.build_with_subject(issue, &issue.subject, to, to_name, message_id, unsubscribe_url, html, text)
+        self.build_with_subject(
+            issue,
+            &issue.subject,
+            to,
+            to_name,
+            message_id,
+            unsubscribe_url,
+            html,
+            text,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -316,9 +407,21 @@ impl Dispatcher {
         let message_id = format!("<pb.test.{slug}.{stamp}@{}>", self.from.address.domain());
         let subject = format!("[TEST] {subject}");
         let raw = self
-            .build_with_subject(&issue, &subject, to, None, &message_id, &unsubscribe_url, &body.html, &body.text)
+            .build_with_subject(
+                &issue,
+                &subject,
+                to,
+                None,
+                &message_id,
+                &unsubscribe_url,
+                &body.html,
+                &body.text,
+            )
             .map_err(|e| Error::Input(e.to_string()))?;
-        let envelope = Envelope { from: self.from.address.as_str().to_owned(), to: to.as_str().to_owned() };
+        let envelope = Envelope {
+            from: self.from.address.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+        };
         self.transport
             .send(&envelope, &raw, &format!("test-{slug}-{stamp}"))
             .await
@@ -354,7 +457,7 @@ mod tests {
     fn backoff_grows_and_is_capped_at_an_hour() {
         for attempts in 1..20 {
             let ms = backoff_ms(attempts);
-            assert!(ms >= 48_000 && ms <= 4_320_000, "{attempts}: {ms}");
+            assert!((48_000..=4_320_000).contains(&ms), "{attempts}: {ms}");
         }
         assert!(backoff_ms(3) > backoff_ms(1));
     }

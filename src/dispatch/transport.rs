@@ -263,10 +263,12 @@ impl SmtpRelay {
         match tokio::time::timeout(self.deadline, pool.send_raw(&envelope, data)).await {
             Ok(Ok(response)) => {
                 // lettre puts the connection back into the pool from a task
-                // it spawns when the send finishes. Yielding lets that task
-                // run before our caller's next send looks for an idle
-                // connection; otherwise back-to-back sends keep opening new
-                // ones.
+                // it spawns when the send finishes. If the caller's next
+                // send looks for an idle connection before that task ran,
+                // it opens another (and lettre closes one again when the
+                // pool is full). Yielding lets the task run first; on a
+                // current-thread runtime that makes reuse exact, on a
+                // multi-threaded one it only narrows the race.
                 tokio::task::yield_now().await;
                 let code = u16::from(response.code());
                 let text: Vec<&str> = response.message().collect();

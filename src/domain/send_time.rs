@@ -16,9 +16,9 @@ impl SendTime {
         let civil = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s).map_err(|_| {
             ParseError::new("expected RFC 3339 (2026-12-01T07:00:00+01:00) or \"YYYY-MM-DD HH:MM\"")
         })?;
-        let zoned = civil
-            .to_zoned(tz.clone())
-            .map_err(|e| ParseError::new(format!("that time does not exist in the time zone: {e}")))?;
+        let zoned = civil.to_zoned(tz.clone()).map_err(|e| {
+            ParseError::new(format!("that time does not exist in the time zone: {e}"))
+        })?;
         Ok(SendTime(zoned.timestamp().as_millisecond()))
     }
 
@@ -45,7 +45,10 @@ mod tests {
         let utc = SendTime::parse("2026-12-01T06:00:00Z", &amsterdam()).expect("valid");
         assert_eq!(t, utc);
         let summer = SendTime::parse("2026-07-01 07:00", &amsterdam()).expect("valid");
-        assert_eq!(summer, SendTime::parse("2026-07-01T05:00:00Z", &amsterdam()).expect("valid"));
+        assert_eq!(
+            summer,
+            SendTime::parse("2026-07-01T05:00:00Z", &amsterdam()).expect("valid")
+        );
     }
 
     #[test]

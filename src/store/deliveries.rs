@@ -27,14 +27,32 @@ pub struct Claimed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Accepted by the server (2xx) or written to the outbox.
-    Sent { reply: String, message_id: String, at: i64 },
+    Sent {
+        reply: String,
+        message_id: String,
+        at: i64,
+    },
     /// Try again at `at` (4xx, timeouts, dropped connections).
     Retry { reply: String, at: i64 },
     /// Failed for good, with the server's reply.
     Failed { reply: String },
     /// Not sent, and why (the subscriber left, was erased, ...).
     Skipped { reason: String },
+    /// Given back untried (shutdown, or a problem on our side): queued
+    /// again at once, and the attempt is not counted.
+    Released { reason: String },
 }
+
+/// delivery id, subscriber id, attempts, email, name, status, attributes.
+type ClaimedRow = (
+    i64,
+    Option<i64>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 impl Store {
     /// Claims up to `limit` due deliveries of an issue for `owner` until
@@ -67,29 +85,30 @@ impl Store {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let rows: Vec<(i64, Option<i64>, i64, Option<String>, Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT d.id, d.subscriber_id, d.attempts, s.email, s.name, s.status, s.attributes \
+        let rows: Vec<ClaimedRow> = sqlx::query_as(
+            "SELECT d.id, d.subscriber_id, d.attempts, s.email, s.name, s.status, s.attributes \
                  FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id \
                  WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id",
-            )
-            .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
-            .fetch_all(&mut *tx)
-            .await?;
+        )
+        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(rows
             .into_iter()
-            .map(|(delivery_id, subscriber_id, attempts, email, name, status, attributes)| Claimed {
-                delivery_id,
-                subscriber_id,
-                attempts,
-                email,
-                name,
-                status,
-                attributes: attributes
-                    .and_then(|a| serde_json::from_str(&a).ok())
-                    .unwrap_or_default(),
-            })
+            .map(
+                |(delivery_id, subscriber_id, attempts, email, name, status, attributes)| Claimed {
+                    delivery_id,
+                    subscriber_id,
+                    attempts,
+                    email,
+                    name,
+                    status,
+                    attributes: attributes
+                        .and_then(|a| serde_json::from_str(&a).ok())
+                        .unwrap_or_default(),
+                },
+            )
             .collect())
     }
 
@@ -120,6 +139,12 @@ impl Store {
                      WHERE id = ? AND status = 'sending'",
                 )
                 .bind(reply),
+                Outcome::Released { reason } => sqlx::query(
+                    "UPDATE deliveries SET status = 'queued', last_reply = ?, \
+                     attempts = max(attempts - 1, 0), next_attempt_at = 0, lease_owner = NULL \
+                     WHERE id = ? AND status = 'sending'",
+                )
+                .bind(reason),
                 Outcome::Skipped { reason } => sqlx::query(
                     "UPDATE deliveries SET status = 'skipped', last_reply = ?, lease_owner = NULL \
                      WHERE id = ? AND status = 'sending'",

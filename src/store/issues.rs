@@ -179,18 +179,22 @@ impl Store {
 
     /// Every issue, newest send time first.
     pub async fn issues(&self) -> Result<Vec<Issue>> {
-        let rows: Vec<IssueRow> = sqlx::query_as(&format!("{SELECT_ISSUE} ORDER BY i.send_at DESC, i.id DESC"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<IssueRow> = sqlx::query_as(&format!(
+            "{SELECT_ISSUE} ORDER BY i.send_at DESC, i.id DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(issue_from_row).collect())
     }
 
     /// The stage-two templates of an issue: (html, text).
     pub async fn issue_templates(&self, issue_id: i64) -> Result<(String, String)> {
-        Ok(sqlx::query_as("SELECT html_template, text_template FROM issues WHERE id = ?")
-            .bind(issue_id)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT html_template, text_template FROM issues WHERE id = ?")
+                .bind(issue_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Starts every scheduled issue whose time has come: its recipients
@@ -258,11 +262,12 @@ impl Store {
     }
 
     pub async fn delivery_counts(&self, issue_id: i64) -> Result<DeliveryCounts> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status")
-                .bind(issue_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status",
+        )
+        .bind(issue_id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut c = DeliveryCounts::default();
         for (status, n) in rows {
             match status.as_str() {

@@ -19,8 +19,8 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use deliveries::{Claimed, Outcome};
-pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
+pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{format_ms, now_ms};
 
