@@ -93,12 +93,15 @@ fn field_name(line: &[u8]) -> Option<&[u8]> {
 pub(crate) fn check_line_ends(message: &[u8]) -> Result<(), MailError> {
     // Counting is branch-free and vectorizes: this runs over every byte of
     // every message. The byte-by-byte search only runs to report an error.
-    let count = |byte: u8| message.iter().filter(|&&b| b == byte).count();
-    let pairs = message
-        .iter()
-        .zip(message.iter().skip(1))
-        .filter(|&(&a, &b)| a == b'\r' && b == b'\n')
-        .count();
+    let count = |byte: u8| -> usize { message.iter().map(|&b| usize::from(b == byte)).sum() };
+    let pairs = match message.len() {
+        0 => 0,
+        n => message[..n - 1]
+            .iter()
+            .zip(&message[1..])
+            .map(|(&a, &b)| usize::from(a == b'\r' && b == b'\n'))
+            .sum(),
+    };
     if count(b'\r') == pairs && count(b'\n') == pairs {
         return Ok(());
     }
