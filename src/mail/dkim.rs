@@ -164,7 +164,8 @@ impl DkimSigner {
         let parsed = fields::split(message)?;
 
         let mut canonical = Vec::with_capacity(parsed.body.len() + 64);
-        canonical::relaxed_body(parsed.body, &mut canonical);
+        canonical::relaxed_body(parsed.body, &mut canonical)
+            .map_err(|line| fields::bare_line_end(format!("body line {line}")))?;
         let body_hash = STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &canonical));
 
         canonical.clear();

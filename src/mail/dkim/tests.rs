@@ -74,7 +74,9 @@ fn verifies(signed: &[u8], signer: &DkimSigner) -> bool {
         return false;
     }
     let mut body = Vec::new();
-    canonical::relaxed_body(fields.body, &mut body);
+    if canonical::relaxed_body(fields.body, &mut body).is_err() {
+        return false;
+    }
     let bh = STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &body));
     if tag(signed, "bh") != bh {
         return false;
@@ -243,12 +245,13 @@ fn a_short_rsa_key_is_refused_with_advice() {
 #[test]
 fn messages_that_would_change_in_transit_are_refused() {
     let signer = signer(ED25519_OPENSSL);
-    let cases: [(&[u8], &str); 3] = [
+    let cases: [(&[u8], &str); 4] = [
         (
             b"From: a@example.org\nSubject: x\n\nbody\n",
             "bare CR or LF",
         ),
         (b"From: a@example.org\r\n\r\nline\rend\r\n", "bare CR or LF"),
+        (b"From: a@example.org\r\n\r\nline\nend\r\n", "body line 1"),
         (b"Subject: x\r\n\r\nbody\r\n", "no From"),
     ];
     for (message, expected) in cases {
@@ -393,40 +396,4 @@ fn signing_takes_a_fraction_of_a_millisecond() {
         );
     }
     println!("ring RSA-2048 signature: {:?}", start.elapsed() / rounds);
-}
-
-#[test]
-#[ignore = "scratch"]
-fn scratch_pieces() {
-    let body = "Een alinea met één paar woorden — en een link.\r\n".repeat(1200);
-    let message = [MESSAGE, body.as_bytes()].concat();
-    let rounds = 2000;
-    let t = std::time::Instant::now();
-    for _ in 0..rounds {
-        std::hint::black_box(fields::split(&message).map(|f| f.body.len()).unwrap_or(0));
-    }
-    println!("split {:?}", t.elapsed() / rounds);
-    let t = std::time::Instant::now();
-    for _ in 0..rounds {
-        std::hint::black_box(fields::check_line_ends(std::hint::black_box(&message)).is_ok());
-    }
-    println!("check {:?}", t.elapsed() / rounds);
-    let t = std::time::Instant::now();
-    for _ in 0..rounds {
-        let mut v = Vec::with_capacity(message.len());
-        canonical::relaxed_body(&message, &mut v);
-        std::hint::black_box(v);
-    }
-    println!("canon {:?}", t.elapsed() / rounds);
-    let t = std::time::Instant::now();
-    for _ in 0..rounds {
-        std::hint::black_box(ring::digest::digest(&ring::digest::SHA256, &message));
-    }
-    println!("sha {:?}", t.elapsed() / rounds);
-    let s = signer(ED25519_OPENSSL);
-    let t = std::time::Instant::now();
-    for _ in 0..rounds {
-        std::hint::black_box(s.key.sign(b"abc", &s.rng).map(|v| v.len()).unwrap_or(0));
-    }
-    println!("ed sign {:?}", t.elapsed() / rounds);
 }
