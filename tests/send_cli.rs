@@ -488,3 +488,52 @@ fn a_send_into_postfix_smtp_sink_delivers_everyone() {
     assert!(run.stdout.contains("sent 200, failed 0"), "{}", run.stdout);
     assert_eq!(status_json(&app)[0]["counts"]["sent"], 200);
 }
+
+#[test]
+fn the_send_loop_wakes_when_an_issue_becomes_due_and_stops_on_sigterm() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    subscribers(&app, 3);
+    let mut child = app.spawn(&["serve", "--dispatch"]);
+    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2)).to_string();
+    app.run(&[
+        "issue",
+        "queue",
+        &format!("emails/issues/{ISSUE}"),
+        "--at",
+        &at,
+    ])
+    .ok();
+    assert!(smtp.messages().is_empty(), "nothing before its time");
+    let got = smtp.wait_for(3, Duration::from_secs(30));
+    assert_eq!(got.len(), 3);
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "a clean stop");
+    assert_eq!(status_json(&app)[0]["status"], "sent");
+}
+
+#[test]
+fn quickstart_does_the_whole_job_into_the_outbox() {
+    let app = TestApp::new();
+    std::fs::remove_file(app.path("postbode.toml")).expect("start without a config");
+    copy_emails(&app);
+    std::fs::create_dir_all(app.path("examples")).expect("mkdir");
+    std::fs::copy(
+        repo_file("examples/subscribers.csv"),
+        app.path("examples/subscribers.csv"),
+    )
+    .expect("copy");
+    let run = app.run(&["quickstart"]).ok();
+    assert!(run.stdout.contains("sent 12 messages"), "{}", run.stdout);
+    let files = std::fs::read_dir(app.path("outbox"))
+        .expect("outbox")
+        .count();
+    assert_eq!(files, 12);
+    // Running it again sends nothing twice.
+    let again = app.run(&["quickstart"]).ok();
+    assert!(again.stdout.contains("sent 0 messages"), "{}", again.stdout);
+}

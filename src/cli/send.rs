@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::store::{Store, now_ms};
 
 /// Longest sleep of the loop between looks at the database, so an issue
-/// queued by another process is noticed without a signal.
-const MAX_IDLE: Duration = Duration::from_secs(15);
+/// queued by another process (`issue queue`) is noticed within a second
+/// without any signal between them. The look is one indexed query.
+const MAX_IDLE: Duration = Duration::from_secs(1);
 
 /// A receiver that turns true on SIGINT or SIGTERM.
 pub fn shutdown_signal() -> watch::Receiver<bool> {
