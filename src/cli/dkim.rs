@@ -72,8 +72,14 @@ pub fn run(cmd: DkimCommand, settings: &Settings) -> Result<()> {
         .map_err(|e| Error::io(&path, e))?;
     println!("wrote the private key to {}", path.display());
     println!();
-    println!("Publish this DNS TXT record:");
-    println!("{}. IN TXT \"{}\"", key.dns_name, key.dns_txt);
+    println!(
+        "Publish this DNS TXT record at {} (the value, for a DNS panel):",
+        key.dns_name
+    );
+    println!("  {}", key.dns_txt);
+    println!();
+    println!("As a zone-file line (split into strings of at most 255 bytes, as DNS requires):");
+    println!("{}", key.zone_file_record());
     println!();
     println!("Then add to postbode.toml:");
     println!(

@@ -1,21 +1,28 @@
 //! Where a finished message goes: an SMTP server, over a pool of reused
-//! connections (lettre), or the outbox folder as one `.eml` file per message
-//! when no server is configured. This module owns the SMTP session and the
-//! meaning of its replies ([`SendError`]); what to do about a reply (retry,
-//! fail, mark bounced, pause) is the dispatcher's business.
+//! connections, or the outbox folder as one `.eml` file per message when no
+//! server is configured. This module owns the SMTP session and the meaning
+//! of its replies ([`SendError`]); what to do about a reply (retry, fail,
+//! mark bounced, pause) is the dispatcher's business.
+//!
+//! The SMTP session itself is lettre's client
+//! ([`AsyncSmtpConnection`](lettre::transport::smtp::client::AsyncSmtpConnection));
+//! the pool around it is ours (see [`pool`]), because lettre's own
+//! `AsyncSmtpTransport` opens its sockets without `TCP_NODELAY` (fixed
+//! upstream in lettre#1159, not in 0.11.23). Every message then ends with
+//! a small write (`\r\n.\r\n`) that Nagle's algorithm holds back until the
+//! server's delayed ACK, about 40 ms: some 22 messages/s per connection
+//! however fast the server is.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::TlsParameters;
+use lettre::transport::smtp::extension::ClientId;
 
 use crate::config::SmtpSettings;
 use crate::error::{Error, Result};
@@ -180,19 +187,14 @@ impl SendError {
     }
 }
 
-/// An SMTP server reached through lettre's pooled async transport.
-///
-/// The lettre transport (and with it the pool) is created on first use
-/// rather than in [`Transport::from_settings`], because creating it spawns
-/// the pool's clean-up task and so needs a running tokio runtime, while
-/// settings are read before one exists.
+/// An SMTP server, reached over a pool of at most `smtp.pool_size`
+/// connections ([`pool::Pool`]).
 pub struct SmtpRelay {
-    builder: AsyncSmtpTransportBuilder,
     /// `smtp://host:port`: for logs and error messages, never a password.
     endpoint: String,
     /// Limit for one whole send or probe; see [`SmtpRelay::deadline`].
     deadline: Duration,
-    pool: Mutex<Option<Arc<AsyncSmtpTransport<Tokio1Executor>>>>,
+    pool: std::sync::Arc<pool::Pool>,
 }
 
 impl fmt::Debug for SmtpRelay {
@@ -205,43 +207,27 @@ impl fmt::Debug for SmtpRelay {
 }
 
 impl SmtpRelay {
+    fn new(connector: pool::Connector, pool_size: u32, deadline: Duration) -> SmtpRelay {
+        SmtpRelay {
+            endpoint: connector.endpoint.clone(),
+            deadline,
+            pool: std::sync::Arc::new(pool::Pool::new(connector, pool_size)),
+        }
+    }
+
     /// The time one send (or probe) may take from start to final reply,
     /// taken from `smtp.command_timeout_secs`.
     ///
-    /// lettre's async client only applies its own timeout to the TCP
-    /// connect (`smtp.connect_timeout_secs`); it waits for every reply
-    /// without limit. So the whole exchange (connecting if the pool has no
-    /// idle connection, MAIL, RCPT, DATA, final reply) runs under this one
-    /// deadline. A healthy server answers all of it in well under one
-    /// command's allowance, and a timeout is retried anyway.
+    /// lettre's client has no timeouts of its own; we only limit the TCP
+    /// connect (`smtp.connect_timeout_secs`, per address). So the whole
+    /// exchange (connecting, TLS and AUTH if no idle connection is left,
+    /// MAIL, RCPT, DATA, final reply) runs under this one deadline. A
+    /// healthy server answers all of it in well under one command's
+    /// allowance, and a timeout is retried anyway. Waiting for a free
+    /// connection when `pool_size` are busy does not count: that is our own
+    /// queue, not the server being slow.
     pub fn deadline(&self) -> Duration {
         self.deadline
-    }
-
-    fn pool(&self) -> Arc<AsyncSmtpTransport<Tokio1Executor>> {
-        let mut slot = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.get_or_insert_with(|| Arc::new(self.builder.clone().build()))
-            .clone()
-    }
-
-    /// Throws away a pool after a timeout. The cancelled send may have left
-    /// a connection mid-transaction; lettre would park it again (it only
-    /// discards connections that failed), and the next message on it would
-    /// read the previous command's late reply. Shutting the pool down makes
-    /// lettre close that connection instead; new sends get a fresh pool.
-    fn discard(&self, broken: &Arc<AsyncSmtpTransport<Tokio1Executor>>) {
-        {
-            let mut slot = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-            if slot.as_ref().is_some_and(|p| Arc::ptr_eq(p, broken)) {
-                *slot = None;
-            }
-        }
-        let old = Arc::clone(broken);
-        let limit = self.deadline;
-        // QUIT on the idle connections of a stalled server could hang too.
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(limit, old.shutdown()).await;
-        });
     }
 
     fn timeout_error(&self) -> SendError {
@@ -259,79 +245,91 @@ impl SmtpRelay {
         let envelope = lettre_envelope(envelope)?;
         let raw = to_crlf(raw);
         let data = without_final_crlf(&raw);
-        let pool = self.pool();
-        match tokio::time::timeout(self.deadline, pool.send_raw(&envelope, data)).await {
+        let _turn = self.pool.turn().await?;
+        // A connection lives inside this future until it is handed back.
+        // When the deadline cancels the future, the connection is dropped
+        // (closed) with it: it may be mid-transaction, and the next message
+        // on it would read the previous command's late reply.
+        let pool = std::sync::Arc::clone(&self.pool);
+        let endpoint = self.endpoint.clone();
+        let data = data.to_vec();
+        let deadline = self.deadline;
+        let exchange = async move {
+            let mut session = pool.checkout().await?;
+            let sent = session.send(&envelope, &data).await;
+            pool.checkin(session);
+            sent.map_err(|e| smtp_error(&endpoint, &e))
+        };
+        let task = tokio::spawn(tokio::time::timeout(deadline, exchange));
+        match task.await.expect("join") {
             Ok(Ok(response)) => {
-                // lettre puts the connection back into the pool from a task
-                // it spawns when the send finishes. If the caller's next
-                // send looks for an idle connection before that task ran,
-                // it opens another (and lettre closes one again when the
-                // pool is full). Yielding lets the task run first; on a
-                // current-thread runtime that makes reuse exact, on a
-                // multi-threaded one it only narrows the race.
-                tokio::task::yield_now().await;
                 let code = u16::from(response.code());
                 let text: Vec<&str> = response.message().collect();
                 Ok(Accepted {
                     reply: format!("{code} {}", text.join(" ")).trim_end().to_owned(),
                 })
             }
-            Ok(Err(e)) => Err(self.map_error(&e)),
+            Ok(Err(e)) => Err(e),
             Err(_) => {
-                tracing::warn!(server = %self.endpoint, "SMTP send timed out; reconnecting");
-                self.discard(&pool);
+                tracing::warn!(server = %self.endpoint, "SMTP send timed out; closing its connection");
                 Err(self.timeout_error())
             }
         }
     }
 
     async fn probe(&self) -> Result<(), SendError> {
-        let pool = self.pool();
-        match tokio::time::timeout(self.deadline, pool.test_connection()).await {
-            Ok(Ok(true)) => Ok(()),
-            Ok(Ok(false)) => Err(SendError::new(
-                SendErrorKind::Connection,
-                format!("{}: the server did not answer NOOP", self.endpoint),
-            )),
-            Ok(Err(e)) => Err(self.map_error(&e)),
-            Err(_) => {
-                self.discard(&pool);
-                Err(self.timeout_error())
+        let _turn = self.pool.turn().await?;
+        let check = async {
+            loop {
+                let mut session = self.pool.checkout().await?;
+                if session.noop().await {
+                    self.pool.checkin(session);
+                    return Ok(());
+                }
+                // An idle connection the server gave up on; try the next
+                // one, and in the end a new one, as lettre's pool did.
+                if !session.reused() {
+                    return Err(SendError::new(
+                        SendErrorKind::Connection,
+                        format!("{}: the server did not answer NOOP", self.endpoint),
+                    ));
+                }
             }
+        };
+        match tokio::time::timeout(self.deadline, check).await {
+            Ok(result) => result,
+            Err(_) => Err(self.timeout_error()),
         }
     }
 
     async fn close(&self) {
-        let pool = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(pool) = pool {
-            let _ = tokio::time::timeout(self.deadline, pool.shutdown()).await;
-        }
+        let idle = self.pool.take_idle();
+        let quits = idle.into_iter().map(pool::Session::quit);
+        // QUIT to a stalled server could hang; dropping closes anyway.
+        let _ = tokio::time::timeout(self.deadline, futures_util::future::join_all(quits)).await;
     }
+}
 
-    fn map_error(&self, e: &lettre::transport::smtp::Error) -> SendError {
-        if let Some(code) = e.status() {
-            // For a negative reply lettre keeps the reply text (all lines
-            // joined) as the error's source.
-            let text = std::error::Error::source(e)
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            return SendError::from_reply(u16::from(code), &text);
-        }
-        let kind = if e.is_timeout() {
-            SendErrorKind::Timeout
-        } else if e.is_client() {
-            SendErrorKind::Local
-        } else {
-            // Connection, network, TLS, an unreadable or missing reply
-            // (the server hung up), a pool shut down after a timeout.
-            SendErrorKind::Connection
-        };
-        SendError::new(kind, format!("{}: {e}", self.endpoint))
+/// A lettre error as a [`SendError`]; `endpoint` prefixes descriptions.
+fn smtp_error(endpoint: &str, e: &lettre::transport::smtp::Error) -> SendError {
+    if let Some(code) = e.status() {
+        // For a negative reply lettre keeps the reply text (all lines
+        // joined) as the error's source.
+        let text = std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return SendError::from_reply(u16::from(code), &text);
     }
+    let kind = if e.is_timeout() {
+        SendErrorKind::Timeout
+    } else if e.is_client() {
+        SendErrorKind::Local
+    } else {
+        // Connection, network, TLS, an unreadable or missing reply (the
+        // server hung up).
+        SendErrorKind::Connection
+    };
+    SendError::new(kind, format!("{endpoint}: {e}"))
 }
 
 impl Transport {
@@ -348,12 +346,12 @@ impl Transport {
                 Error::Config(format!("smtp.url: cannot set up TLS for {}: {e}", url.host))
             })
         };
-        let tls = if url.implicit_tls {
-            Tls::Wrapper(tls_parameters()?)
+        let security = if url.implicit_tls {
+            pool::Security::Wrapper(tls_parameters()?)
         } else {
             match s.starttls.trim() {
-                "opportunistic" => Tls::Opportunistic(tls_parameters()?),
-                "required" => Tls::Required(tls_parameters()?),
+                "opportunistic" => pool::Security::Opportunistic(tls_parameters()?),
+                "required" => pool::Security::Required(tls_parameters()?),
                 other => {
                     return Err(Error::Config(format!(
                         "smtp.starttls: must be \"opportunistic\" or \"required\", not {other:?}"
@@ -362,31 +360,30 @@ impl Transport {
             }
         };
         let endpoint = url.endpoint();
-        let pool = PoolConfig::new().min_idle(0).max_size(s.pool_size.max(1));
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.clone())
-            .port(url.port)
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(s.connect_timeout_secs.max(1))))
-            .pool_config(pool);
-        if let Some((user, password)) = url.credentials {
-            if !url.implicit_tls && s.starttls.trim() == "opportunistic" {
-                tracing::warn!(
-                    server = %endpoint,
-                    "smtp.url has a password but smtp.starttls is \"opportunistic\": \
-                     if the server does not offer STARTTLS the password is sent unencrypted; \
-                     set smtp.starttls = \"required\" or use smtps://"
-                );
-            }
-            builder = builder
-                .credentials(Credentials::new(user, password))
-                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+        if url.credentials.is_some() && !url.implicit_tls && s.starttls.trim() == "opportunistic" {
+            tracing::warn!(
+                server = %endpoint,
+                "smtp.url has a password but smtp.starttls is \"opportunistic\": \
+                 if the server does not offer STARTTLS the password is sent unencrypted; \
+                 set smtp.starttls = \"required\" or use smtps://"
+            );
         }
-        Ok(Transport::Smtp(Box::new(SmtpRelay {
-            builder,
+        let connector = pool::Connector {
+            host: url.host,
+            port: url.port,
+            security,
+            credentials: url
+                .credentials
+                .map(|(user, password)| Credentials::new(user, password)),
+            connect_timeout: Duration::from_secs(s.connect_timeout_secs.max(1)),
+            hello: ClientId::default(),
             endpoint,
-            deadline: Duration::from_secs(s.command_timeout_secs.max(1)),
-            pool: Mutex::new(None),
-        })))
+        };
+        Ok(Transport::Smtp(Box::new(SmtpRelay::new(
+            connector,
+            s.pool_size,
+            Duration::from_secs(s.command_timeout_secs.max(1)),
+        ))))
     }
 
     /// Hands one message to the server (or writes it to the outbox).
@@ -422,9 +419,9 @@ impl Transport {
         }
     }
 
-    /// Says QUIT on idle connections and drops the pool. Optional (dropping
+    /// Says QUIT on idle connections and closes them. Optional (dropping
     /// the transport closes connections too, just less politely); a later
-    /// send opens a new pool.
+    /// send opens new ones.
     pub async fn close(&self) {
         if let Transport::Smtp(relay) = self {
             relay.close().await;
@@ -698,6 +695,390 @@ fn percent_decode(s: &str) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
+}
+
+/// Our SMTP connection pool, on lettre's public client API.
+///
+/// * At most `pool_size` connections are open at once: a send takes a
+///   *turn* (a semaphore permit) before it takes a connection, and only
+///   opens a new one when no idle one is left, so busy plus idle never
+///   exceeds the number of turns. With `sending.concurrency` above
+///   `pool_size` the surplus sends wait for a turn; keep `pool_size` at
+///   least `sending.concurrency`.
+/// * A connection goes back to the idle list only when lettre has not
+///   marked it broken. lettre marks it broken (after a polite QUIT) on
+///   every failed command, a refused recipient included, so after any
+///   negative reply the next message gets a new connection; the only
+///   errors that leave it usable are its own checks before MAIL (a message
+///   needing 8BITMIME or SMTPUTF8 the server lacks), where nothing was
+///   sent. A cancelled (timed-out) send drops its connection.
+/// * Sockets get `TCP_NODELAY`; see the module docs for why.
+/// * An idle connection is reused only if it was parked less than
+///   [`MAX_IDLE`] ago and nothing has arrived on it since: a server that
+///   hung up (EOF) or said `421` while we were not listening is noticed
+///   without a round trip. lettre sent NOOP before every reuse instead,
+///   one more round trip per message; [`super::SmtpRelay::probe`] still
+///   does.
+/// * Nothing runs in the background: idle connections are closed when
+///   found stale, by [`super::Transport::close`], or when the transport is
+///   dropped.
+pub(super) mod pool {
+    use std::io;
+    use std::net::TcpStream as StdTcpStream;
+    use std::pin::Pin;
+    use std::sync::{Mutex, PoisonError};
+    use std::task::{Context, Poll, ready};
+    use std::time::{Duration, Instant};
+
+    #[allow(deprecated)] // see `ImplicitTls`
+    use lettre::transport::smtp::client::AsyncNetworkStream;
+    use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+    use lettre::transport::smtp::{authentication::Credentials, authentication::Mechanism};
+    use lettre::transport::smtp::{extension::ClientId, response::Response};
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+    use tokio::net::TcpStream;
+    use tokio::sync::{Semaphore, SemaphorePermit};
+
+    use super::{LettreEnvelope, SendError, SendErrorKind, smtp_error};
+
+    /// An idle connection older than this is closed instead of reused
+    /// (lettre's default idle timeout); servers drop idle sessions after
+    /// a few minutes (RFC 5321 suggests 5), often without a word.
+    pub(super) const MAX_IDLE: Duration = Duration::from_secs(60);
+
+    /// How `smtp.url` and `smtp.starttls` say to encrypt.
+    pub(super) enum Security {
+        /// `smtps://`: TLS from the first byte.
+        Wrapper(TlsParameters),
+        /// STARTTLS when the server offers it, plain text otherwise.
+        Opportunistic(TlsParameters),
+        /// STARTTLS or no session (a `Local` error).
+        Required(TlsParameters),
+    }
+
+    /// Everything needed to open one ready-to-send session. No `Debug`:
+    /// it holds the password.
+    pub(super) struct Connector {
+        pub(super) host: String,
+        pub(super) port: u16,
+        pub(super) security: Security,
+        pub(super) credentials: Option<Credentials>,
+        /// Per address the host name resolves to.
+        pub(super) connect_timeout: Duration,
+        /// The EHLO name: this machine's host name, as lettre's default.
+        pub(super) hello: ClientId,
+        /// `smtp://host:port`, for error messages.
+        pub(super) endpoint: String,
+    }
+
+    impl Connector {
+        /// Connects, reads the greeting, EHLO, STARTTLS (+ EHLO) as
+        /// configured, AUTH when there are credentials. The caller's
+        /// deadline covers all of it; a failed session is dropped here
+        /// (lettre has already said QUIT where that was possible).
+        async fn connect(&self) -> Result<Session, SendError> {
+            let tcp = self.open_socket().await?;
+            let local = |what: &str, e: io::Error| {
+                SendError::new(
+                    SendErrorKind::Connection,
+                    format!("{}: {what}: {e}", self.endpoint),
+                )
+            };
+            tcp.set_nodelay(true)
+                .map_err(|e| local("cannot set TCP_NODELAY", e))?;
+            // A second handle on the same socket, to look for unexpected
+            // bytes while the connection is idle (see `Session::is_quiet`).
+            let std = tcp
+                .into_std()
+                .map_err(|e| local("cannot take the socket", e))?;
+            let watch = std
+                .try_clone()
+                .map_err(|e| local("cannot duplicate the socket", e))?;
+            let tcp =
+                TcpStream::from_std(std).map_err(|e| local("cannot register the socket", e))?;
+
+            let lettre_error = |e: lettre::transport::smtp::Error| smtp_error(&self.endpoint, &e);
+            let mut conn = match &self.security {
+                Security::Wrapper(tls) => {
+                    let stream = ImplicitTls::handshake(tcp, tls.clone())
+                        .await
+                        .map_err(lettre_error)?;
+                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello).await
+                }
+                Security::Opportunistic(_) | Security::Required(_) => {
+                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await
+                }
+            }
+            .map_err(lettre_error)?;
+            match &self.security {
+                Security::Opportunistic(tls) if conn.can_starttls() => {
+                    conn.starttls(tls.clone(), &self.hello)
+                        .await
+                        .map_err(lettre_error)?;
+                }
+                // Fails with a client (`Local`) error when the server does
+                // not offer STARTTLS, before anything else is sent.
+                Security::Required(tls) => {
+                    conn.starttls(tls.clone(), &self.hello)
+                        .await
+                        .map_err(lettre_error)?;
+                }
+                Security::Opportunistic(_) | Security::Wrapper(_) => {}
+            }
+            if let Some(credentials) = &self.credentials {
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                    .await
+                    .map_err(lettre_error)?;
+            }
+            tracing::debug!(server = %self.endpoint, "SMTP connection opened");
+            Ok(Session {
+                conn,
+                watch,
+                parked: None,
+            })
+        }
+
+        /// A TCP connection to the first address of `host` that accepts
+        /// one within `connect_timeout`, as lettre tries them.
+        async fn open_socket(&self) -> Result<TcpStream, SendError> {
+            let addresses = tokio::net::lookup_host((self.host.as_str(), self.port))
+                .await
+                .map_err(|e| {
+                    SendError::new(
+                        SendErrorKind::Connection,
+                        format!("{}: cannot resolve the host: {e}", self.endpoint),
+                    )
+                })?;
+            let mut failure = None;
+            for address in addresses {
+                match tokio::time::timeout(self.connect_timeout, TcpStream::connect(address)).await
+                {
+                    Ok(Ok(tcp)) => return Ok(tcp),
+                    Ok(Err(e)) => {
+                        failure = Some(SendError::new(
+                            SendErrorKind::Connection,
+                            format!("{}: cannot connect to {address}: {e}", self.endpoint),
+                        ));
+                    }
+                    Err(_) => {
+                        failure = Some(SendError::new(
+                            SendErrorKind::Timeout,
+                            format!(
+                                "{}: no connection to {address} within {} s",
+                                self.endpoint,
+                                self.connect_timeout.as_secs()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Err(failure.unwrap_or_else(|| {
+                SendError::new(
+                    SendErrorKind::Connection,
+                    format!("{}: the host name has no address", self.endpoint),
+                )
+            }))
+        }
+    }
+
+    /// One open SMTP session, ready for MAIL.
+    pub(super) struct Session {
+        conn: AsyncSmtpConnection,
+        /// The same socket as `conn`'s (a duplicated descriptor), only
+        /// ever peeked at.
+        watch: StdTcpStream,
+        /// When it was last handed back; `None` while it has not been
+        /// used yet.
+        parked: Option<Instant>,
+    }
+
+    impl Session {
+        pub(super) async fn send(
+            &mut self,
+            envelope: &LettreEnvelope,
+            data: &[u8],
+        ) -> Result<Response, lettre::transport::smtp::Error> {
+            self.conn.send(envelope, data).await
+        }
+
+        /// NOOP answered positively.
+        pub(super) async fn noop(&mut self) -> bool {
+            self.conn.test_connected().await
+        }
+
+        /// Came from the idle list rather than a fresh connect.
+        pub(super) fn reused(&self) -> bool {
+            self.parked.is_some()
+        }
+
+        /// QUIT, then close (with TLS: close_notify first).
+        pub(super) async fn quit(mut self) {
+            self.conn.abort().await;
+        }
+
+        /// Nothing has arrived since the last reply. An idle SMTP client
+        /// connection never receives anything, so readable bytes mean the
+        /// server hung up (EOF), reset it, or talked without being asked
+        /// (`421` before closing, a TLS alert): not reusable. Peeking does
+        /// not consume, and the connection is dropped in every case but
+        /// "would block".
+        fn is_quiet(&self) -> bool {
+            matches!(
+                self.watch.peek(&mut [0_u8; 1]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock
+            )
+        }
+
+        fn is_reusable(&self) -> bool {
+            self.parked.is_none_or(|at| at.elapsed() < MAX_IDLE) && self.is_quiet()
+        }
+    }
+
+    /// The idle connections and the turns; see the [module docs](self).
+    pub(super) struct Pool {
+        connector: Connector,
+        idle: Mutex<Vec<Session>>,
+        turns: Semaphore,
+        size: usize,
+    }
+
+    impl Pool {
+        pub(super) fn new(connector: Connector, size: u32) -> Pool {
+            let size = usize::try_from(size.max(1)).unwrap_or(1);
+            Pool {
+                connector,
+                idle: Mutex::new(Vec::with_capacity(size)),
+                turns: Semaphore::new(size),
+                size,
+            }
+        }
+
+        /// Waits until fewer than `pool_size` sends are using connections.
+        /// Hold the permit until the connection is back (or dropped).
+        pub(super) async fn turn(&self) -> Result<SemaphorePermit<'_>, SendError> {
+            // The semaphore is never closed, so this does not fail.
+            self.turns.acquire().await.map_err(|e| {
+                SendError::new(
+                    SendErrorKind::Local,
+                    format!("{}: {e}", self.connector.endpoint),
+                )
+            })
+        }
+
+        /// The most recently parked idle connection that is still good, or
+        /// a new one. Stale ones met on the way are closed (without QUIT:
+        /// their server is gone or about to be).
+        pub(super) async fn checkout(&self) -> Result<Session, SendError> {
+            while let Some(session) = self.pop_idle() {
+                if session.is_reusable() {
+                    return Ok(session);
+                }
+                tracing::debug!(
+                    server = %self.connector.endpoint,
+                    "closing an idle SMTP connection the server gave up on"
+                );
+            }
+            self.connector.connect().await
+        }
+
+        /// Parks `session` for the next send, unless lettre marked it
+        /// broken (then it is dropped; lettre has closed it).
+        pub(super) fn checkin(&self, mut session: Session) {
+            if session.conn.has_broken() {
+                return;
+            }
+            session.parked = Some(Instant::now());
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            // Cannot be full while the caller holds a turn; drop if so.
+            if idle.len() < self.size {
+                idle.push(session);
+            }
+        }
+
+        /// Empties the idle list, for [`super::Transport::close`].
+        pub(super) fn take_idle(&self) -> Vec<Session> {
+            std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner))
+        }
+
+        fn pop_idle(&self) -> Option<Session> {
+            self.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop()
+        }
+    }
+
+    /// An `smtps://` stream, TLS from the first byte, that lettre can take
+    /// as a plain one.
+    ///
+    /// lettre's only public way to start a session on a socket we opened
+    /// (with `TCP_NODELAY`) is `connect_with_transport`, which reads the
+    /// greeting right away, so there is no moment to start TLS in between.
+    /// Its own `connect_tokio1(.., Some(tls), ..)` opens the socket itself
+    /// (without `TCP_NODELAY`). So we let lettre's stream type do the
+    /// handshake on our socket (`use_existing_tokio1` + `upgrade_tls`:
+    /// public, but `AsyncNetworkStream` is deprecated as "not meant to be
+    /// public"; revisit with lettre 0.12 or once lettre#1159 is released)
+    /// and hand the encrypted stream back through `connect_with_transport`
+    /// behind this adapter from the futures I/O traits to tokio's.
+    /// lettre then sees a plain stream: `is_encrypted()` is false and
+    /// `can_starttls()` may be true, which only matters for STARTTLS, not
+    /// used with `smtps://`.
+    #[allow(deprecated)]
+    #[derive(Debug)]
+    struct ImplicitTls(AsyncNetworkStream);
+
+    impl ImplicitTls {
+        #[allow(deprecated)]
+        async fn handshake(
+            tcp: TcpStream,
+            tls: TlsParameters,
+        ) -> Result<ImplicitTls, lettre::transport::smtp::Error> {
+            let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
+            stream.upgrade_tls(tls).await?;
+            Ok(ImplicitTls(stream))
+        }
+    }
+
+    impl AsyncTokioStream for ImplicitTls {
+        fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+            self.0.peer_addr()
+        }
+    }
+
+    impl AsyncRead for ImplicitTls {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n = ready!(futures_util::io::AsyncRead::poll_read(
+                Pin::new(&mut self.0),
+                cx,
+                buf.initialize_unfilled()
+            ))?;
+            buf.advance(n);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for ImplicitTls {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            futures_util::io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            futures_util::io::AsyncWrite::poll_flush(Pin::new(&mut self.0), cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            futures_util::io::AsyncWrite::poll_close(Pin::new(&mut self.0), cx)
+        }
+    }
 }
 
 #[cfg(test)]

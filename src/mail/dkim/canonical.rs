@@ -69,7 +69,10 @@ pub(crate) fn relaxed_body(body: &[u8], out: &mut Vec<u8>) -> Result<(), usize> 
     while !rest.is_empty() {
         line_number += 1;
         let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (rest[..i].strip_suffix(b"\r").ok_or(line_number)?, &rest[i + 1..]),
+            Some(i) => (
+                rest[..i].strip_suffix(b"\r").ok_or(line_number)?,
+                &rest[i + 1..],
+            ),
             None => (rest, &[][..]),
         };
         if line.iter().fold(false, |seen, &b| seen | (b == b'\r')) {

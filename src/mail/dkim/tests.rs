@@ -353,8 +353,15 @@ fn setting_errors_name_the_file_and_the_setting() {
 #[test]
 #[ignore = "timing; run in release mode"]
 fn signing_takes_a_fraction_of_a_millisecond() {
-    let body = "Een alinea met één paar woorden — en een link.\r\n".repeat(1200);
-    let message = [MESSAGE, body.as_bytes()].concat();
+    let f = crate::mail::message::tests::fixture();
+    let (html, text) = crate::mail::message::tests::sample_issue();
+    let outgoing = crate::mail::message::tests::outgoing(&f);
+    let message = crate::mail::build(&crate::mail::Outgoing {
+        html: &html,
+        text: &text,
+        ..outgoing
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     for pem in [RSA_PKCS1, ED25519_OPENSSL] {
         let signer = signer(pem);
         let rounds = 1000;
@@ -396,4 +403,33 @@ fn signing_takes_a_fraction_of_a_millisecond() {
         );
     }
     println!("ring RSA-2048 signature: {:?}", start.elapsed() / rounds);
+}
+
+proptest::proptest! {
+    #[test]
+    fn signing_never_panics_and_whatever_it_signs_verifies(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        text in "[ -~\t\r\n\u{e9}]{0,300}",
+        subject in "[ -~\t\u{e9}]{0,100}",
+        lines in proptest::collection::vec("[ -~\t\u{e9}]{0,40}", 0..12),
+    ) {
+        let signer = signer(ED25519_OPENSSL);
+        let with_from = format!("From: a@example.org\r\n{text}").into_bytes();
+        let well_formed = format!(
+            "From: a@example.org\r\nSubject: {subject}\r\n\r\n{}",
+            lines.join("\r\n")
+        )
+        .into_bytes();
+        let must_sign = well_formed.clone();
+        proptest::prop_assert!(signer.sign_at(&must_sign, at()).is_ok());
+        for message in [bytes, with_from, well_formed] {
+            if let Ok(signed) = signer.sign_at(&message, at()) {
+                proptest::prop_assert!(
+                    verifies(&signed, &signer),
+                    "{:?}",
+                    String::from_utf8_lossy(&signed)
+                );
+            }
+        }
+    }
 }
