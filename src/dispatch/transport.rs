@@ -6,7 +6,7 @@
 //!
 //! The SMTP session itself is lettre's client
 //! ([`AsyncSmtpConnection`](lettre::transport::smtp::client::AsyncSmtpConnection));
-//! the pool around it is ours (see [`pool`]), because lettre's own
+//! the pool around it is ours (the private `pool` module), because lettre's own
 //! `AsyncSmtpTransport` opens its sockets without `TCP_NODELAY` (fixed
 //! upstream in lettre#1159, not in 0.11.23). Every message then ends with
 //! a small write (`\r\n.\r\n`) that Nagle's algorithm holds back until the
@@ -188,13 +188,13 @@ impl SendError {
 }
 
 /// An SMTP server, reached over a pool of at most `smtp.pool_size`
-/// connections ([`pool::Pool`]).
+/// connections (the private `pool` module).
 pub struct SmtpRelay {
     /// `smtp://host:port`: for logs and error messages, never a password.
     endpoint: String,
     /// Limit for one whole send or probe; see [`SmtpRelay::deadline`].
     deadline: Duration,
-    pool: std::sync::Arc<pool::Pool>,
+    pool: pool::Pool,
 }
 
 impl fmt::Debug for SmtpRelay {
@@ -211,7 +211,7 @@ impl SmtpRelay {
         SmtpRelay {
             endpoint: connector.endpoint.clone(),
             deadline,
-            pool: std::sync::Arc::new(pool::Pool::new(connector, pool_size)),
+            pool: pool::Pool::new(connector, pool_size),
         }
     }
 
@@ -250,18 +250,13 @@ impl SmtpRelay {
         // When the deadline cancels the future, the connection is dropped
         // (closed) with it: it may be mid-transaction, and the next message
         // on it would read the previous command's late reply.
-        let pool = std::sync::Arc::clone(&self.pool);
-        let endpoint = self.endpoint.clone();
-        let data = data.to_vec();
-        let deadline = self.deadline;
-        let exchange = async move {
-            let mut session = pool.checkout().await?;
-            let sent = session.send(&envelope, &data).await;
-            pool.checkin(session);
-            sent.map_err(|e| smtp_error(&endpoint, &e))
+        let exchange = async {
+            let mut session = self.pool.checkout().await?;
+            let sent = session.send(&envelope, data).await;
+            self.pool.checkin(session);
+            sent.map_err(|e| smtp_error(&self.endpoint, &e))
         };
-        let task = tokio::spawn(tokio::time::timeout(deadline, exchange));
-        match task.await.expect("join") {
+        match tokio::time::timeout(self.deadline, exchange).await {
             Ok(Ok(response)) => {
                 let code = u16::from(response.code());
                 let text: Vec<&str> = response.message().collect();
@@ -706,8 +701,8 @@ fn percent_decode(s: &str) -> Option<String> {
 ///   `pool_size` the surplus sends wait for a turn; keep `pool_size` at
 ///   least `sending.concurrency`.
 /// * A connection goes back to the idle list only when lettre has not
-///   marked it broken. lettre marks it broken (after a polite QUIT) on
-///   every failed command, a refused recipient included, so after any
+///   marked it broken. Its `send` marks it broken (after a polite QUIT)
+///   when any command fails, a refused recipient included, so after any
 ///   negative reply the next message gets a new connection; the only
 ///   errors that leave it usable are its own checks before MAIL (a message
 ///   needing 8BITMIME or SMTPUTF8 the server lacks), where nothing was
@@ -774,28 +769,28 @@ pub(super) mod pool {
     impl Connector {
         /// Connects, reads the greeting, EHLO, STARTTLS (+ EHLO) as
         /// configured, AUTH when there are credentials. The caller's
-        /// deadline covers all of it; a failed session is dropped here
-        /// (lettre has already said QUIT where that was possible).
+        /// deadline covers all of it. A session that fails on the way is
+        /// dropped, which closes its socket.
         async fn connect(&self) -> Result<Session, SendError> {
             let tcp = self.open_socket().await?;
-            let local = |what: &str, e: io::Error| {
+            let socket_error = |what: &str, e: io::Error| {
                 SendError::new(
                     SendErrorKind::Connection,
                     format!("{}: {what}: {e}", self.endpoint),
                 )
             };
             tcp.set_nodelay(true)
-                .map_err(|e| local("cannot set TCP_NODELAY", e))?;
+                .map_err(|e| socket_error("cannot set TCP_NODELAY", e))?;
             // A second handle on the same socket, to look for unexpected
             // bytes while the connection is idle (see `Session::is_quiet`).
             let std = tcp
                 .into_std()
-                .map_err(|e| local("cannot take the socket", e))?;
+                .map_err(|e| socket_error("cannot take the socket", e))?;
             let watch = std
                 .try_clone()
-                .map_err(|e| local("cannot duplicate the socket", e))?;
-            let tcp =
-                TcpStream::from_std(std).map_err(|e| local("cannot register the socket", e))?;
+                .map_err(|e| socket_error("cannot duplicate the socket", e))?;
+            let tcp = TcpStream::from_std(std)
+                .map_err(|e| socket_error("cannot register the socket", e))?;
 
             let lettre_error = |e: lettre::transport::smtp::Error| smtp_error(&self.endpoint, &e);
             let mut conn = match &self.security {
@@ -966,8 +961,8 @@ pub(super) mod pool {
         }
 
         /// The most recently parked idle connection that is still good, or
-        /// a new one. Stale ones met on the way are closed (without QUIT:
-        /// their server is gone or about to be).
+        /// a new one. Stale ones met on the way are closed without QUIT:
+        /// their server has hung up, or will soon.
         pub(super) async fn checkout(&self) -> Result<Session, SendError> {
             while let Some(session) = self.pop_idle() {
                 if session.is_reusable() {
@@ -975,7 +970,7 @@ pub(super) mod pool {
                 }
                 tracing::debug!(
                     server = %self.connector.endpoint,
-                    "closing an idle SMTP connection the server gave up on"
+                    "closing a stale idle SMTP connection"
                 );
             }
             self.connector.connect().await
@@ -1024,6 +1019,8 @@ pub(super) mod pool {
     /// lettre then sees a plain stream: `is_encrypted()` is false and
     /// `can_starttls()` may be true, which only matters for STARTTLS, not
     /// used with `smtps://`.
+    /// (`futures_util::io`, which the adapter needs, is there because
+    /// lettre enables futures-util's `io` feature.)
     #[allow(deprecated)]
     #[derive(Debug)]
     struct ImplicitTls(AsyncNetworkStream);
@@ -1245,5 +1242,225 @@ mod tests {
             !dir.path().join("escape.eml").exists(),
             "nothing written outside the outbox"
         );
+    }
+
+    /// An SMTP server for the TLS paths, which the in-process test server
+    /// lacks: Python's `ssl` module, playing STARTTLS (`starttls`) or
+    /// TLS from the first byte (`smtps`). It offers AUTH only once
+    /// encrypted, takes `user`/`secret`, and reports the connection,
+    /// message and TLS version in the final reply.
+    const TLS_SERVER_PY: &str = r#"
+import base64, socket, ssl, sys, threading
+mode, cert, key = sys.argv[1:]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+server = socket.create_server(("127.0.0.1", 0))
+print(server.getsockname()[1], flush=True)
+
+class Lines:
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+    def next(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return b""
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+def session(sock, n):
+    if mode == "smtps":
+        sock = ctx.wrap_socket(sock, server_side=True)
+    say = lambda text: sock.sendall(text.encode() + b"\r\n")
+    lines, queued = Lines(sock), 0
+    say("220 tls.example ESMTP")
+    while True:
+        words = lines.next().decode().split()
+        if not words:
+            return
+        verb, tls = words[0].upper(), isinstance(sock, ssl.SSLSocket)
+        if verb == "EHLO":
+            say("250-tls.example")
+            say("250-8BITMIME")
+            say("250 AUTH PLAIN LOGIN" if tls else "250 STARTTLS")
+        elif verb == "STARTTLS" and not tls:
+            say("220 2.0.0 ready")
+            sock = ctx.wrap_socket(sock, server_side=True)
+            lines = Lines(sock)
+        elif verb == "AUTH":
+            ok = tls and words[1:] == ["PLAIN", base64.b64encode(b"\0user\0secret").decode()]
+            say("235 2.7.0 ok" if ok else "535 5.7.8 bad credentials")
+        elif verb == "DATA":
+            say("354 go ahead")
+            while lines.next() not in (b".\r\n", b""):
+                pass
+            queued += 1
+            say(f"250 2.0.0 queued as {n}.{queued} over {sock.version() if tls else 'plain text'}")
+        elif verb == "QUIT":
+            say("221 2.0.0 bye")
+            return
+        else:
+            say("250 2.0.0 ok")
+
+def guarded(sock, n):
+    try:
+        session(sock, n)
+    except Exception:
+        pass
+
+n = 0
+while True:
+    sock, _ = server.accept()
+    n += 1
+    threading.Thread(target=guarded, args=(sock, n), daemon=True).start()
+"#;
+
+    /// One of the [`pool::Security`] variants.
+    type MakeSecurity = fn(TlsParameters) -> pool::Security;
+
+    /// A running [`TLS_SERVER_PY`] with a throwaway self-signed certificate.
+    struct TlsTestServer {
+        child: std::process::Child,
+        port: u16,
+        _dir: tempfile::TempDir,
+    }
+
+    impl TlsTestServer {
+        /// `None` (the test is skipped) without `openssl` or `python3`;
+        /// a failure instead when POSTBODE_REQUIRE_ALL_TESTS=1.
+        fn start(mode: &str) -> Option<TlsTestServer> {
+            use std::io::BufRead;
+            use std::process::{Command, Stdio};
+            let skip = |what: &str| {
+                if std::env::var_os("POSTBODE_REQUIRE_ALL_TESTS").is_some_and(|v| v == "1") {
+                    panic!("{what} is missing and POSTBODE_REQUIRE_ALL_TESTS=1");
+                }
+                eprintln!("SKIPPED: {what} is missing");
+                None
+            };
+            let dir = tempfile::tempdir().expect("temp dir");
+            let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            let made = Command::new("openssl")
+                .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+                .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+                .args([
+                    "-subj",
+                    "/CN=localhost",
+                    "-addext",
+                    "subjectAltName=DNS:localhost",
+                ])
+                .arg("-keyout")
+                .arg(&key)
+                .arg("-out")
+                .arg(&cert)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            if !made.is_ok_and(|status| status.success()) {
+                return skip("openssl");
+            }
+            let Ok(mut child) = Command::new("python3")
+                .arg("-c")
+                .arg(TLS_SERVER_PY)
+                .arg(mode)
+                .arg(&cert)
+                .arg(&key)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+            else {
+                return skip("python3");
+            };
+            let mut line = String::new();
+            let stdout = child.stdout.take().expect("piped stdout");
+            std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .expect("read the port");
+            let port = match line.trim().parse() {
+                Ok(port) => port,
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("the TLS test server did not start: {line:?}");
+                }
+            };
+            Some(TlsTestServer {
+                child,
+                port,
+                _dir: dir,
+            })
+        }
+
+        /// A relay to this server, accepting its self-signed certificate.
+        fn relay(
+            &self,
+            security: fn(TlsParameters) -> pool::Security,
+            password: &str,
+        ) -> SmtpRelay {
+            let tls = TlsParameters::builder("localhost".into())
+                .dangerous_accept_invalid_certs(true)
+                .build()
+                .expect("TLS parameters");
+            let connector = pool::Connector {
+                host: "127.0.0.1".into(),
+                port: self.port,
+                security: security(tls),
+                credentials: Some(Credentials::new("user".into(), password.into())),
+                connect_timeout: Duration::from_secs(5),
+                hello: ClientId::default(),
+                endpoint: format!("smtp://127.0.0.1:{}", self.port),
+            };
+            SmtpRelay::new(connector, 2, Duration::from_secs(10))
+        }
+    }
+
+    impl Drop for TlsTestServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    #[tokio::test]
+    async fn starttls_and_smtps_encrypt_log_in_and_reuse_their_connection() {
+        let cases: [(&str, MakeSecurity); 3] = [
+            ("starttls", pool::Security::Opportunistic),
+            ("starttls", pool::Security::Required),
+            ("smtps", pool::Security::Wrapper),
+        ];
+        let env = Envelope {
+            from: "a@example.org".into(),
+            to: "b@example.org".into(),
+        };
+        for (mode, security) in cases {
+            let Some(server) = TlsTestServer::start(mode) else {
+                return;
+            };
+            let relay = server.relay(security, "secret");
+            for n in 1..=3 {
+                let accepted = relay
+                    .send(&env, "Subject: tls\r\n\r\nhallo, één\r\n".as_bytes())
+                    .await
+                    .unwrap_or_else(|e| panic!("{mode}: {e}"));
+                assert!(
+                    accepted
+                        .reply
+                        .starts_with(&format!("250 2.0.0 queued as 1.{n} over TLSv1.")),
+                    "{mode}: {}",
+                    accepted.reply
+                );
+            }
+            relay.probe().await.expect("NOOP over TLS");
+            relay.close().await;
+
+            let refused = server.relay(security, "wrong");
+            let err = refused
+                .send(&env, b"x\r\n")
+                .await
+                .expect_err("bad password");
+            assert_eq!(err.code, Some(535), "{mode}: {err:?}");
+            assert!(err.affects_every_recipient());
+        }
     }
 }
