@@ -71,7 +71,7 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         println!("{slug} was queued before");
     }
 
-    let dispatcher = Dispatcher::new(&settings, store.clone())?;
+    let dispatcher = std::sync::Arc::new(Dispatcher::new(&settings, store.clone())?);
     let shutdown = super::send::shutdown_signal();
     let report = dispatcher
         .run_until_idle(None, &shutdown, &ProgressBar::hidden())

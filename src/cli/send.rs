@@ -79,7 +79,7 @@ pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Re
     {
         return Err(Error::Input(format!("no issue with slug {slug}")));
     }
-    let dispatcher = Dispatcher::new(settings, store.clone())?;
+    let dispatcher = std::sync::Arc::new(Dispatcher::new(settings, store.clone())?);
     let shutdown = shutdown_signal();
     let bar = progress_bar();
     let report = dispatcher.run_until_idle(issue, &shutdown, &bar).await?;
@@ -89,7 +89,7 @@ pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Re
 
 /// `serve --dispatch`: the send loop, waking when something becomes due.
 pub async fn dispatch_loop(settings: &Settings, store: &Store) -> Result<()> {
-    let dispatcher = Dispatcher::new(settings, store.clone())?;
+    let dispatcher = std::sync::Arc::new(Dispatcher::new(settings, store.clone())?);
     let mut shutdown = shutdown_signal();
     let bar = ProgressBar::hidden();
     tracing::info!(transport = %dispatcher.transport().describe(), "send loop started");

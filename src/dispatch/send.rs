@@ -102,7 +102,7 @@ impl Dispatcher {
     /// returns. Stops claiming when `shutdown` turns true, finishes what is
     /// in flight and records it.
     pub async fn run_until_idle(
-        &self,
+        self: &Arc<Self>,
         only: Option<&str>,
         shutdown: &watch::Receiver<bool>,
         progress: &ProgressBar,
@@ -139,14 +139,15 @@ impl Dispatcher {
     }
 
     async fn send_issue(
-        &self,
+        self: &Arc<Self>,
         issue: &Issue,
         shutdown: &watch::Receiver<bool>,
         progress: &ProgressBar,
         tally: &Tally,
     ) -> Result<()> {
         let (html, text) = self.store.issue_templates(issue.id).await?;
-        let compiled = CompiledIssue::compile(&html, &text)?;
+        let compiled = Arc::new(CompiledIssue::compile(&html, &text)?);
+        let shared_issue = Arc::new(issue.clone());
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -166,14 +167,29 @@ impl Dispatcher {
                 return Ok(());
             }
             let mut results = stream::iter(claimed)
-                .map(|c| async {
-                    if *shutdown.borrow() || self.halt_reason().is_some() {
-                        // Not started: give it back at once.
-                        let reason = "released untried".to_owned();
-                        return (c.delivery_id, Outcome::Released { reason }, false);
+                .map(|c| {
+                    // Evaluated as a slot frees up, so a shutdown or halt
+                    // stops the rest of the batch from starting.
+                    let stop = *shutdown.borrow() || self.halt_reason().is_some();
+                    let (me, compiled, issue) =
+                        (Arc::clone(self), Arc::clone(&compiled), Arc::clone(&shared_issue));
+                    async move {
+                        let id = c.delivery_id;
+                        if stop {
+                            let reason = "released untried".to_owned();
+                            return (id, Outcome::Released { reason }, false);
+                        }
+                        // A task of its own, so building and signing (CPU
+                        // work) spread over every core.
+                        let task = tokio::spawn(async move { me.deliver(&issue, &compiled, c).await });
+                        match task.await {
+                            Ok(outcome) => (id, outcome, true),
+                            Err(e) => {
+                                let reason = format!("released after an internal error: {e}");
+                                (id, Outcome::Released { reason }, false)
+                            }
+                        }
                     }
-                    let id = c.delivery_id;
-                    (id, self.deliver(issue, &compiled, c).await, true)
                 })
                 .buffer_unordered(self.concurrency);
             let mut pending = Vec::with_capacity(self.concurrency);
