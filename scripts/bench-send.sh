@@ -47,7 +47,10 @@ PY
 "$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
 issue=emails/issues/2026-09-luisteren-naar-klachten
 "$bin" --config postbode.toml issue queue "$issue" > /dev/null 2>&1
-size=$("$bin" --config postbode.toml issue preview "$issue" | wc -c)
+# The real size of one message (headers, both parts, DKIM), from a test
+# send into the outbox folder.
+POSTBODE_SMTP__URL= "$bin" --config postbode.toml issue test "$issue" --to lezer@voorbeeld.nl > /dev/null
+size=$(stat -c %s outbox/test-*.eml | head -n 1)
 
 run_send() {
   if [ -n "$limit" ]; then
@@ -59,11 +62,11 @@ run_send() {
 run_send
 read -r secs kib < <(tail -n 1 time.txt)
 sent=$("$bin" --config postbode.toml issue status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counts"]["sent"])')
-printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (HTML part %d bytes, DKIM rsa-2048, concurrency 16)\n' \
+printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (messages of %d bytes, DKIM rsa-2048, concurrency 16)\n' \
   "$rows" "$sent" "$secs" "$(echo "$sent / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$size"
 
 # The ceiling: same-size messages, same sink, 16 parallel sessions.
-msgsize=$(( size * 2 ))
+msgsize=$size
 count=$(( sent < 20000 ? sent : 20000 ))
 start=$(date +%s.%N)
 smtp-source -s 16 -m "$count" -l "$msgsize" -f redactie@example.org -t lezer@voorbeeld.nl "127.0.0.1:$port"

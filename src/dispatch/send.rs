@@ -171,8 +171,11 @@ impl Dispatcher {
                     // Evaluated as a slot frees up, so a shutdown or halt
                     // stops the rest of the batch from starting.
                     let stop = *shutdown.borrow() || self.halt_reason().is_some();
-                    let (me, compiled, issue) =
-                        (Arc::clone(self), Arc::clone(&compiled), Arc::clone(&shared_issue));
+                    let (me, compiled, issue) = (
+                        Arc::clone(self),
+                        Arc::clone(&compiled),
+                        Arc::clone(&shared_issue),
+                    );
                     async move {
                         let id = c.delivery_id;
                         if stop {
@@ -181,7 +184,8 @@ impl Dispatcher {
                         }
                         // A task of its own, so building and signing (CPU
                         // work) spread over every core.
-                        let task = tokio::spawn(async move { me.deliver(&issue, &compiled, c).await });
+                        let task =
+                            tokio::spawn(async move { me.deliver(&issue, &compiled, c).await });
                         match task.await {
                             Ok(outcome) => (id, outcome, true),
                             Err(e) => {

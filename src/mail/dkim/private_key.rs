@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
+use ring::signature::{Ed25519KeyPair, RsaKeyPair};
 use rsa::pkcs8::{ObjectIdentifier, PrivateKeyInfo};
 
 use crate::mail::MailError;
@@ -20,10 +20,33 @@ const RSA_PSS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1135
 
 const KEYGEN_HINT: &str = "generate a new key with `postbode dkim keygen`";
 
-/// A key pair ring can sign with.
+/// A key pair to sign with. RSA keys are checked by ring (clear
+/// rejections, e.g. keys under 2048 bits) but signed by OpenSSL: its
+/// assembly RSA takes about 0.2 ms per signature here against ring's
+/// 0.45–0.55 ms, and signing is most of a message's CPU cost.
 pub(crate) enum SigningKey {
-    Rsa(RsaKeyPair),
+    Rsa {
+        /// ring's view of the key: its checks ran on load; the tests
+        /// verify signatures against its public key.
+        #[cfg_attr(not(test), allow(dead_code))]
+        checked: Box<RsaKeyPair>,
+        signer: openssl::pkey::PKey<openssl::pkey::Private>,
+    },
     Ed25519(Ed25519KeyPair),
+}
+
+/// The same RSA key for OpenSSL, from the DER ring accepted.
+fn rsa_pair(checked: RsaKeyPair, der: &[u8], pkcs8: bool) -> Result<SigningKey, String> {
+    let signer = if pkcs8 {
+        openssl::pkey::PKey::private_key_from_pkcs8(der)
+    } else {
+        openssl::rsa::Rsa::private_key_from_der(der).and_then(openssl::pkey::PKey::from_rsa)
+    }
+    .map_err(|e| format!("OpenSSL cannot read the RSA key ({e}); {KEYGEN_HINT}"))?;
+    Ok(SigningKey::Rsa {
+        checked: Box::new(checked),
+        signer,
+    })
 }
 
 impl SigningKey {
@@ -38,8 +61,9 @@ impl SigningKey {
         match label {
             "PRIVATE KEY" => from_pkcs8(&der).map_err(error),
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der)
-                .map(SigningKey::Rsa)
-                .map_err(|e| error(rsa_rejected(&e))),
+                .map_err(|e| rsa_rejected(&e))
+                .and_then(|checked| rsa_pair(checked, &der, false))
+                .map_err(error),
             "ENCRYPTED PRIVATE KEY" => Err(error(
                 "the key is encrypted with a passphrase; write a decrypted copy with \
                  `openssl pkey -in KEY -out KEY.plain` and point dkim.private_key_file at it"
@@ -62,7 +86,7 @@ impl SigningKey {
     /// The a= value.
     pub fn algorithm(&self) -> &'static str {
         match self {
-            SigningKey::Rsa(_) => "rsa-sha256",
+            SigningKey::Rsa { .. } => "rsa-sha256",
             SigningKey::Ed25519(_) => "ed25519-sha256",
         }
     }
@@ -72,11 +96,11 @@ impl SigningKey {
     /// PureEdDSA applied to the hash, not to the data).
     pub fn sign(&self, data: &[u8], rng: &SystemRandom) -> Result<Vec<u8>, MailError> {
         match self {
-            SigningKey::Rsa(key) => {
-                let mut signature = vec![0; key.public().modulus_len()];
-                key.sign(&RSA_PKCS1_SHA256, rng, data, &mut signature)
-                    .map_err(|_| MailError::DkimSign)?;
-                Ok(signature)
+            SigningKey::Rsa { signer, .. } => {
+                let _ = rng;
+                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), signer)
+                    .and_then(|mut s| s.sign_oneshot_to_vec(data))
+                    .map_err(|_| MailError::DkimSign)
             }
             SigningKey::Ed25519(key) => {
                 let hash = ring::digest::digest(&ring::digest::SHA256, data);
@@ -92,7 +116,7 @@ impl SigningKey {
     pub fn public_key_bytes(&self) -> Vec<u8> {
         use ring::signature::KeyPair as _;
         match self {
-            SigningKey::Rsa(key) => key.public_key().as_ref().to_vec(),
+            SigningKey::Rsa { checked, .. } => checked.public_key().as_ref().to_vec(),
             SigningKey::Ed25519(key) => key.public_key().as_ref().to_vec(),
         }
     }
@@ -104,8 +128,8 @@ fn from_pkcs8(der: &[u8]) -> Result<SigningKey, String> {
     let oid = info.algorithm.oid;
     if oid == RSA_OID {
         RsaKeyPair::from_pkcs8(der)
-            .map(SigningKey::Rsa)
             .map_err(|e| rsa_rejected(&e))
+            .and_then(|checked| rsa_pair(checked, der, true))
     } else if oid == ED25519_OID {
         // "maybe_unchecked" accepts PKCS#8 v1 without the public key, which
         // is what `openssl genpkey -algorithm ed25519` writes.

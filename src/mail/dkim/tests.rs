@@ -107,7 +107,7 @@ fn verifies(signed: &[u8], signer: &DkimSigner) -> bool {
     };
     let public = signer.key.public_key_bytes();
     match &signer.key {
-        SigningKey::Rsa(_) => {
+        SigningKey::Rsa { .. } => {
             UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &public)
                 .verify(&data, &sig)
                 .is_ok()
