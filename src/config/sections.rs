@@ -105,10 +105,12 @@ pub struct SmtpSettings {
     pub starttls: String,
     /// Folder for `.eml` files when no SMTP server is configured.
     pub outbox: PathBuf,
-    /// Open SMTP connections kept for reuse.
+    /// SMTP connections open at most (busy and idle), reused between
+    /// messages. Keep it at least `sending.concurrency`.
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
-    /// Applies to every SMTP command, so a stalled server cannot hang a send.
+    /// Limits one whole message exchange (MAIL FROM to the reply after
+    /// DATA), so a stalled server cannot hang a send.
     pub command_timeout_secs: u64,
 }
 
