@@ -439,10 +439,11 @@ fn a_server_that_refuses_postbode_itself_stops_the_send_without_failing_anyone()
     let run = app.run(&["send"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.contains("not about a recipient"),
+        run.stderr.contains("refused postbode itself"),
         "{}",
         run.stderr
     );
+    assert_eq!(status_json(&app)[0]["status"], "paused");
     let counts = &status_json(&app)[0]["counts"];
     assert_eq!(counts["failed"], 0, "{counts}");
     assert_eq!(counts["queued"], 10, "{counts}");

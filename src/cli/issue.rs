@@ -11,7 +11,7 @@ use crate::dispatch::send::Dispatcher;
 use crate::domain::{EmailAddress, ListName, SendTime};
 use crate::error::{Error, Result};
 use crate::render::{CompiledIssue, IssueSource, Recipient, RenderedIssue, Renderer};
-use crate::store::{NewIssue, Store, format_ms, now_ms};
+use crate::store::{NewIssue, PausedBy, Store, format_ms, now_ms};
 
 #[derive(Debug, Subcommand)]
 pub enum IssueCommand {
@@ -41,6 +41,12 @@ pub enum IssueCommand {
         #[arg(long, value_name = "EMAIL")]
         to: String,
     },
+    /// Stop sending an issue; messages in flight finish
+    Pause { slug: String },
+    /// Continue a paused issue exactly where it stopped
+    Resume { slug: String },
+    /// Cancel every delivery of an issue not yet sent
+    Cancel { slug: String },
     /// Counts by status, rate and ETA of one issue or all
     Status {
         slug: Option<String>,
@@ -111,6 +117,23 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
                 "test message sent to {to} via {}: {reply}",
                 dispatcher.transport().describe()
             );
+            Ok(())
+        }
+        IssueCommand::Pause { slug } => {
+            store
+                .pause_issue(&slug, PausedBy::Person, "paused by hand (issue pause)")
+                .await?;
+            println!("paused {slug}; `postbode issue resume {slug}` continues where it stopped");
+            Ok(())
+        }
+        IssueCommand::Resume { slug } => {
+            store.resume_issue(&slug).await?;
+            println!("resumed {slug}; the next `postbode send` (or the running loop) continues it");
+            Ok(())
+        }
+        IssueCommand::Cancel { slug } => {
+            let n = store.cancel_issue(&slug).await?;
+            println!("cancelled {slug}: {n} deliveries will not be sent");
             Ok(())
         }
         IssueCommand::Status { slug, format } => status(store, slug.as_deref(), format).await,

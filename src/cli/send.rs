@@ -63,6 +63,13 @@ fn summarise(report: &SendReport) -> Result<()> {
     if !report.finished.is_empty() {
         line.push_str(&format!("; finished: {}", report.finished.join(", ")));
     }
+    if !report.waiting_for_server.is_empty() {
+        return Err(Error::Failed(format!(
+            "{line}; the mail server stayed unreachable, so {} waits, paused by the circuit \
+             breaker: the next run resumes it",
+            report.waiting_for_server.join(", ")
+        )));
+    }
     if report.failed > 0 {
         return Err(Error::Failed(format!(
             "{line} (see `postbode issue status` for the replies)"
@@ -72,7 +79,11 @@ fn summarise(report: &SendReport) -> Result<()> {
     Ok(())
 }
 
-/// `send [--issue SLUG]`: everything due now, then exit.
+/// `send` also waits for work due within this long (retries of a brief
+/// outage, a throttling pause) rather than leaving it for the next cron run.
+const SEND_WAITS_FOR: Duration = Duration::from_secs(60);
+
+/// `send [--issue SLUG]`: everything due now (or within a minute), then exit.
 pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Result<()> {
     if let Some(slug) = issue
         && store.issue(slug).await?.is_none()
@@ -80,11 +91,38 @@ pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Re
         return Err(Error::Input(format!("no issue with slug {slug}")));
     }
     let dispatcher = std::sync::Arc::new(Dispatcher::new(settings, store.clone())?);
-    let shutdown = shutdown_signal();
+    let mut shutdown = shutdown_signal();
     let bar = progress_bar();
-    let report = dispatcher.run_until_idle(issue, &shutdown, &bar).await?;
+    let mut total = SendReport::default();
+    loop {
+        let report = dispatcher.run_until_idle(issue, &shutdown, &bar).await;
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(e);
+            }
+        };
+        total.sent += report.sent;
+        total.failed += report.failed;
+        total.skipped += report.skipped;
+        total.finished.extend(report.finished);
+        total.waiting_for_server = report.waiting_for_server;
+        total.retried = report.retried;
+        let Some(next) = store.next_due().await? else {
+            break;
+        };
+        let wait = Duration::from_millis(u64::try_from((next - now_ms()).max(0)).unwrap_or(0));
+        if *shutdown.borrow() || wait > SEND_WAITS_FOR {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
     bar.finish_and_clear();
-    summarise(&report)
+    summarise(&total)
 }
 
 /// `serve --dispatch`: the send loop, waking when something becomes due.
@@ -94,7 +132,15 @@ pub async fn dispatch_loop(settings: &Settings, store: &Store) -> Result<()> {
     let bar = ProgressBar::hidden();
     tracing::info!(transport = %dispatcher.transport().describe(), "send loop started");
     loop {
-        let report = dispatcher.run_until_idle(None, &shutdown, &bar).await?;
+        let report = match dispatcher.run_until_idle(None, &shutdown, &bar).await {
+            Ok(report) => report,
+            // An issue paused for a person: the loop goes on with the others.
+            Err(Error::Failed(message)) => {
+                tracing::error!(%message, "send stopped");
+                SendReport::default()
+            }
+            Err(e) => return Err(e),
+        };
         if report != SendReport::default() {
             tracing::info!(
                 sent = report.sent,

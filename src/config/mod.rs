@@ -237,6 +237,11 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
     positive("sending.batch_size", s.sending.batch_size.into())?;
     positive("sending.max_attempts", s.sending.max_attempts.into())?;
     positive("sending.lease_secs", s.sending.lease_secs)?;
+    positive("sending.retry_base_secs", s.sending.retry_base_secs)?;
+    positive(
+        "sending.max_consecutive_failures",
+        s.sending.max_consecutive_failures.into(),
+    )?;
     positive("smtp.pool_size", s.smtp.pool_size.into())?;
     positive("smtp.connect_timeout_secs", s.smtp.connect_timeout_secs)?;
     positive("smtp.command_timeout_secs", s.smtp.command_timeout_secs)?;

@@ -143,6 +143,17 @@ pub struct SendingSettings {
     pub max_attempts: u32,
     /// How long a claim lasts; a crashed worker's claims come back after it.
     pub lease_secs: u64,
+    /// First retry delay after a 4xx; it doubles per attempt (with
+    /// jitter), up to an hour.
+    pub retry_base_secs: u64,
+    /// Permanent failures in a row that pause the issue for a person: a
+    /// run of 5xx usually means a problem on our side (a blocklist, a
+    /// broken DNS record), not that every recipient is gone.
+    pub max_consecutive_failures: u32,
+    /// How long `send` waits for an unreachable mail server (probing with
+    /// backoff) before it exits; the issue stays paused by the circuit
+    /// breaker and the next run resumes it.
+    pub breaker_max_wait_secs: u64,
 }
 
 impl Default for SendingSettings {
@@ -155,6 +166,9 @@ impl Default for SendingSettings {
             batch_size: 200,
             max_attempts: 5,
             lease_secs: 300,
+            retry_base_secs: 60,
+            max_consecutive_failures: 50,
+            breaker_max_wait_secs: 300,
         }
     }
 }

@@ -10,6 +10,7 @@ use indicatif::ProgressBar;
 use rand::Rng;
 use tokio::sync::watch;
 
+use super::faults::{Faults, Verdict, classify};
 use super::rate::RateLimiter;
 use super::transport::{Envelope, Transport};
 use crate::config::Settings;
@@ -17,7 +18,7 @@ use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 use crate::error::{Error, Result};
 use crate::mail::{self, DkimSigner, Outgoing, TokenKey};
 use crate::render::{CompiledIssue, Recipient};
-use crate::store::{Claimed, Issue, Outcome, Store, now_ms};
+use crate::store::{Claimed, Issue, IssueStatus, Outcome, PausedBy, Store, now_ms};
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,6 +30,9 @@ pub struct SendReport {
     pub retried: u64,
     /// Issues whose last delivery finished in this run.
     pub finished: Vec<String>,
+    /// Issues left paused by the circuit breaker: the mail server stayed
+    /// unreachable. The next run resumes them.
+    pub waiting_for_server: Vec<String>,
 }
 
 /// Everything a send needs, built once.
@@ -49,10 +53,10 @@ pub struct Dispatcher {
     lease_ms: i64,
     /// Names this process in leases, so a claim can be traced.
     owner: String,
-    /// Set when the server refused us rather than a recipient (bad
-    /// password, TLS required but missing): the send stops instead of
-    /// failing every delivery.
-    halted: std::sync::Mutex<Option<String>>,
+    /// Throttling, a server that is down, problems that need a person.
+    faults: Faults,
+    retry_base_ms: i64,
+    breaker_max_wait: std::time::Duration,
 }
 
 /// Counters the progress bar shows.
@@ -90,7 +94,10 @@ impl Dispatcher {
             max_attempts: i64::from(s.max_attempts),
             lease_ms: i64::try_from(s.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
             owner: worker_name(),
-            halted: std::sync::Mutex::new(None),
+            faults: Faults::new(s.max_consecutive_failures),
+            retry_base_ms: i64::try_from(s.retry_base_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            breaker_max_wait: std::time::Duration::from_secs(s.breaker_max_wait_secs),
         })
     }
 
@@ -107,6 +114,8 @@ impl Dispatcher {
         shutdown: &watch::Receiver<bool>,
         progress: &ProgressBar,
     ) -> Result<SendReport> {
+        // Issues the circuit breaker paused get another try each run.
+        self.store.resume_breaker_paused().await?;
         let started = self.store.start_due_issues(now_ms()).await?;
         for slug in &started {
             tracing::info!(issue = %slug, "sending started");
@@ -125,7 +134,9 @@ impl Dispatcher {
                     .unwrap_or(0),
             );
             progress.set_prefix(issue.slug.clone());
-            self.send_issue(&issue, shutdown, progress, &tally).await?;
+            if self.send_issue(&issue, shutdown, progress, &tally).await? {
+                report.waiting_for_server.push(issue.slug.clone());
+            }
             if self.store.finish_if_done(issue.id).await? {
                 tracing::info!(issue = %issue.slug, "issue sent");
                 report.finished.push(issue.slug.clone());
@@ -144,13 +155,17 @@ impl Dispatcher {
         shutdown: &watch::Receiver<bool>,
         progress: &ProgressBar,
         tally: &Tally,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let (html, text) = self.store.issue_templates(issue.id).await?;
         let compiled = Arc::new(CompiledIssue::compile(&html, &text)?);
         let shared_issue = Arc::new(issue.clone());
         loop {
             if *shutdown.borrow() {
-                return Ok(());
+                return Ok(false);
+            }
+            // A person may have paused or cancelled it meanwhile.
+            if self.store.issue_status(issue.id).await? != Some(IssueStatus::Sending) {
+                return Ok(false);
             }
             let now = now_ms();
             let claimed = self
@@ -164,13 +179,13 @@ impl Dispatcher {
                 )
                 .await?;
             if claimed.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             let mut results = stream::iter(claimed)
                 .map(|c| {
                     // Evaluated as a slot frees up, so a shutdown or halt
                     // stops the rest of the batch from starting.
-                    let stop = *shutdown.borrow() || self.halt_reason().is_some();
+                    let stop = *shutdown.borrow() || self.faults.stopped();
                     let (me, compiled, issue) = (
                         Arc::clone(self),
                         Arc::clone(&compiled),
@@ -180,7 +195,7 @@ impl Dispatcher {
                         let id = c.delivery_id;
                         if stop {
                             let reason = "released untried".to_owned();
-                            return (id, Outcome::Released { reason }, false);
+                            return (id, Outcome::Released { reason, at: 0 }, false);
                         }
                         // A task of its own, so building and signing (CPU
                         // work) spread over every core.
@@ -190,7 +205,7 @@ impl Dispatcher {
                             Ok(outcome) => (id, outcome, true),
                             Err(e) => {
                                 let reason = format!("released after an internal error: {e}");
-                                (id, Outcome::Released { reason }, false)
+                                (id, Outcome::Released { reason, at: 0 }, false)
                             }
                         }
                     }
@@ -204,7 +219,7 @@ impl Dispatcher {
                         Outcome::Failed { .. } => tally.failed.fetch_add(1, Ordering::Relaxed),
                         Outcome::Skipped { .. } => tally.skipped.fetch_add(1, Ordering::Relaxed),
                         Outcome::Retry { .. } => tally.retried.fetch_add(1, Ordering::Relaxed),
-                        Outcome::Released { .. } => 0,
+                        Outcome::Released { .. } => tally.retried.fetch_add(1, Ordering::Relaxed),
                     };
                     if !matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. }) {
                         progress.inc(1);
@@ -219,18 +234,52 @@ impl Dispatcher {
                 }
             }
             self.store.record_outcomes(&pending).await?;
-            if let Some(reply) = self.halt_reason() {
+            if let Some(reason) = self.faults.needs_person() {
+                self.store
+                    .pause_issue(&issue.slug, PausedBy::Person, &reason)
+                    .await?;
                 return Err(Error::Failed(format!(
-                    "stopped: the mail server could not take mail from postbode ({reply}). \
-                     This is not about a recipient, so nothing was marked failed; check the \
-                     smtp settings and the server, then run send again."
+                    "paused {} for a person: {reason}. Nothing else was marked failed; fix it, \
+                     then `postbode issue resume {}`.",
+                    issue.slug, issue.slug
                 )));
+            }
+            if let Some(reason) = self.faults.server_down_reason() {
+                let why = format!("circuit breaker: the mail server is unreachable ({reason})");
+                self.store
+                    .pause_issue(&issue.slug, PausedBy::Breaker, &why)
+                    .await?;
+                tracing::warn!(issue = %issue.slug, %reason, "mail server unreachable; paused, probing");
+                if !self.wait_for_server(shutdown).await {
+                    // Stays paused by the breaker; the next run resumes it.
+                    return Ok(true);
+                }
+                tracing::info!(issue = %issue.slug, "mail server is back; resuming");
+                self.faults.server_back();
+                self.store.resume_issue(&issue.slug).await?;
             }
         }
     }
 
-    fn halt_reason(&self) -> Option<String> {
-        self.halted.lock().ok().and_then(|h| h.clone())
+    /// Probes the mail server with backoff until it answers (true), or
+    /// until `sending.breaker_max_wait_secs` passed or a shutdown (false).
+    async fn wait_for_server(&self, shutdown: &watch::Receiver<bool>) -> bool {
+        let started = std::time::Instant::now();
+        let mut delay = std::time::Duration::from_millis(500);
+        let mut shutdown = shutdown.clone();
+        loop {
+            if started.elapsed() >= self.breaker_max_wait || *shutdown.borrow() {
+                return false;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => return false,
+            }
+            if self.transport.probe().await.is_ok() {
+                return true;
+            }
+            delay = (delay * 2).min(std::time::Duration::from_secs(30));
+        }
     }
 
     /// One delivery, start to finish. Never fails: every problem becomes
@@ -307,29 +356,76 @@ impl Dispatcher {
                 };
             }
         };
+        self.faults.wait_if_throttled().await;
+        if self.faults.stopped() {
+            return Outcome::Released {
+                reason: "released untried".into(),
+                at: 0,
+            };
+        }
         self.limiter.until_ready().await;
         let envelope = Envelope {
             from: self.from.address.as_str().to_owned(),
             to: to.as_str().to_owned(),
         };
         let stem = format!("{}-{subscriber_id}", issue.slug);
-        match self.transport.send(&envelope, &raw, &stem).await {
-            Ok(accepted) => Outcome::Sent {
-                reply: accepted.reply,
-                message_id,
-                at: now_ms(),
-            },
-            Err(e) if e.affects_every_recipient() => {
-                if let Ok(mut halted) = self.halted.lock() {
-                    halted.get_or_insert_with(|| e.reply());
-                }
-                Outcome::Released { reason: e.reply() }
+        let e = match self.transport.send(&envelope, &raw, &stem).await {
+            Ok(accepted) => {
+                self.faults.on_success();
+                return Outcome::Sent {
+                    reply: accepted.reply,
+                    message_id,
+                    at: now_ms(),
+                };
             }
-            Err(e) if e.is_transient() && c.attempts < self.max_attempts => Outcome::Retry {
-                reply: e.reply(),
-                at: now_ms().saturating_add(backoff_ms(c.attempts)),
+            Err(e) => e,
+        };
+        let reply = e.reply();
+        match classify(&e) {
+            Verdict::Throttled => {
+                let until = self.faults.throttled();
+                let wait = i64::try_from(
+                    until
+                        .saturating_duration_since(std::time::Instant::now())
+                        .as_millis(),
+                )
+                .unwrap_or(0);
+                Outcome::Released {
+                    reason: reply,
+                    at: now_ms().saturating_add(wait),
+                }
+            }
+            Verdict::ServerDown => {
+                self.faults.server_down(reply.clone());
+                Outcome::Released {
+                    reason: reply,
+                    at: 0,
+                }
+            }
+            Verdict::NeedsPerson => {
+                self.faults
+                    .stop_for_person(format!("the mail server refused postbode itself: {reply}"));
+                Outcome::Released {
+                    reason: reply,
+                    at: 0,
+                }
+            }
+            Verdict::RetryLater if c.attempts < self.max_attempts => Outcome::Retry {
+                at: now_ms().saturating_add(backoff_ms(self.retry_base_ms, c.attempts)),
+                reply,
             },
-            Err(e) => Outcome::Failed { reply: e.reply() },
+            Verdict::RetryLater => Outcome::Failed { reply },
+            Verdict::Bounce => {
+                if let Err(err) = self.store.mark_bounced(subscriber_id, &reply).await {
+                    tracing::warn!(error = %err, "could not mark a bounced subscriber");
+                }
+                self.faults.on_permanent_failure(&reply);
+                Outcome::Failed { reply }
+            }
+            Verdict::Fail => {
+                self.faults.on_permanent_failure(&reply);
+                Outcome::Failed { reply }
+            }
         }
     }
 
@@ -450,11 +546,11 @@ impl Dispatcher {
     }
 }
 
-/// Exponential backoff with jitter: about 1, 2, 4, ... minutes, at most
-/// an hour, ±20% so retries of many recipients spread out.
-pub fn backoff_ms(attempts: i64) -> i64 {
+/// Exponential backoff with jitter: `base`, twice that, four times, ...,
+/// at most an hour, ±20% so retries of many recipients spread out.
+pub fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
     let exp = u32::try_from(attempts.clamp(1, 7) - 1).unwrap_or(0);
-    let base: i64 = (60_000i64 << exp).min(3_600_000);
+    let base: i64 = base_ms.saturating_mul(1 << exp).min(3_600_000);
     let jitter = rand::rng().random_range(0.8..1.2);
     (base as f64 * jitter) as i64
 }
@@ -476,9 +572,9 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped_at_an_hour() {
         for attempts in 1..20 {
-            let ms = backoff_ms(attempts);
+            let ms = backoff_ms(60_000, attempts);
             assert!((48_000..=4_320_000).contains(&ms), "{attempts}: {ms}");
         }
-        assert!(backoff_ms(3) > backoff_ms(1));
+        assert!(backoff_ms(60_000, 3) > backoff_ms(60_000, 1));
     }
 }

@@ -38,9 +38,10 @@ pub enum Outcome {
     Failed { reply: String },
     /// Not sent, and why (the subscriber left, was erased, ...).
     Skipped { reason: String },
-    /// Given back untried (shutdown, or a problem on our side): queued
-    /// again at once, and the attempt is not counted.
-    Released { reason: String },
+    /// Given back untried, or tried without it being the recipient's
+    /// problem (shutdown, throttling, server down): queued again for `at`,
+    /// and the attempt is not counted.
+    Released { reason: String, at: i64 },
 }
 
 /// delivery id, subscriber id, attempts, email, name, status, attributes.
@@ -139,12 +140,13 @@ impl Store {
                      WHERE id = ? AND status = 'sending'",
                 )
                 .bind(reply),
-                Outcome::Released { reason } => sqlx::query(
+                Outcome::Released { reason, at } => sqlx::query(
                     "UPDATE deliveries SET status = 'queued', last_reply = ?, \
-                     attempts = max(attempts - 1, 0), next_attempt_at = 0, lease_owner = NULL \
+                     attempts = max(attempts - 1, 0), next_attempt_at = ?, lease_owner = NULL \
                      WHERE id = ? AND status = 'sending'",
                 )
-                .bind(reason),
+                .bind(reason)
+                .bind(at),
                 Outcome::Skipped { reason } => sqlx::query(
                     "UPDATE deliveries SET status = 'skipped', last_reply = ?, lease_owner = NULL \
                      WHERE id = ? AND status = 'sending'",

@@ -8,6 +8,7 @@
 
 mod deliveries;
 mod import_batch;
+mod issue_control;
 mod issues;
 mod lists;
 mod subscribers;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use deliveries::{Claimed, Outcome};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
+pub use issue_control::PausedBy;
 pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{format_ms, now_ms};

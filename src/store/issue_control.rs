@@ -1,0 +1,161 @@
+//! Pausing, resuming and cancelling issues, by a person or by the
+//! dispatcher's circuit breaker.
+
+use super::{IssueStatus, Store, now_ms};
+use crate::domain::{ChangeSource, SubscriberStatus};
+use crate::error::{Error, Result};
+
+/// Who paused an issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PausedBy {
+    /// `issue pause`, or a stop that needs a person (bad credentials, too
+    /// many permanent failures in a row).
+    Person,
+    /// The mail server was unreachable; sending resumes by itself.
+    Breaker,
+}
+
+impl PausedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            PausedBy::Person => "person",
+            PausedBy::Breaker => "breaker",
+        }
+    }
+}
+
+impl Store {
+    /// The current status of an issue (senders look between batches).
+    pub async fn issue_status(&self, issue_id: i64) -> Result<Option<IssueStatus>> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM issues WHERE id = ?")
+            .bind(issue_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(status.as_deref().and_then(IssueStatus::parse))
+    }
+
+    /// Pauses a scheduled or sending issue. Senders stop claiming its
+    /// deliveries; what is in flight finishes.
+    pub async fn pause_issue(&self, slug: &str, by: PausedBy, reason: &str) -> Result<()> {
+        let changed = sqlx::query(
+            "UPDATE issues SET status = 'paused', paused_by = ?, paused_reason = ? \
+             WHERE slug = ? AND status IN ('scheduled', 'sending')",
+        )
+        .bind(by.as_str())
+        .bind(reason)
+        .bind(slug)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(self.cannot(slug, "pause", "scheduled or sending").await);
+        }
+        Ok(())
+    }
+
+    /// Resumes a paused issue exactly where it stopped: its deliveries are
+    /// untouched, so nobody is skipped and nobody is sent to twice.
+    pub async fn resume_issue(&self, slug: &str) -> Result<()> {
+        let changed = sqlx::query(
+            "UPDATE issues SET status = CASE WHEN started_at IS NULL THEN 'scheduled' ELSE 'sending' END, \
+             paused_by = NULL, paused_reason = NULL WHERE slug = ? AND status = 'paused'",
+        )
+        .bind(slug)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(self.cannot(slug, "resume", "paused").await);
+        }
+        Ok(())
+    }
+
+    /// Issues the circuit breaker paused go back to sending: each run
+    /// tries the server again.
+    pub async fn resume_breaker_paused(&self) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE issues SET status = 'sending', paused_by = NULL, paused_reason = NULL \
+             WHERE status = 'paused' AND paused_by = 'breaker'",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Cancels an issue: every delivery not yet sent becomes cancelled.
+    /// Messages in flight still record their outcome. Returns how many
+    /// were cancelled.
+    pub async fn cancel_issue(&self, slug: &str) -> Result<u64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE issues SET status = 'cancelled', finished_at = ?, paused_by = NULL \
+             WHERE slug = ? AND status IN ('scheduled', 'sending', 'paused') RETURNING id",
+        )
+        .bind(now_ms())
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            drop(tx);
+            return Err(self
+                .cannot(slug, "cancel", "scheduled, sending or paused")
+                .await);
+        };
+        let cancelled = sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', lease_owner = NULL \
+             WHERE issue_id = ? AND status = 'queued'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
+    async fn cannot(&self, slug: &str, verb: &str, must_be: &str) -> Error {
+        match self.issue(slug).await {
+            Ok(Some(issue)) => Error::Input(format!(
+                "cannot {verb} {slug}: it is {}, and only a {must_be} issue can be",
+                issue.status.as_str()
+            )),
+            Ok(None) => Error::Input(format!("no issue with slug {slug}")),
+            Err(e) => e,
+        }
+    }
+
+    /// A "no such user" reply: the subscriber is marked bounced (with the
+    /// reply in the status log), so their later deliveries are skipped.
+    pub async fn mark_bounced(&self, subscriber_id: i64, reply: &str) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let from: Option<String> =
+            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
+                .bind(subscriber_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let from = from
+            .as_deref()
+            .and_then(|s| SubscriberStatus::parse(s).ok());
+        // Someone who already left stays as they are.
+        if let Some(from @ (SubscriberStatus::Active | SubscriberStatus::Pending)) = from {
+            let now = now_ms();
+            sqlx::query("UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(subscriber_id)
+                .execute(&mut *tx)
+                .await?;
+            super::subscribers::log_status_change(
+                &mut tx,
+                subscriber_id,
+                now,
+                Some(from),
+                SubscriberStatus::Bounced,
+                ChangeSource::Bounce,
+                Some(reply),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
