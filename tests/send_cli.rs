@@ -7,68 +7,9 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use support::sending::{ISSUE, app_sending_to, copy_emails, queue, status_json, subscribers};
 use support::smtp::TestSmtp;
 use support::{TestApp, repo_file};
-
-const ISSUE: &str = "2026-10-voorbij-de-pilot";
-
-/// An app with an `emails/` copy holding one sample issue, sending to `smtp`.
-fn app_sending_to(smtp_url: &str, sending: &str) -> TestApp {
-    let app = TestApp::with_config(&format!(
-        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie Één <redactie@example.org>\"\nbase_url = \"https://nieuws.example.org\"\n\n[smtp]\nurl = \"{smtp_url}\"\ncommand_timeout_secs = 5\n\n[sending]\n{sending}\n"
-    ));
-    copy_emails(&app);
-    app
-}
-
-fn copy_emails(app: &TestApp) {
-    let from = repo_file("emails");
-    for entry in walk(&from) {
-        let rel = entry.strip_prefix(&from).expect("inside emails");
-        let to = app.path("emails").join(rel);
-        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&entry, &to).expect("copy");
-    }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// `n` active subscribers `lezer{i}@example.nl`, plus one pending and one
-/// unsubscribed who must get nothing.
-fn subscribers(app: &TestApp, n: usize) {
-    let mut csv = String::from("email,name,status\n");
-    for i in 0..n {
-        csv.push_str(&format!("lezer{i}@example.nl,Lezer {i},active\n"));
-    }
-    csv.push_str("wacht@example.nl,Wacht Nog,pending\nweg@example.nl,Al Weg,unsubscribed\n");
-    app.write("leden.csv", csv);
-    app.run(&["subscribers", "import", "leden.csv"]).ok();
-}
-
-fn queue(app: &TestApp) {
-    let run = app
-        .run(&["issue", "queue", &format!("emails/issues/{ISSUE}")])
-        .ok();
-    assert_eq!(run.stdout.trim(), ISSUE);
-}
-
-fn status_json(app: &TestApp) -> serde_json::Value {
-    let run = app
-        .run(&["issue", "status", ISSUE, "--format", "json"])
-        .ok();
-    serde_json::from_str(&run.stdout).expect("status is JSON")
-}
 
 #[test]
 fn a_send_delivers_exactly_one_message_to_each_active_subscriber_and_none_to_anyone_else() {

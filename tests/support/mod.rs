@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod faults;
+pub mod sending;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,239 @@
+//! Sending under faults, injected for real by the test SMTP server over
+//! TCP: temporary failures, bounces, policy rejections, pause, resume and
+//! cancel, and crashes (SIGKILL). The guarantees: nothing lost, counts add
+//! up, duplicates only among messages in flight, with the same Message-ID.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use support::TestApp;
+use support::sending::{ISSUE, app_sending_to, queue, status_json, subscribers};
+use support::smtp::{Received, Reply, TestSmtp};
+
+/// Recipient → how many messages, and the Message-IDs they carried.
+fn per_recipient(got: &[Received]) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for m in got {
+        let text = String::from_utf8_lossy(&m.data);
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap_or("")
+            .to_owned();
+        for to in &m.to {
+            out.entry(to.clone()).or_default().push(id.clone());
+        }
+    }
+    out
+}
+
+fn counts(app: &TestApp) -> serde_json::Value {
+    status_json(app)[0]["counts"].clone()
+}
+
+fn total(c: &serde_json::Value) -> i64 {
+    [
+        "queued",
+        "sending",
+        "sent",
+        "failed",
+        "skipped",
+        "cancelled",
+    ]
+    .iter()
+    .map(|k| c[k].as_i64().unwrap_or(0))
+    .sum()
+}
+
+#[test]
+fn a_4xx_storm_on_a_third_of_the_recipients_recovers_and_everyone_gets_one_message() {
+    // Every third recipient is refused once with 451, then accepted.
+    let refused: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let seen = Arc::clone(&refused);
+    let smtp = TestSmtp::start_with(move |rcpt| {
+        let n: usize = rcpt
+            .trim_start_matches("lezer")
+            .split('@')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let mut seen = seen.lock().expect("lock");
+        if n % 3 == 0 && seen.insert(rcpt.to_owned()) {
+            Reply::new(451, "4.7.1 Try again later")
+        } else {
+            Reply::ok()
+        }
+    });
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000\nretry_base_secs = 1");
+    subscribers(&app, 15);
+    queue(&app);
+    let run = app.run(&["send"]).ok();
+    assert!(run.stdout.contains("failed 0"), "{}", run.stdout);
+    let got = per_recipient(&smtp.messages());
+    assert_eq!(got.len(), 15, "{got:?}");
+    assert!(got.values().all(|ids| ids.len() == 1), "{got:?}");
+    assert_eq!(refused.lock().expect("lock").len(), 5);
+    let c = counts(&app);
+    assert_eq!(c["sent"], 15, "{c}");
+    assert_eq!(total(&c), 15);
+}
+
+#[test]
+fn no_such_user_bounces_the_subscriber_and_a_policy_rejection_does_not() {
+    let smtp = TestSmtp::start_with(|rcpt| match rcpt {
+        "lezer1@example.nl" => Reply::new(
+            550,
+            "5.1.1 <lezer1@example.nl>: Recipient address rejected: User unknown",
+        ),
+        "lezer2@example.nl" => Reply::new(554, "5.7.1 Rejected by policy"),
+        _ => Reply::ok(),
+    });
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000\nretry_base_secs = 1");
+    subscribers(&app, 5);
+    queue(&app);
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "failures for good exit 1: {}", run.stderr);
+    let c = counts(&app);
+    assert_eq!(
+        (c["sent"].as_i64(), c["failed"].as_i64()),
+        (Some(3), Some(2)),
+        "{c}"
+    );
+    let bounced = app
+        .run(&[
+            "subscribers",
+            "list",
+            "--status",
+            "bounced",
+            "--format",
+            "csv",
+        ])
+        .ok();
+    assert!(
+        bounced.stdout.contains("lezer1@example.nl"),
+        "{}",
+        bounced.stdout
+    );
+    assert!(
+        !bounced.stdout.contains("lezer2@example.nl"),
+        "{}",
+        bounced.stdout
+    );
+    // Not retried: one attempt each at the server.
+    let status = app.run(&["issue", "status", ISSUE]).ok();
+    assert!(
+        status.stdout.contains("5.1.1") && status.stdout.contains("5.7.1"),
+        "{}",
+        status.stdout
+    );
+    let again = app.run(&["send"]).ok();
+    assert!(
+        again.stdout.contains("sent 0, failed 0"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn pause_and_resume_mid_send_skip_nobody_and_repeat_nobody() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 20\nconcurrency = 2\nbatch_size = 5",
+    );
+    subscribers(&app, 40);
+    queue(&app);
+    std::thread::scope(|s| {
+        let sender = s.spawn(|| app.run(&["send"]));
+        smtp.wait_for(10, Duration::from_secs(10));
+        app.run(&["issue", "pause", ISSUE]).ok();
+        sender.join().expect("thread").ok();
+    });
+    let paused_at = smtp.messages().len();
+    assert!(paused_at < 40, "the pause stopped it early ({paused_at})");
+    assert_eq!(status_json(&app)[0]["status"], "paused");
+    let idle = app.run(&["send"]).ok();
+    assert!(
+        idle.stdout.contains("sent 0"),
+        "a paused issue is not sent: {}",
+        idle.stdout
+    );
+    app.run(&["issue", "resume", ISSUE]).ok();
+    app.run(&["send"]).ok();
+    let got = per_recipient(&smtp.messages());
+    assert_eq!(got.len(), 40);
+    assert!(got.values().all(|ids| ids.len() == 1), "nobody twice");
+    assert_eq!(status_json(&app)[0]["status"], "sent");
+}
+
+#[test]
+fn cancel_marks_the_rest_cancelled_and_the_counts_add_up() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 20\nconcurrency = 2\nbatch_size = 5",
+    );
+    subscribers(&app, 40);
+    queue(&app);
+    std::thread::scope(|s| {
+        let sender = s.spawn(|| app.run(&["send"]));
+        smtp.wait_for(10, Duration::from_secs(10));
+        app.run(&["issue", "cancel", ISSUE]).ok();
+        sender.join().expect("thread").ok();
+    });
+    let delivered = smtp.messages().len() as i64;
+    let c = counts(&app);
+    assert_eq!(c["sent"].as_i64(), Some(delivered), "{c}");
+    assert_eq!(
+        c["sent"].as_i64().unwrap_or(0) + c["cancelled"].as_i64().unwrap_or(0),
+        40,
+        "{c}"
+    );
+    assert_eq!(status_json(&app)[0]["status"], "cancelled");
+    let refused = app.run(&["issue", "resume", ISSUE]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+}
+
+#[test]
+fn sigkill_at_several_moments_loses_nobody_and_repeats_only_in_flight_messages_with_one_message_id()
+{
+    let smtp = TestSmtp::start();
+    let concurrency = 4;
+    let app = app_sending_to(
+        &smtp.url(),
+        &format!(
+            "rate_per_second = 60\nconcurrency = {concurrency}\nbatch_size = 10\nlease_secs = 1"
+        ),
+    );
+    subscribers(&app, 120);
+    queue(&app);
+    let kills = [400u64, 900, 1500];
+    for after in kills {
+        let mut child = app.spawn(&["send"]);
+        std::thread::sleep(Duration::from_millis(after));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        std::thread::sleep(Duration::from_millis(1100)); // leases expire
+    }
+    app.run(&["send"]).ok();
+    let got = per_recipient(&smtp.messages());
+    assert_eq!(got.len(), 120, "nobody lost");
+    let duplicates: usize = got.values().map(|ids| ids.len() - 1).sum();
+    assert!(
+        duplicates <= kills.len() * concurrency,
+        "{duplicates} duplicates for {} kills at concurrency {concurrency}",
+        kills.len()
+    );
+    for ids in got.values() {
+        assert!(
+            ids.iter().all(|id| id == &ids[0]),
+            "a repeat with another Message-ID: {ids:?}"
+        );
+    }
+    let c = counts(&app);
+    assert_eq!(c["sent"], 120, "{c}");
+    assert_eq!(total(&c), 120);
+}

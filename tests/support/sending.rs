@@ -1,0 +1,64 @@
+//! Helpers for tests that queue and send an issue: an app with a copy of
+//! `emails/`, generated subscribers, and `issue status` as JSON.
+
+use super::{TestApp, repo_file};
+
+pub const ISSUE: &str = "2026-10-voorbij-de-pilot";
+
+/// An app with an `emails/` copy holding one sample issue, sending to `smtp`.
+pub fn app_sending_to(smtp_url: &str, sending: &str) -> TestApp {
+    let app = TestApp::with_config(&format!(
+        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie Één <redactie@example.org>\"\nbase_url = \"https://nieuws.example.org\"\n\n[smtp]\nurl = \"{smtp_url}\"\ncommand_timeout_secs = 5\n\n[sending]\n{sending}\n"
+    ));
+    copy_emails(&app);
+    app
+}
+
+pub fn copy_emails(app: &TestApp) {
+    let from = repo_file("emails");
+    for entry in walk(&from) {
+        let rel = entry.strip_prefix(&from).expect("inside emails");
+        let to = app.path("emails").join(rel);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&entry, &to).expect("copy");
+    }
+}
+
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `n` active subscribers `lezer{i}@example.nl`, plus one pending and one
+/// unsubscribed who must get nothing.
+pub fn subscribers(app: &TestApp, n: usize) {
+    let mut csv = String::from("email,name,status\n");
+    for i in 0..n {
+        csv.push_str(&format!("lezer{i}@example.nl,Lezer {i},active\n"));
+    }
+    csv.push_str("wacht@example.nl,Wacht Nog,pending\nweg@example.nl,Al Weg,unsubscribed\n");
+    app.write("leden.csv", csv);
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+}
+
+pub fn queue(app: &TestApp) {
+    let run = app
+        .run(&["issue", "queue", &format!("emails/issues/{ISSUE}")])
+        .ok();
+    assert_eq!(run.stdout.trim(), ISSUE);
+}
+
+pub fn status_json(app: &TestApp) -> serde_json::Value {
+    let run = app
+        .run(&["issue", "status", ISSUE, "--format", "json"])
+        .ok();
+    serde_json::from_str(&run.stdout).expect("status is JSON")
+}
