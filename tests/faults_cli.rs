@@ -237,3 +237,44 @@ fn sigkill_at_several_moments_loses_nobody_and_repeats_only_in_flight_messages_w
     assert_eq!(c["sent"], 120, "{c}");
     assert_eq!(total(&c), 120);
 }
+
+#[test]
+fn a_mail_server_down_mid_send_pauses_the_issue_and_it_resumes_by_itself_without_spending_attempts()
+{
+    let smtp = TestSmtp::start();
+    let proxy = support::faults::FlakyProxy::start(smtp.addr);
+    let app = app_sending_to(
+        &proxy.url(),
+        "rate_per_second = 10\nconcurrency = 2\nbatch_size = 5\nmax_attempts = 2",
+    );
+    subscribers(&app, 30);
+    queue(&app);
+    let down_for = Duration::from_secs(8);
+    std::thread::scope(|s| {
+        let sender = s.spawn(|| app.run(&["send"]));
+        smtp.wait_for(8, Duration::from_secs(10));
+        proxy.set_down(true);
+        std::thread::sleep(Duration::from_secs(2));
+        let status = app.run(&["issue", "status", ISSUE]).ok();
+        assert!(
+            status.stdout.contains("circuit breaker"),
+            "paused by the breaker: {}",
+            status.stdout
+        );
+        std::thread::sleep(down_for - Duration::from_secs(2));
+        proxy.set_down(false);
+        let run = sender.join().expect("thread").ok();
+        assert!(run.stdout.contains("failed 0"), "{}", run.stdout);
+    });
+    let got = per_recipient(&smtp.messages());
+    assert_eq!(got.len(), 30, "everyone delivered");
+    // A message the server took just as the connection was cut looks
+    // failed to us and goes again: only those in flight, same Message-ID.
+    let duplicates: usize = got.values().map(|ids| ids.len() - 1).sum();
+    assert!(duplicates <= 2, "{duplicates} duplicates at concurrency 2");
+    assert!(got.values().all(|ids| ids.iter().all(|id| id == &ids[0])));
+    let c = counts(&app);
+    assert_eq!(c["sent"], 30, "{c}");
+    assert_eq!(c["failed"], 0, "{c}");
+    assert_eq!(status_json(&app)[0]["status"], "sent");
+}

@@ -3,5 +3,6 @@
 
 pub mod faults;
 pub mod rate;
+pub mod recorder;
 pub mod send;
 pub mod transport;

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::faults::{Faults, Verdict, classify};
 use super::rate::RateLimiter;
+use super::recorder::Recorder;
 use super::transport::{Envelope, Transport};
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
@@ -181,59 +182,59 @@ impl Dispatcher {
             if claimed.is_empty() {
                 return Ok(false);
             }
+            let (recorder, recording) = Recorder::start(self.store.clone());
             let mut results = stream::iter(claimed)
                 .map(|c| {
                     // Evaluated as a slot frees up, so a shutdown or halt
                     // stops the rest of the batch from starting.
                     let stop = *shutdown.borrow() || self.faults.stopped();
-                    let (me, compiled, issue) = (
+                    let (me, compiled, issue, recorder) = (
                         Arc::clone(self),
                         Arc::clone(&compiled),
                         Arc::clone(&shared_issue),
+                        recorder.clone(),
                     );
                     async move {
                         let id = c.delivery_id;
                         if stop {
                             let reason = "released untried".to_owned();
-                            return (id, Outcome::Released { reason, at: 0 }, false);
+                            recorder
+                                .record(id, Outcome::Released { reason, at: 0 })
+                                .await;
+                            return None;
                         }
                         // A task of its own, so building and signing (CPU
-                        // work) spread over every core.
-                        let task =
-                            tokio::spawn(async move { me.deliver(&issue, &compiled, c).await });
-                        match task.await {
-                            Ok(outcome) => (id, outcome, true),
-                            Err(e) => {
-                                let reason = format!("released after an internal error: {e}");
-                                (id, Outcome::Released { reason, at: 0 }, false)
-                            }
-                        }
+                        // work) spread over every core. The slot stays taken
+                        // until the outcome is committed.
+                        let task = tokio::spawn(async move {
+                            let outcome = me.deliver(&issue, &compiled, c).await;
+                            recorder.record(id, outcome.clone()).await;
+                            outcome
+                        });
+                        task.await.ok()
                     }
                 })
                 .buffer_unordered(self.concurrency);
-            let mut pending = Vec::with_capacity(self.concurrency);
-            while let Some((id, outcome, counted)) = results.next().await {
-                if counted {
-                    match &outcome {
-                        Outcome::Sent { .. } => tally.sent.fetch_add(1, Ordering::Relaxed),
-                        Outcome::Failed { .. } => tally.failed.fetch_add(1, Ordering::Relaxed),
-                        Outcome::Skipped { .. } => tally.skipped.fetch_add(1, Ordering::Relaxed),
-                        Outcome::Retry { .. } => tally.retried.fetch_add(1, Ordering::Relaxed),
-                        Outcome::Released { .. } => tally.retried.fetch_add(1, Ordering::Relaxed),
-                    };
-                    if !matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. }) {
-                        progress.inc(1);
+            while let Some(outcome) = results.next().await {
+                let Some(outcome) = outcome else { continue };
+                match &outcome {
+                    Outcome::Sent { .. } => tally.sent.fetch_add(1, Ordering::Relaxed),
+                    Outcome::Failed { .. } => tally.failed.fetch_add(1, Ordering::Relaxed),
+                    Outcome::Skipped { .. } => tally.skipped.fetch_add(1, Ordering::Relaxed),
+                    Outcome::Retry { .. } | Outcome::Released { .. } => {
+                        tally.retried.fetch_add(1, Ordering::Relaxed)
                     }
-                }
-                pending.push((id, outcome));
-                // Few outcomes wait unrecorded: after a crash only those (and
-                // what is in flight) can go out twice.
-                if pending.len() >= self.concurrency {
-                    self.store.record_outcomes(&pending).await?;
-                    pending.clear();
+                };
+                if !matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. }) {
+                    progress.inc(1);
                 }
             }
-            self.store.record_outcomes(&pending).await?;
+            drop(results);
+            drop(recorder);
+            // A database error while recording stops the send.
+            recording
+                .await
+                .map_err(|e| Error::Failed(format!("the outcome writer stopped: {e}")))??;
             if let Some(reason) = self.faults.needs_person() {
                 self.store
                     .pause_issue(&issue.slug, PausedBy::Person, &reason)
@@ -303,7 +304,7 @@ impl Dispatcher {
                 };
             }
         }
-        if c.attempts > self.max_attempts {
+        if c.attempts >= self.max_attempts {
             return Outcome::Failed {
                 reply: format!("gave up after {} attempts", self.max_attempts),
             };
@@ -410,8 +411,8 @@ impl Dispatcher {
                     at: 0,
                 }
             }
-            Verdict::RetryLater if c.attempts < self.max_attempts => Outcome::Retry {
-                at: now_ms().saturating_add(backoff_ms(self.retry_base_ms, c.attempts)),
+            Verdict::RetryLater if c.attempts + 1 < self.max_attempts => Outcome::Retry {
+                at: now_ms().saturating_add(backoff_ms(self.retry_base_ms, c.attempts + 1)),
                 reply,
             },
             Verdict::RetryLater => Outcome::Failed { reply },

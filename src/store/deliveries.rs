@@ -13,7 +13,9 @@ pub struct Claimed {
     pub delivery_id: i64,
     /// None once the subscriber was erased.
     pub subscriber_id: Option<i64>,
-    /// Attempts including this one.
+    /// Attempts made before this one: a try whose outcome was recorded
+    /// (sent, failed, retry). A claim by a worker that crashed, or one
+    /// given back untried, does not count.
     pub attempts: i64,
     pub email: Option<String>,
     pub name: Option<String>,
@@ -69,8 +71,7 @@ impl Store {
     ) -> Result<Vec<Claimed>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'sending', lease_owner = ?1, next_attempt_at = ?2, \
-             attempts = attempts + 1 \
+            "UPDATE deliveries SET status = 'sending', lease_owner = ?1, next_attempt_at = ?2 \
              WHERE id IN (SELECT id FROM deliveries WHERE issue_id = ?3 \
                AND status IN ('queued', 'sending') AND next_attempt_at <= ?4 LIMIT ?5) \
              RETURNING id",
@@ -124,25 +125,25 @@ impl Store {
             let q = match outcome {
                 Outcome::Sent { reply, message_id, at } => sqlx::query(
                     "UPDATE deliveries SET status = 'sent', last_reply = ?, message_id = ?, sent_at = ?, \
-                     lease_owner = NULL WHERE id = ? AND status = 'sending'",
+                     attempts = attempts + 1, lease_owner = NULL WHERE id = ? AND status = 'sending'",
                 )
                 .bind(reply)
                 .bind(message_id)
                 .bind(at),
                 Outcome::Retry { reply, at } => sqlx::query(
                     "UPDATE deliveries SET status = 'queued', last_reply = ?, next_attempt_at = ?, \
-                     lease_owner = NULL WHERE id = ? AND status = 'sending'",
+                     attempts = attempts + 1, lease_owner = NULL WHERE id = ? AND status = 'sending'",
                 )
                 .bind(reply)
                 .bind(at),
                 Outcome::Failed { reply } => sqlx::query(
-                    "UPDATE deliveries SET status = 'failed', last_reply = ?, lease_owner = NULL \
-                     WHERE id = ? AND status = 'sending'",
+                    "UPDATE deliveries SET status = 'failed', last_reply = ?, attempts = attempts + 1, \
+                     lease_owner = NULL WHERE id = ? AND status = 'sending'",
                 )
                 .bind(reply),
                 Outcome::Released { reason, at } => sqlx::query(
                     "UPDATE deliveries SET status = 'queued', last_reply = ?, \
-                     attempts = max(attempts - 1, 0), next_attempt_at = ?, lease_owner = NULL \
+                     next_attempt_at = ?, lease_owner = NULL \
                      WHERE id = ? AND status = 'sending'",
                 )
                 .bind(reason)
