@@ -278,3 +278,47 @@ fn a_mail_server_down_mid_send_pauses_the_issue_and_it_resumes_by_itself_without
     assert_eq!(c["failed"], 0, "{c}");
     assert_eq!(status_json(&app)[0]["status"], "sent");
 }
+
+#[test]
+fn smtp_sink_rejecting_every_recipient_fails_them_all_with_its_reply() {
+    let Some(sink) = support::sending::SmtpSink::start(&["-f", "RCPT"]) else {
+        return;
+    };
+    let app = app_sending_to(&sink.url(), "rate_per_second = 1000");
+    subscribers(&app, 10);
+    queue(&app);
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = counts(&app);
+    assert_eq!(
+        (c["failed"].as_i64(), c["sent"].as_i64()),
+        (Some(10), Some(0)),
+        "{c}"
+    );
+    let status = app.run(&["issue", "status", ISSUE]).ok();
+    assert!(
+        status.stdout.contains("10 × 5"),
+        "errors grouped: {}",
+        status.stdout
+    );
+}
+
+#[test]
+fn smtp_sink_dropping_every_message_ends_in_failures_not_an_endless_pause() {
+    // -q DATA: hang up after DATA without replying. Probes still work, so
+    // after a few breaker trips the drops count against each message.
+    let Some(sink) = support::sending::SmtpSink::start(&["-q", "DATA"]) else {
+        return;
+    };
+    let app = app_sending_to(
+        &sink.url(),
+        "rate_per_second = 1000\nconcurrency = 2\nmax_attempts = 2\nretry_base_secs = 1",
+    );
+    subscribers(&app, 6);
+    queue(&app);
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = counts(&app);
+    assert_eq!(c["failed"], 6, "{c}");
+    assert_eq!(total(&c), 6);
+}

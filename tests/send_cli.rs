@@ -7,7 +7,9 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use support::sending::{ISSUE, app_sending_to, copy_emails, queue, status_json, subscribers};
+use support::sending::{
+    ISSUE, SmtpSink, app_sending_to, copy_emails, queue, status_json, subscribers,
+};
 use support::smtp::TestSmtp;
 use support::{TestApp, repo_file};
 
@@ -392,39 +394,13 @@ fn a_server_that_refuses_postbode_itself_stops_the_send_without_failing_anyone()
 
 #[test]
 fn a_send_into_postfix_smtp_sink_delivers_everyone() {
-    let Some(sink) = support::browser::required(
-        support::browser::which("smtp-sink"),
-        "postfix's smtp-sink (Debian package postfix)",
-    ) else {
+    let Some(sink) = SmtpSink::start(&[]) else {
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    // smtp-sink refuses to run as root: -u drops to another user.
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let mut child = std::process::Command::new(sink)
-        .args(if root { &["-u", "nobody"][..] } else { &[][..] })
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("64")
-        .spawn()
-        .expect("start smtp-sink");
-    std::thread::sleep(Duration::from_millis(300));
-    let app = app_sending_to(
-        &format!("smtp://127.0.0.1:{port}"),
-        "rate_per_second = 1000\nconcurrency = 8",
-    );
+    let app = app_sending_to(&sink.url(), "rate_per_second = 1000\nconcurrency = 8");
     subscribers(&app, 200);
     queue(&app);
-    let run = app.run(&["send"]);
-    let _ = child.kill();
-    let _ = child.wait();
-    let run = run.ok();
+    let run = app.run(&["send"]).ok();
     assert!(run.stdout.contains("sent 200, failed 0"), "{}", run.stdout);
     assert_eq!(status_json(&app)[0]["counts"]["sent"], 200);
 }

@@ -51,10 +51,17 @@ pub fn classify(e: &SendError) -> Verdict {
 const FIRST_THROTTLE: Duration = Duration::from_secs(2);
 const MAX_THROTTLE: Duration = Duration::from_secs(300);
 
+/// See [`Faults::breaker_exhausted`].
+const MAX_TRIPS: u32 = 3;
+
 /// Shared by the deliveries of one dispatcher.
 pub struct Faults {
     max_failures_in_row: u32,
     failures_in_row: AtomicU32,
+    /// Times the breaker tripped without a message getting through in
+    /// between. A server that answers probes but drops every message
+    /// would otherwise pause and resume forever without spending attempts.
+    trips_without_success: AtomicU32,
     needs_person: Mutex<Option<String>>,
     server_down: Mutex<Option<String>>,
     throttle: Mutex<Throttle>,
@@ -70,6 +77,7 @@ impl Faults {
         Faults {
             max_failures_in_row: max_failures_in_row.max(1),
             failures_in_row: AtomicU32::new(0),
+            trips_without_success: AtomicU32::new(0),
             needs_person: Mutex::new(None),
             server_down: Mutex::new(None),
             throttle: Mutex::new(Throttle {
@@ -81,6 +89,7 @@ impl Faults {
 
     pub fn on_success(&self) {
         self.failures_in_row.store(0, Ordering::Relaxed);
+        self.trips_without_success.store(0, Ordering::Relaxed);
         if let Ok(mut t) = self.throttle.lock()
             && t.until.is_none_or(|u| u <= Instant::now())
         {
@@ -137,9 +146,17 @@ impl Faults {
     }
 
     pub fn server_back(&self) {
+        self.trips_without_success.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut s) = self.server_down.lock() {
             *s = None;
         }
+    }
+
+    /// After [`MAX_TRIPS`] trips with nothing delivered in between, a
+    /// dropped connection counts against the message (retried with
+    /// backoff, attempts spent) instead of pausing the whole send again.
+    pub fn breaker_exhausted(&self) -> bool {
+        self.trips_without_success.load(Ordering::Relaxed) >= MAX_TRIPS
     }
 
     pub fn stop_for_person(&self, reason: String) {

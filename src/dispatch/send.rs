@@ -396,7 +396,7 @@ impl Dispatcher {
                     at: now_ms().saturating_add(wait),
                 }
             }
-            Verdict::ServerDown => {
+            Verdict::ServerDown if !self.faults.breaker_exhausted() => {
                 self.faults.server_down(reply.clone());
                 Outcome::Released {
                     reason: reply,
@@ -411,11 +411,16 @@ impl Dispatcher {
                     at: 0,
                 }
             }
-            Verdict::RetryLater if c.attempts + 1 < self.max_attempts => Outcome::Retry {
-                at: now_ms().saturating_add(backoff_ms(self.retry_base_ms, c.attempts + 1)),
-                reply,
-            },
-            Verdict::RetryLater => Outcome::Failed { reply },
+            // Another 4xx; or a server that answers probes but keeps
+            // dropping messages (see Faults::breaker_exhausted): this
+            // message's problem, so its attempts run out eventually.
+            Verdict::RetryLater | Verdict::ServerDown if c.attempts + 1 < self.max_attempts => {
+                Outcome::Retry {
+                    at: now_ms().saturating_add(backoff_ms(self.retry_base_ms, c.attempts + 1)),
+                    reply,
+                }
+            }
+            Verdict::RetryLater | Verdict::ServerDown => Outcome::Failed { reply },
             Verdict::Bounce => {
                 if let Err(err) = self.store.mark_bounced(subscriber_id, &reply).await {
                     tracing::warn!(error = %err, "could not mark a bounced subscriber");

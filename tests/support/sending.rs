@@ -62,3 +62,50 @@ pub fn status_json(app: &TestApp) -> serde_json::Value {
         .ok();
     serde_json::from_str(&run.stdout).expect("status is JSON")
 }
+
+/// postfix's smtp-sink on a free loopback port, stopped on drop. `None`
+/// (after saying why) when smtp-sink is not installed.
+pub struct SmtpSink {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl SmtpSink {
+    /// `options` are smtp-sink's own, e.g. `["-f", "RCPT"]` to reject
+    /// every recipient with a 5xx.
+    pub fn start(options: &[&str]) -> Option<SmtpSink> {
+        let program = super::browser::required(
+            super::browser::which("smtp-sink"),
+            "postfix's smtp-sink (Debian package postfix)",
+        )?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        // smtp-sink refuses to run as root: -u drops to another user.
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let child = std::process::Command::new(program)
+            .args(if root { &["-u", "nobody"][..] } else { &[][..] })
+            .args(options)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("64")
+            .spawn()
+            .expect("start smtp-sink");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Some(SmtpSink { child, port })
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
