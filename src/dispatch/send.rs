@@ -341,15 +341,17 @@ impl Dispatcher {
             }
         };
         let message_id = mail::message_id(&issue.slug, subscriber_id, self.from.address.domain());
-        let raw = match self.build(
+        let letter = Letter {
             issue,
-            &to,
-            name.as_ref(),
-            &message_id,
-            &unsubscribe_url,
-            &body.html,
-            &body.text,
-        ) {
+            subject: &issue.subject,
+            to: &to,
+            to_name: name.as_ref(),
+            message_id: &message_id,
+            unsubscribe_url: &unsubscribe_url,
+            html: &body.html,
+            text: &body.text,
+        };
+        let raw = match self.build(&letter) {
             Ok(raw) => raw,
             Err(e) => {
                 return Outcome::Failed {
@@ -436,41 +438,17 @@ impl Dispatcher {
     }
 
     /// The signed message for one recipient.
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        &self,
-        issue: &Issue,
-        to: &EmailAddress,
-        to_name: Option<&SubscriberName>,
-        message_id: &str,
-        unsubscribe_url: &str,
-        html: &str,
-        text: &str,
-    ) -> Result<Vec<u8>, mail::MailError> {
-        self.build_with_subject(
+    fn build(&self, letter: &Letter<'_>) -> Result<Vec<u8>, mail::MailError> {
+        let Letter {
             issue,
-            &issue.subject,
+            subject,
             to,
             to_name,
             message_id,
             unsubscribe_url,
             html,
             text,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn build_with_subject(
-        &self,
-        issue: &Issue,
-        subject: &str,
-        to: &EmailAddress,
-        to_name: Option<&SubscriberName>,
-        message_id: &str,
-        unsubscribe_url: &str,
-        html: &str,
-        text: &str,
-    ) -> Result<Vec<u8>, mail::MailError> {
+        } = *letter;
         let archive_url = format!("{}/archive", self.base_url);
         let feedback_id = format!("{}:{}:postbode", issue.slug, issue.list);
         let raw = mail::build(&Outgoing {
@@ -529,16 +507,16 @@ impl Dispatcher {
         let message_id = format!("<pb.test.{slug}.{stamp}@{}>", self.from.address.domain());
         let subject = format!("[TEST] {subject}");
         let raw = self
-            .build_with_subject(
-                &issue,
-                &subject,
+            .build(&Letter {
+                issue: &issue,
+                subject: &subject,
                 to,
-                None,
-                &message_id,
-                &unsubscribe_url,
-                &body.html,
-                &body.text,
-            )
+                to_name: None,
+                message_id: &message_id,
+                unsubscribe_url: &unsubscribe_url,
+                html: &body.html,
+                text: &body.text,
+            })
             .map_err(|e| Error::Input(e.to_string()))?;
         let envelope = Envelope {
             from: self.from.address.as_str().to_owned(),
@@ -550,6 +528,19 @@ impl Dispatcher {
             .map(|a| a.reply)
             .map_err(|e| Error::Input(format!("the test message was not accepted: {}", e.reply())))
     }
+}
+
+/// What differs per message.
+#[derive(Clone, Copy)]
+struct Letter<'a> {
+    issue: &'a Issue,
+    subject: &'a str,
+    to: &'a EmailAddress,
+    to_name: Option<&'a SubscriberName>,
+    message_id: &'a str,
+    unsubscribe_url: &'a str,
+    html: &'a str,
+    text: &'a str,
 }
 
 /// Exponential backoff with jitter: `base`, twice that, four times, ...,

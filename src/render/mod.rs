@@ -151,12 +151,17 @@ impl Renderer {
     /// the line of the author's file (the converted MJML has other lines).
     fn check_body_template(&self, source: &IssueSource) -> Result<()> {
         let file = source.body_path.display().to_string();
-        let body = Spans::default().protect(&source.body, Which::PerRecipient, &file)?;
         let ctx = Value::from(Serde(self.context(source, true)));
-        template::environment()
-            .render_named_str("body.txt", &body, &ctx)
-            .map(|_| ())
-            .map_err(|e| template::describe(&e, &file))
+        let env = template::environment();
+        fill(
+            &env,
+            &mut Spans::default(),
+            "body.txt",
+            &file,
+            &source.body,
+            &ctx,
+        )
+        .map(|_| ())
     }
 
     /// The issue-level values, for both stages of both parts.
@@ -194,34 +199,26 @@ impl Renderer {
         let env = template::environment();
         let ctx = Value::from(Serde(self.context(source, personal)));
         let body_file = source.body_path.display().to_string();
-        let body = spans.protect(body, Which::PerRecipient, &body_file)?;
-        let body = env
-            .render_named_str("body.mjml", &body, &ctx)
-            .map_err(|e| template::describe(&e, &body_file))?;
+        let body = fill(&env, spans, "body.mjml", &body_file, body, &ctx)?;
+        let ctx = minijinja::context! { body => Value::from_safe_string(body), ..ctx };
         let layout_path = self.emails.join("layout.mjml");
-        let layout = read(&layout_path)?;
-        let layout = spans.protect(
-            &layout,
-            Which::PerRecipient,
-            &layout_path.display().to_string(),
+        let layout_file = layout_path.display().to_string();
+        let out = fill(
+            &env,
+            spans,
+            "layout.mjml",
+            &layout_file,
+            &read(&layout_path)?,
+            &ctx,
         )?;
-        let mut ctx = ctx;
-        ctx = minijinja::context! { body => Value::from_safe_string(body), ..ctx };
-        let out = env
-            .render_named_str("layout.mjml", &layout, &ctx)
-            .map_err(|e| template::describe(&e, &layout_path.display().to_string()))?;
         // Included partials go through stage one too, with the same values.
         inline_includes(&out, |name| {
             let path = self.emails.join(name);
             if !path.is_file() {
                 return Ok(None);
             }
-            let text = read(&path)?;
             let file = path.display().to_string();
-            let text = spans.protect(&text, Which::PerRecipient, &file)?;
-            env.render_named_str(name, &text, &ctx)
-                .map(Some)
-                .map_err(|e| template::describe(&e, &file))
+            fill(&env, spans, name, &file, &read(&path)?, &ctx).map(Some)
         })
     }
 
@@ -235,20 +232,18 @@ impl Renderer {
         let env = template::environment();
         let ctx = Value::from(Serde(self.context(source, personal)));
         let body_file = source.body_path.display().to_string();
-        let body = spans.protect(body, Which::PerRecipient, &body_file)?;
-        let body = env
-            .render_named_str("body.txt", &body, &ctx)
-            .map_err(|e| template::describe(&e, &body_file))?;
-        let layout_path = self.emails.join("layout.txt");
-        let layout = read(&layout_path)?;
-        let layout = spans.protect(
-            &layout,
-            Which::PerRecipient,
-            &layout_path.display().to_string(),
-        )?;
+        let body = fill(&env, spans, "body.txt", &body_file, body, &ctx)?;
         let ctx = minijinja::context! { body => body, ..ctx };
-        env.render_named_str("layout.txt", &layout, &ctx)
-            .map_err(|e| template::describe(&e, &layout_path.display().to_string()))
+        let layout_path = self.emails.join("layout.txt");
+        let layout_file = layout_path.display().to_string();
+        fill(
+            &env,
+            spans,
+            "layout.txt",
+            &layout_file,
+            &read(&layout_path)?,
+            &ctx,
+        )
     }
 
     /// MJML to HTML with mrml. Errors name the file (the layout, or the
@@ -316,6 +311,21 @@ fn inline_includes(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Stage one for one template: per-recipient expressions set aside in
+/// `spans`, issue-level values filled in. Errors name `file` and its line.
+fn fill(
+    env: &minijinja::Environment<'_>,
+    spans: &mut Spans,
+    name: &str,
+    file: &str,
+    text: &str,
+    ctx: &Value,
+) -> Result<String> {
+    let text = spans.protect(text, Which::PerRecipient, file)?;
+    env.render_named_str(name, &text, ctx)
+        .map_err(|e| template::describe(&e, file))
 }
 
 fn read(path: &Path) -> Result<String> {
