@@ -14,6 +14,8 @@
 //! - [`store`]: the subscriber store (SQLite through sqlx; PostgreSQL later).
 //! - [`import`]: streaming CSV import of subscribers.
 //! - [`export`]: `subscribers list` and `export`, streamed.
+//! - [`web`]: the public pages (`postbode serve`): one-click unsubscribe,
+//!   health check; axum, with strict security headers and request limits.
 //! - [`telemetry`]: tracing set-up (text or JSON logs).
 //! - [`error`]: the error type and how it maps to exit codes.
 
@@ -28,5 +30,6 @@ pub mod mail;
 pub mod render;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 
 pub use error::{Error, Result};

@@ -106,20 +106,35 @@ async fn execute(args: Args) -> Result<()> {
             })
             .await
         }
-        Command::Serve { dispatch: true } => {
+        Command::Serve { dispatch } => {
             with_store(args.config.as_deref(), |settings, store| {
-                Box::pin(send::dispatch_loop(settings, store))
+                Box::pin(serve(settings, store, dispatch))
             })
             .await
         }
-        Command::Serve { dispatch: false } => Err(Error::Input(
-            "the public pages are not built yet; `postbode serve --dispatch` runs the send loop"
-                .into(),
-        )),
         Command::Dkim(cmd) => {
             let loaded = load(args.config.as_deref())?;
             dkim::run(cmd, &loaded.settings)
         }
+    }
+}
+
+/// `serve [--dispatch]`: the public pages on `server.bind`, and with
+/// `dispatch` the send loop beside them, until SIGINT or SIGTERM.
+async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool) -> Result<()> {
+    let bind = &settings.server.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| Error::Config(format!("setting server.bind: cannot listen on {bind}: {e}")))?;
+    let mut stop = send::shutdown_signal();
+    let shutdown = async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+    let pages = crate::web::serve(settings, store.clone(), shutdown, listener);
+    if dispatch {
+        tokio::try_join!(pages, send::dispatch_loop(settings, store)).map(|_| ())
+    } else {
+        pages.await
     }
 }
 

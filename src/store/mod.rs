@@ -11,6 +11,7 @@ mod import_batch;
 mod issue_control;
 mod issues;
 mod lists;
+mod subscriber_status;
 mod subscribers;
 mod timestamp;
 

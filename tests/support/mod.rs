@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod faults;
+pub mod http;
 pub mod sending;
 pub mod smtp;
 

@@ -8,7 +8,7 @@ pub const ISSUE: &str = "2026-10-voorbij-de-pilot";
 /// An app with an `emails/` copy holding one sample issue, sending to `smtp`.
 pub fn app_sending_to(smtp_url: &str, sending: &str) -> TestApp {
     let app = TestApp::with_config(&format!(
-        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie Één <redactie@example.org>\"\nbase_url = \"https://nieuws.example.org\"\n\n[smtp]\nurl = \"{smtp_url}\"\ncommand_timeout_secs = 5\n\n[sending]\n{sending}\n"
+        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie Één <redactie@example.org>\"\nbase_url = \"https://nieuws.example.org\"\n\n[smtp]\nurl = \"{smtp_url}\"\ncommand_timeout_secs = 5\n\n[server]\nbind = \"127.0.0.1:0\"\n\n[sending]\n{sending}\n"
     ));
     copy_emails(&app);
     app

@@ -1,0 +1,68 @@
+//! Status changes by subscriber id, for the public pages: a token carries
+//! the id, never the address.
+
+use super::subscribers::log_status_change;
+use super::{StatusChange, Store, now_ms};
+use crate::domain::{ChangeSource, SubscriberStatus};
+use crate::error::Result;
+
+impl Store {
+    /// The current status of subscriber `subscriber_id`; `None` when there
+    /// is no such subscriber (never was, or erased).
+    pub async fn status_by_id(&self, subscriber_id: i64) -> Result<Option<SubscriberStatus>> {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
+                .bind(subscriber_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(status.and_then(|s| SubscriberStatus::parse(&s).ok()))
+    }
+
+    /// Moves subscriber `subscriber_id` to `to` and logs where the change
+    /// came from, like [`Store::set_status`]. Returns `None` for an unknown
+    /// id; a change to the current status changes and logs nothing.
+    ///
+    /// Moving someone to `unsubscribed` also skips their queued deliveries
+    /// in the same transaction, so nothing more goes out to them.
+    pub async fn set_status_by_id(
+        &self,
+        subscriber_id: i64,
+        to: SubscriberStatus,
+        source: ChangeSource,
+        detail: Option<&str>,
+    ) -> Result<Option<StatusChange>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
+                .bind(subscriber_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(from) = current else {
+            return Ok(None);
+        };
+        let from = SubscriberStatus::parse(&from).ok();
+        if to == SubscriberStatus::Unsubscribed {
+            sqlx::query(
+                "UPDATE deliveries SET status = 'skipped', last_reply = 'unsubscribed' \
+                 WHERE subscriber_id = ? AND status = 'queued'",
+            )
+            .bind(subscriber_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if from == Some(to) {
+            tx.commit().await?;
+            return Ok(Some(StatusChange { from, to }));
+        }
+        let now = now_ms();
+        sqlx::query("UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(subscriber_id)
+            .execute(&mut *tx)
+            .await?;
+        log_status_change(&mut tx, subscriber_id, now, from, to, source, detail).await?;
+        tx.commit().await?;
+        Ok(Some(StatusChange { from, to }))
+    }
+}

@@ -1,0 +1,120 @@
+//! The public pages (`postbode serve`): for now the unsubscribe page with
+//! RFC 8058 one-click unsubscribe, and a health check. Subscribe and
+//! confirm, the archive and metrics come later.
+//!
+//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`pages`] (HTML and
+//! the nl/en texts), [`security`] (headers and limits).
+
+pub mod pages;
+pub mod security;
+pub mod unsubscribe;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::mail::TokenKey;
+use crate::store::Store;
+use pages::Lang;
+
+/// What the handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    tokens: TokenKey,
+    newsletter: String,
+    default_lang: Lang,
+}
+
+impl AppState {
+    /// Fails (a configuration error) when `secrets.token_key` is unusable.
+    pub fn new(settings: &Settings, store: Store) -> Result<AppState> {
+        let tokens = TokenKey::new(secrecy::ExposeSecret::expose_secret(
+            &settings.secrets.token_key,
+        ))
+        .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
+        let language = &settings.newsletter.language;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                tokens,
+                newsletter: settings.newsletter.name.clone(),
+                default_lang: Lang::from_tag(language.as_str()).unwrap_or(Lang::En),
+            }),
+        })
+    }
+
+    /// The page language: the first of nl/en in `Accept-Language`, else
+    /// the newsletter's language.
+    fn lang(&self, headers: &HeaderMap) -> Lang {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Lang::from_accept_language)
+            .unwrap_or(self.inner.default_lang)
+    }
+
+    /// A generic 500 page; the cause goes to the log only.
+    fn failure(&self, headers: &HeaderMap, error: &Error) -> Response {
+        tracing::error!(%error, "request failed");
+        let page = pages::error(self.lang(headers), &self.inner.newsletter);
+        (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+    }
+}
+
+/// The routes with their limits and security headers.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(unsubscribe::routes())
+        .fallback(not_found)
+        .with_state(state);
+    security::harden(routes)
+}
+
+/// Serves the pages on `listener` until `shutdown` completes, then lets
+/// requests in progress finish.
+pub async fn serve(
+    settings: &Settings,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    listener: tokio::net::TcpListener,
+) -> Result<()> {
+    let app = router(AppState::new(settings, store)?);
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Failed(format!("the listening socket has no address: {e}")))?;
+    tracing::info!("listening on {addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::Failed(format!("the web server stopped: {e}")))?;
+    tracing::info!("web server stopped");
+    Ok(())
+}
+
+/// `GET /healthz`: 200 "ok" when the database answers, else 503.
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.inner.store.is_healthy().await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let page = pages::not_found(state.lang(&headers), &state.inner.newsletter);
+    (StatusCode::NOT_FOUND, Html(page)).into_response()
+}

@@ -1,0 +1,289 @@
+//! The HTML of the public pages and their texts in Dutch and English, from
+//! one catalogue. No JavaScript, mobile first, readable without the CSS;
+//! everything inserted is HTML-escaped.
+
+use std::fmt::Write as _;
+
+/// A language the pages are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Nl,
+    En,
+}
+
+impl Lang {
+    /// `nl` or `en` by primary subtag (`nl-BE` is Dutch); `None` otherwise.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split('-').next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("nl") {
+            Some(Lang::Nl)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The first of `nl` and `en` the `Accept-Language` header asks for
+    /// (highest quality first; `q=0` means "not this one").
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut wanted: Vec<(u16, Lang)> = Vec::new();
+        for item in header.split(',').take(32) {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or_default();
+            let mut q = 1000u16;
+            for param in parts {
+                if let Some(value) = param.trim().strip_prefix("q=") {
+                    q = parse_quality(value);
+                }
+            }
+            if q == 0 {
+                continue;
+            }
+            if let Some(lang) = Lang::from_tag(tag) {
+                wanted.push((q, lang));
+            }
+        }
+        // Stable: equal qualities keep the header's order.
+        wanted.sort_by_key(|w| std::cmp::Reverse(w.0));
+        wanted.first().map(|w| w.1)
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+
+    fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Nl => &NL,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// An HTTP quality value (`0`, `0.5`, `1.000`) in thousandths; malformed
+/// values count as 1.
+fn parse_quality(value: &str) -> u16 {
+    let value = value.trim();
+    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    if int == "0" {
+        let digits: String = frac.chars().take(3).collect();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return 0;
+        }
+        let padded = format!("{digits:0<3}");
+        padded.parse().unwrap_or(1000)
+    } else {
+        1000
+    }
+}
+
+/// Every text on the pages, in one language.
+struct Texts {
+    unsubscribe_title: &'static str,
+    unsubscribe_lead: &'static str,
+    unsubscribe_button: &'static str,
+    unsubscribe_note: &'static str,
+    done_title: &'static str,
+    done_lead: &'static str,
+    resubscribe_lead: &'static str,
+    resubscribe_button: &'static str,
+    back_title: &'static str,
+    back_lead: &'static str,
+    error_title: &'static str,
+    error_lead: &'static str,
+    not_found_title: &'static str,
+    not_found_lead: &'static str,
+}
+
+static NL: Texts = Texts {
+    unsubscribe_title: "Afmelden",
+    unsubscribe_lead: "Wil je deze nieuwsbrief niet meer ontvangen?",
+    unsubscribe_button: "Afmelden",
+    unsubscribe_note: "Na één klik ben je afgemeld. Je hoeft niets anders te doen.",
+    done_title: "Je bent afgemeld",
+    done_lead: "Je ontvangt deze nieuwsbrief niet meer.",
+    resubscribe_lead: "Per ongeluk afgemeld?",
+    resubscribe_button: "Ik heb me bedacht",
+    back_title: "Welkom terug",
+    back_lead: "Je ontvangt deze nieuwsbrief weer.",
+    error_title: "Er ging iets mis",
+    error_lead: "Dat lukte nu niet. Probeer het over een paar minuten opnieuw.",
+    not_found_title: "Pagina niet gevonden",
+    not_found_lead: "Deze pagina bestaat niet. Controleer de link in je e-mail.",
+};
+
+static EN: Texts = Texts {
+    unsubscribe_title: "Unsubscribe",
+    unsubscribe_lead: "Don't want to receive this newsletter any more?",
+    unsubscribe_button: "Unsubscribe",
+    unsubscribe_note: "One click and you are unsubscribed. There is nothing else to do.",
+    done_title: "You are unsubscribed",
+    done_lead: "You will not receive this newsletter any more.",
+    resubscribe_lead: "Unsubscribed by mistake?",
+    resubscribe_button: "I changed my mind",
+    back_title: "Welcome back",
+    back_lead: "You will receive this newsletter again.",
+    error_title: "Something went wrong",
+    error_lead: "That did not work just now. Please try again in a few minutes.",
+    not_found_title: "Page not found",
+    not_found_lead: "This page does not exist. Please check the link in your email.",
+};
+
+const STYLE: &str = "\
+*{box-sizing:border-box}\
+body{margin:0;padding:1.5rem 1rem;font:1.125rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:#1a1a1a;background:#f6f6f4}\
+main{max-width:34rem;margin:0 auto;padding:1.5rem;background:#fff;border-radius:.5rem;border:1px solid #ddd}\
+h1{font-size:1.6rem;line-height:1.25;margin:0 0 1rem}\
+.name{margin:0 0 .25rem;font-size:1rem;color:#555}\
+p{margin:0 0 1rem}\
+form{margin:1.5rem 0 0}\
+button{font:inherit;font-weight:600;min-height:2.75rem;padding:.6rem 1.4rem;border:2px solid #1d4ed8;border-radius:.4rem;background:#1d4ed8;color:#fff;cursor:pointer}\
+button.secondary{background:#fff;color:#1d4ed8}\
+button:hover{background:#1e40af;border-color:#1e40af;color:#fff}\
+button:focus-visible{outline:3px solid #f59e0b;outline-offset:3px}\
+.note{font-size:1rem;color:#555}\
+@media (prefers-color-scheme:dark){body{background:#111;color:#eee}main{background:#1c1c1c;border-color:#333}.name,.note{color:#bbb}button.secondary{background:#1c1c1c;color:#93c5fd;border-color:#93c5fd}}\
+";
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The frame every page shares; `body` is trusted HTML built here.
+fn layout(lang: Lang, newsletter: &str, title: &str, body: &str) -> String {
+    let newsletter = escape(newsletter);
+    let title = escape(title);
+    let mut page = String::with_capacity(4096);
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"robots\" content=\"noindex\">\n\
+         <title>{title} – {newsletter}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
+         <p class=\"name\">{newsletter}</p>\n<h1>{title}</h1>\n{body}</main>\n</body>\n</html>\n",
+        lang = lang.code(),
+    );
+    page
+}
+
+/// GET `/u/TOKEN`: one button that posts back to the same address.
+pub fn unsubscribe(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{lead}</p>\n<form method=\"post\">\n<input type=\"hidden\" name=\"from\" value=\"page\">\n\
+         <button type=\"submit\">{button}</button>\n</form>\n<p class=\"note\">{note}</p>\n",
+        lead = escape(t.unsubscribe_lead),
+        button = escape(t.unsubscribe_button),
+        note = escape(t.unsubscribe_note),
+    );
+    layout(lang, newsletter, t.unsubscribe_title, &body)
+}
+
+/// After POST `/u/TOKEN`: done, with a way back. `resubscribe_action` is
+/// the path the "I changed my mind" button posts to (escaped here).
+pub fn unsubscribed(lang: Lang, newsletter: &str, resubscribe_action: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{lead}</p>\n<form method=\"post\" action=\"{action}\">\n<p>{again}</p>\n\
+         <button type=\"submit\" class=\"secondary\">{button}</button>\n</form>\n",
+        lead = escape(t.done_lead),
+        action = escape(resubscribe_action),
+        again = escape(t.resubscribe_lead),
+        button = escape(t.resubscribe_button),
+    );
+    layout(lang, newsletter, t.done_title, &body)
+}
+
+/// After POST `/u/TOKEN/resubscribe`.
+pub fn resubscribed(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.back_lead));
+    layout(lang, newsletter, t.back_title, &body)
+}
+
+/// A generic failure: never says what failed.
+pub fn error(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.error_lead));
+    layout(lang, newsletter, t.error_title, &body)
+}
+
+pub fn not_found(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.not_found_lead));
+    layout(lang, newsletter, t.not_found_title, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_preferred_of_nl_and_en() {
+        assert_eq!(Lang::from_accept_language("en"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("nl-BE,en;q=0.8"), Some(Lang::Nl));
+        assert_eq!(
+            Lang::from_accept_language("de,en-GB;q=0.7,nl;q=0.5"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("nl;q=0.2,en;q=0.9"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("en;q=0,nl;q=0.1"),
+            Some(Lang::Nl)
+        );
+        assert_eq!(Lang::from_accept_language("fr, de"), None);
+        assert_eq!(Lang::from_accept_language(""), None);
+    }
+
+    #[test]
+    fn inserted_text_is_escaped() {
+        let page = unsubscribe(Lang::En, "<script>alert('x')</script> & \"co\"");
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;")
+        );
+        let done = unsubscribed(Lang::Nl, "N", "/u/\"><x/resubscribe");
+        assert!(
+            done.contains("action=\"/u/&quot;&gt;&lt;x/resubscribe\""),
+            "{done}"
+        );
+    }
+
+    #[test]
+    fn both_languages_have_every_page() {
+        for lang in [Lang::Nl, Lang::En] {
+            for page in [
+                unsubscribe(lang, "N"),
+                unsubscribed(lang, "N", "/x"),
+                resubscribed(lang, "N"),
+                error(lang, "N"),
+                not_found(lang, "N"),
+            ] {
+                assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())));
+                assert!(page.contains("name=\"viewport\""));
+                assert!(!page.contains("<script"));
+            }
+        }
+        assert!(unsubscribe(Lang::Nl, "N").contains("Afmelden"));
+        assert!(unsubscribed(Lang::En, "N", "/x").contains("I changed my mind"));
+    }
+}

@@ -1,0 +1,406 @@
+//! The public unsubscribe pages, end to end: the real `postbode serve`, a
+//! real SQLite file, plain HTTP/1.1 over TCP.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use postbode::mail::TokenKey;
+use support::TestApp;
+use support::http::{Response, Server, get, post_form};
+
+/// The test config's `secrets.token_key` (see `TestApp::with_config`).
+const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
+const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+
+const SECURITY_HEADERS: [(&str, &str); 3] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+];
+
+/// An app with three active subscribers (ids 1, 2, 3) and `serve` running.
+fn started() -> (TestApp, Server) {
+    let app = TestApp::with_config(
+        "\n[newsletter]\nname = \"Publiek & <Leren>\"\n\n[server]\nbind = \"127.0.0.1:0\"\n",
+    );
+    app.write(
+        "leden.csv",
+        "email,name,status\nan@example.nl,An,active\nbo@example.nl,Bo,active\ncor@example.nl,Cor,active\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start(&app, &["serve"]);
+    (app, server)
+}
+
+fn token(id: i64) -> String {
+    TokenKey::new(TOKEN_KEY)
+        .expect("test key")
+        .unsubscribe_token(id)
+}
+
+fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store) -> T) -> T {
+    let settings = postbode::config::load_from(Some(&app.path("postbode.toml")), &BTreeMap::new())
+        .expect("config");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = postbode::store::Store::open(&settings.database)
+            .await
+            .expect("open store");
+        let out = f(&store).await;
+        store.close().await;
+        out
+    })
+}
+
+fn email(s: &str) -> postbode::domain::EmailAddress {
+    postbode::domain::EmailAddress::parse(s).expect("address")
+}
+
+/// Status of each of the three subscribers, in id order.
+fn statuses(app: &TestApp) -> Vec<String> {
+    with_store(app, async |store| {
+        let mut out = Vec::new();
+        for who in ["an@example.nl", "bo@example.nl", "cor@example.nl"] {
+            let s = store
+                .find_subscriber(&email(who))
+                .await
+                .expect("find")
+                .expect("known");
+            out.push(s.status.as_str().to_owned());
+        }
+        out
+    })
+}
+
+/// (from, to, source) of every status change of `who`, oldest first.
+fn history(app: &TestApp, who: &str) -> Vec<(Option<String>, String, String)> {
+    with_store(app, async |store| {
+        store.status_history(&email(who)).await.expect("history")
+    })
+}
+
+fn assert_security_headers(response: &Response) {
+    for (name, value) in SECURITY_HEADERS {
+        assert_eq!(response.header(name), Some(value), "{name} on {response:?}");
+    }
+}
+
+/// The page with the resubscribe form's action (which carries the token)
+/// taken out, so pages for different tokens compare equal.
+fn without_actions(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("action=\"") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 8..];
+        let end = after.find('"').expect("closing quote");
+        out.push_str("action=\"\"");
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page() {
+    let (app, server) = started();
+    let path = format!("/u/{}", token(2));
+    for _ in 0..3 {
+        let page = get(server.port, &path, &[]);
+        assert_eq!(page.status, 200);
+        assert_eq!(page.body.matches("<form").count(), 1, "{}", page.body);
+        assert!(
+            page.body.contains("<form method=\"post\">"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("name=\"from\" value=\"page\""));
+        assert!(!page.body.contains("<script"));
+    }
+    assert_eq!(
+        statuses(&app),
+        ["active", "active", "active"],
+        "GET changes nothing"
+    );
+
+    let done = post_form(server.port, &path, &[], "from=page");
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("Je bent afgemeld"), "{}", done.body);
+    assert!(
+        done.body
+            .contains(&format!("action=\"/u/{}/resubscribe\"", token(2))),
+        "{}",
+        done.body
+    );
+    assert_eq!(statuses(&app), ["active", "unsubscribed", "active"]);
+    let log = history(&app, "bo@example.nl");
+    assert_eq!(
+        log.last(),
+        Some(&(
+            Some("active".to_owned()),
+            "unsubscribed".to_owned(),
+            "page".to_owned()
+        )),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn an_rfc_8058_one_click_post_unsubscribes_at_once_and_twice_is_harmless() {
+    let (app, server) = started();
+    let path = format!("/u/{}", token(1));
+    let first = post_form(server.port, &path, &[], ONE_CLICK);
+    assert_eq!(first.status, 200);
+    assert_eq!(statuses(&app), ["unsubscribed", "active", "active"]);
+    let second = post_form(server.port, &path, &[], ONE_CLICK);
+    assert_eq!(second.status, 200);
+    assert_eq!(first.body, second.body);
+    assert_eq!(statuses(&app), ["unsubscribed", "active", "active"]);
+    let log = history(&app, "an@example.nl");
+    let unsubscribes: Vec<_> = log.iter().filter(|c| c.1 == "unsubscribed").collect();
+    assert_eq!(unsubscribes.len(), 1, "{log:?}");
+    assert_eq!(unsubscribes[0].2, "one-click");
+}
+
+#[test]
+fn i_changed_my_mind_subscribes_again() {
+    let (app, server) = started();
+    let path = format!("/u/{}", token(3));
+    post_form(server.port, &path, &[], "from=page");
+    assert_eq!(statuses(&app), ["active", "active", "unsubscribed"]);
+    let back = post_form(server.port, &format!("{path}/resubscribe"), &[], "");
+    assert_eq!(back.status, 200);
+    assert!(back.body.contains("Welkom terug"), "{}", back.body);
+    assert_eq!(statuses(&app), ["active", "active", "active"]);
+    let log = history(&app, "cor@example.nl");
+    assert_eq!(
+        log.last(),
+        Some(&(
+            Some("unsubscribed".to_owned()),
+            "active".to_owned(),
+            "page".to_owned()
+        )),
+        "{log:?}"
+    );
+    // Resubscribing someone active changes nothing.
+    post_form(server.port, &format!("{path}/resubscribe"), &[], "");
+    assert_eq!(history(&app, "cor@example.nl").len(), log.len());
+}
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap_or(0)
+    }
+}
+
+const TOKEN_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const ODD_CHARS: &[&str] = &[
+    "%", "/", "?", "#", ".", "..", "é", "\"", "<", " ", "+", "=", "\u{0}",
+];
+
+/// A token that is wrong in one of many ways, never empty.
+fn mangled(rng: &mut Rng, genuine: &[String]) -> String {
+    let base = genuine[rng.below(genuine.len())].clone();
+    let mut t = match rng.below(6) {
+        // One character changed.
+        0 => {
+            let mut bytes = base.into_bytes();
+            let i = rng.below(bytes.len());
+            let mut c = TOKEN_CHARS[rng.below(TOKEN_CHARS.len())];
+            if c == bytes[i] {
+                c = if c == b'A' { b'B' } else { b'A' };
+            }
+            bytes[i] = c;
+            String::from_utf8(bytes).expect("ascii")
+        }
+        // Truncated.
+        1 => base[..1 + rng.below(base.len() - 1)].to_owned(),
+        // Extended.
+        2 => format!(
+            "{base}{}",
+            char::from(TOKEN_CHARS[rng.below(TOKEN_CHARS.len())])
+        ),
+        // Random, right shape.
+        3 => (0..32)
+            .map(|_| char::from(TOKEN_CHARS[rng.below(TOKEN_CHARS.len())]))
+            .collect(),
+        // Random length and alphabet, odd characters included.
+        4 => (0..1 + rng.below(80))
+            .map(|_| {
+                if rng.below(4) == 0 {
+                    ODD_CHARS[rng.below(ODD_CHARS.len())].to_owned()
+                } else {
+                    char::from(TOKEN_CHARS[rng.below(TOKEN_CHARS.len())]).to_string()
+                }
+            })
+            .collect(),
+        // Two genuine tokens' halves glued together.
+        _ => {
+            let other = &genuine[rng.below(genuine.len())];
+            format!("{}{}", &base[..16], &other[16..])
+        }
+    };
+    if genuine.contains(&t) {
+        t.push('x');
+    }
+    t
+}
+
+/// Everything but ASCII letters, digits, `-` and `_` percent-encoded.
+fn path_segment(token: &str) -> String {
+    token
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn forged_mangled_and_random_tokens_get_the_same_answer_and_change_nothing() {
+    let (app, server) = started();
+    // Cor has left, so a forged resubscribe would show.
+    post_form(server.port, &format!("/u/{}", token(3)), &[], ONE_CLICK);
+    let before_statuses = statuses(&app);
+    let before_logs: Vec<_> = ["an@example.nl", "bo@example.nl", "cor@example.nl"]
+        .iter()
+        .map(|who| history(&app, who))
+        .collect();
+
+    // A genuine token for an id nobody has: well formed, but unknown.
+    let unknown = format!("/u/{}", token(999));
+    let want_get = get(server.port, &unknown, &[]);
+    let want_post = post_form(server.port, &unknown, &[], ONE_CLICK);
+    let want_back = post_form(server.port, &format!("{unknown}/resubscribe"), &[], "");
+    assert_eq!(want_get.status, 200);
+    assert_eq!(want_post.status, 200);
+    assert_eq!(want_back.status, 200);
+    // And the same as a genuine token's answers.
+    assert_eq!(
+        get(server.port, &format!("/u/{}", token(1)), &[]).body,
+        want_get.body
+    );
+
+    let genuine: Vec<String> = (1..=3).map(token).collect();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..200 {
+        let forged = mangled(&mut rng, &genuine);
+        let path = format!("/u/{}", path_segment(&forged));
+        let shown = get(server.port, &path, &[]);
+        assert_eq!(shown.status, 200, "case {case}: GET {path}");
+        assert_eq!(shown.body, want_get.body, "case {case}: GET {path}");
+        assert_security_headers(&shown);
+
+        let body = if rng.below(2) == 0 {
+            ONE_CLICK
+        } else {
+            "from=page"
+        };
+        let posted = post_form(server.port, &path, &[], body);
+        assert_eq!(posted.status, 200, "case {case}: POST {path}");
+        assert_eq!(
+            without_actions(&posted.body),
+            without_actions(&want_post.body),
+            "case {case}: POST {path}"
+        );
+
+        let back = post_form(server.port, &format!("{path}/resubscribe"), &[], "");
+        assert_eq!(back.status, 200, "case {case}: POST {path}/resubscribe");
+        assert_eq!(back.body, want_back.body, "case {case}: resubscribe {path}");
+    }
+
+    // Percent-encoded bytes that are not UTF-8 at all.
+    let raw = get(server.port, "/u/%FF%FEabc", &[]);
+    assert_eq!((raw.status, &raw.body), (200, &want_get.body));
+    let raw = post_form(server.port, "/u/%FF%FEabc", &[], ONE_CLICK);
+    assert_eq!(raw.status, 200);
+    assert_eq!(without_actions(&raw.body), without_actions(&want_post.body));
+
+    assert_eq!(statuses(&app), before_statuses);
+    for (who, before) in ["an@example.nl", "bo@example.nl", "cor@example.nl"]
+        .iter()
+        .zip(before_logs)
+    {
+        assert_eq!(history(&app, who), before, "{who}");
+    }
+}
+
+#[test]
+fn pages_are_dutch_by_default_and_english_when_asked() {
+    let (_app, server) = started();
+    let path = format!("/u/{}", token(1));
+    let nl = get(server.port, &path, &[]);
+    assert!(nl.body.contains("<html lang=\"nl\">"), "{}", nl.body);
+    assert!(nl.body.contains("Afmelden"));
+    let en = get(server.port, &path, &[("Accept-Language", "en")]);
+    assert!(en.body.contains("<html lang=\"en\">"), "{}", en.body);
+    assert!(en.body.contains("Unsubscribe"));
+    let fr_en = get(
+        server.port,
+        &path,
+        &[("Accept-Language", "fr-FR, en-GB;q=0.8, nl;q=0.5")],
+    );
+    assert!(fr_en.body.contains("<html lang=\"en\">"));
+    let de = get(server.port, &path, &[("Accept-Language", "de")]);
+    assert!(
+        de.body.contains("<html lang=\"nl\">"),
+        "the newsletter's language"
+    );
+    let done = post_form(
+        server.port,
+        &path,
+        &[("Accept-Language", "en-US")],
+        "from=page",
+    );
+    assert!(done.body.contains("I changed my mind"), "{}", done.body);
+    // The newsletter's name is escaped.
+    assert!(
+        nl.body.contains("Publiek &amp; &lt;Leren&gt;"),
+        "{}",
+        nl.body
+    );
+    assert!(nl.body.contains("name=\"viewport\""));
+}
+
+#[test]
+fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
+    let (app, server) = started();
+    let health = get(server.port, "/healthz", &[]);
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body, "ok");
+    assert_security_headers(&health);
+    assert_security_headers(&get(server.port, &format!("/u/{}", token(1)), &[]));
+    assert_security_headers(&post_form(server.port, "/u/nope", &[], ONE_CLICK));
+    let missing = get(server.port, "/archief", &[]);
+    assert_eq!(missing.status, 404);
+    assert_security_headers(&missing);
+
+    // A body over 16 KiB is refused and changes nothing.
+    let big = format!("{ONE_CLICK}&pad={}", "x".repeat(20 * 1024));
+    let refused = post_form(server.port, &format!("/u/{}", token(1)), &[], &big);
+    assert_eq!(refused.status, 413);
+    assert_eq!(statuses(&app), ["active", "active", "active"]);
+
+    assert_eq!(server.stop(), Some(0), "SIGTERM stops serve cleanly");
+}
