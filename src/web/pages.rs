@@ -145,7 +145,7 @@ button{font:inherit;font-weight:600;min-height:2.75rem;padding:.6rem 1.4rem;bord
 button.secondary{background:#fff;color:#1d4ed8}\
 button:hover{background:#1e40af;border-color:#1e40af;color:#fff}\
 button:focus-visible{outline:3px solid #f59e0b;outline-offset:3px}\
-.note{font-size:1rem;color:#555}\
+.note{font-size:1rem;color:#555;margin-top:1rem}\
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}main{background:#1c1c1c;border-color:#333}.name,.note{color:#bbb}button.secondary{background:#1c1c1c;color:#93c5fd;border-color:#93c5fd}}\
 ";
 
