@@ -4,8 +4,10 @@
 //!
 //! Layout: [`subscribers`] (one person at a time), [`import_batch`] (many at
 //! once, for CSV imports), [`lists`], [`issues`] (queued and sent issues),
-//! [`deliveries`] (claims with leases, outcomes), [`timestamp`].
+//! [`deliveries`] (claims with leases, outcomes), [`archive`] (the public
+//! archive and metrics queries), [`timestamp`].
 
+mod archive;
 mod deliveries;
 mod import_batch;
 mod issue_control;
@@ -20,6 +22,7 @@ use std::str::FromStr;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use archive::{ArchivedIssue, MetricsSnapshot};
 pub use deliveries::{Claimed, Outcome};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use issue_control::PausedBy;

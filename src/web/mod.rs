@@ -1,10 +1,13 @@
-//! The public pages (`postbode serve`): for now the unsubscribe page with
-//! RFC 8058 one-click unsubscribe, and a health check. Subscribe and
-//! confirm, the archive and metrics come later.
+//! The public pages (`postbode serve`): the unsubscribe page with RFC 8058
+//! one-click unsubscribe, the archive of sent issues with its Atom feed,
+//! Prometheus metrics and a health check. Subscribe and confirm come later.
 //!
-//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`pages`] (HTML and
-//! the nl/en texts), [`security`] (headers and limits).
+//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`archive`]
+//! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
+//! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits).
 
+pub mod archive;
+pub mod metrics;
 pub mod pages;
 pub mod security;
 pub mod unsubscribe;
@@ -35,7 +38,10 @@ struct Inner {
     store: Store,
     tokens: TokenKey,
     newsletter: String,
+    /// `newsletter.base_url`, without a trailing slash.
+    base_url: String,
     default_lang: Lang,
+    http: metrics::HttpCounts,
 }
 
 impl AppState {
@@ -51,6 +57,8 @@ impl AppState {
                 store,
                 tokens,
                 newsletter: settings.newsletter.name.clone(),
+                base_url: settings.newsletter.base_url.as_str().to_owned(),
+                http: metrics::HttpCounts::default(),
                 default_lang: Lang::from_tag(language.as_str()).unwrap_or(Lang::En),
             }),
         })
@@ -79,7 +87,15 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(unsubscribe::routes())
+        .merge(archive::routes())
+        .merge(metrics::routes())
         .fallback(not_found)
+        // Router::layer wraps each route (so MatchedPath is known) and the
+        // fallback (counted as "unmatched").
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state);
     security::harden(routes)
 }

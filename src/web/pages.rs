@@ -97,6 +97,10 @@ struct Texts {
     error_lead: &'static str,
     not_found_title: &'static str,
     not_found_lead: &'static str,
+    archive_title: &'static str,
+    archive_lead: &'static str,
+    archive_empty: &'static str,
+    archive_feed: &'static str,
 }
 
 static NL: Texts = Texts {
@@ -114,6 +118,10 @@ static NL: Texts = Texts {
     error_lead: "Dat lukte nu niet. Probeer het over een paar minuten opnieuw.",
     not_found_title: "Pagina niet gevonden",
     not_found_lead: "Deze pagina bestaat niet. Controleer de link in je e-mail.",
+    archive_title: "Archief",
+    archive_lead: "Alle verstuurde nummers, het nieuwste eerst.",
+    archive_empty: "Er is nog geen nummer verstuurd.",
+    archive_feed: "Volg het archief met een feedlezer (Atom)",
 };
 
 static EN: Texts = Texts {
@@ -131,6 +139,10 @@ static EN: Texts = Texts {
     error_lead: "That did not work just now. Please try again in a few minutes.",
     not_found_title: "Page not found",
     not_found_lead: "This page does not exist. Please check the link in your email.",
+    archive_title: "Archive",
+    archive_lead: "Every issue sent, newest first.",
+    archive_empty: "No issue has been sent yet.",
+    archive_feed: "Follow the archive in a feed reader (Atom)",
 };
 
 const STYLE: &str = "\
@@ -146,6 +158,10 @@ button.secondary{background:#fff;color:#1d4ed8}\
 button:hover{background:#1e40af;border-color:#1e40af;color:#fff}\
 button:focus-visible{outline:3px solid #f59e0b;outline-offset:3px}\
 .note{font-size:1rem;color:#555;margin-top:1rem}\
+.archive{list-style:none;margin:0 0 1rem;padding:0}\
+.archive li{margin:0 0 1.25rem}\
+.archive a{font-weight:600;color:#1d4ed8}\
+.archive time{display:block;font-size:1rem;color:#555}\
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}main{background:#1c1c1c;border-color:#333}.name,.note{color:#bbb}button.secondary{background:#1c1c1c;color:#93c5fd;border-color:#93c5fd}}\
 ";
 
@@ -224,6 +240,48 @@ pub fn error(lang: Lang, newsletter: &str) -> String {
     layout(lang, newsletter, t.error_title, &body)
 }
 
+/// One line of the archive: the issue's address, subject, date and
+/// preheader (all escaped here).
+pub struct ArchiveEntry<'a> {
+    pub href: &'a str,
+    pub subject: &'a str,
+    pub date: &'a str,
+    pub preheader: &'a str,
+}
+
+/// GET `/archive`: the sent issues, newest first, and the feed's address.
+pub fn archive(lang: Lang, newsletter: &str, entries: &[ArchiveEntry<'_>], feed: &str) -> String {
+    let t = lang.texts();
+    let mut body = String::with_capacity(1024);
+    if entries.is_empty() {
+        let _ = writeln!(body, "<p>{}</p>", escape(t.archive_empty));
+    } else {
+        let _ = writeln!(
+            body,
+            "<p>{}</p>\n<ul class=\"archive\">",
+            escape(t.archive_lead)
+        );
+        for e in entries {
+            let _ = writeln!(
+                body,
+                "<li><a href=\"{href}\">{subject}</a><time datetime=\"{date}\">{date}</time>{preheader}</li>",
+                href = escape(e.href),
+                subject = escape(e.subject),
+                date = escape(e.date),
+                preheader = escape(e.preheader),
+            );
+        }
+        body.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        body,
+        "<p class=\"note\"><a href=\"{}\">{}</a></p>",
+        escape(feed),
+        escape(t.archive_feed)
+    );
+    layout(lang, newsletter, t.archive_title, &body)
+}
+
 pub fn not_found(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
     let body = format!("<p>{}</p>\n", escape(t.not_found_lead));
@@ -269,6 +327,27 @@ mod tests {
     }
 
     #[test]
+    fn the_archive_escapes_what_it_lists() {
+        let entry = ArchiveEntry {
+            href: "/archive/a\"b",
+            subject: "<b>Nieuws</b> & meer",
+            date: "2026-10-01",
+            preheader: "Wat 'wij' <deden>",
+        };
+        let page = archive(Lang::Nl, "N", &[entry], "/archive.xml");
+        assert!(page.contains("href=\"/archive/a&quot;b\""), "{page}");
+        assert!(
+            page.contains("&lt;b&gt;Nieuws&lt;/b&gt; &amp; meer"),
+            "{page}"
+        );
+        assert!(page.contains("Wat &#39;wij&#39; &lt;deden&gt;"), "{page}");
+        assert!(page.contains("Archief"));
+        assert!(
+            archive(Lang::En, "N", &[], "/archive.xml").contains("No issue has been sent yet.")
+        );
+    }
+
+    #[test]
     fn both_languages_have_every_page() {
         for lang in [Lang::Nl, Lang::En] {
             for page in [
@@ -277,6 +356,7 @@ mod tests {
                 resubscribed(lang, "N"),
                 error(lang, "N"),
                 not_found(lang, "N"),
+                archive(lang, "N", &[], "/archive.xml"),
             ] {
                 assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())));
                 assert!(page.contains("name=\"viewport\""));

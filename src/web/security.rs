@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -11,6 +12,20 @@ use tower_http::timeout::TimeoutLayer;
 /// Nothing but inline styles, forms posting back here, no framing.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+
+/// The archived web version of an issue: its images (from anywhere) and
+/// inline styles, nothing else. A handler sets it with [`with_policy`].
+pub const ARCHIVE_CONTENT_SECURITY_POLICY: &str = "img-src https: http: data:; style-src 'unsafe-inline'; default-src 'none'; frame-ancestors 'none'";
+
+/// Gives `response` its own Content-Security-Policy instead of the default
+/// one ([`harden`] only adds the default where a handler set none).
+pub fn with_policy(mut response: Response, policy: &'static str) -> Response {
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    response
+}
 
 /// The largest request body read: a one-click POST or a button's form is a
 /// few dozen bytes.
@@ -21,8 +36,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Wraps `router` in the limits and the security headers.
 pub fn harden(router: Router) -> Router {
-    let headers: [(HeaderName, &'static str); 4] = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    let headers: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         // Personal pages (an unsubscribe link names one person): no caches.
@@ -42,5 +56,10 @@ pub fn harden(router: Router) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    // The default policy, unless a handler chose a (narrow) one itself.
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ));
     router.layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -1,0 +1,138 @@
+//! Read-only queries for the public archive and the metrics endpoint.
+
+use super::{Store, now_ms};
+use crate::error::Result;
+
+/// A sent issue as the archive lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchivedIssue {
+    pub slug: String,
+    pub subject: String,
+    pub preheader: String,
+    pub issue_date: String,
+    pub send_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// Counts for `/metrics`, read in one go.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricsSnapshot {
+    /// (issue slug, delivery status, count).
+    pub deliveries: Vec<(String, String, i64)>,
+    /// (subscriber status, count).
+    pub subscribers: Vec<(String, i64)>,
+    /// (change source, count) of changes to `unsubscribed`.
+    pub unsubscribes: Vec<(String, i64)>,
+    /// Queued and sending deliveries of issues being sent.
+    pub queue_depth: i64,
+    /// Messages sent in the last 60 seconds.
+    pub sent_last_minute: i64,
+}
+
+const DELIVERY_STATUSES: [&str; 6] = [
+    "queued",
+    "sending",
+    "sent",
+    "failed",
+    "skipped",
+    "cancelled",
+];
+const SUBSCRIBER_STATUSES: [&str; 5] =
+    ["pending", "active", "unsubscribed", "bounced", "complained"];
+
+impl Store {
+    /// Sent issues only, newest send time first.
+    pub async fn sent_issues(&self) -> Result<Vec<ArchivedIssue>> {
+        let rows: Vec<(String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT slug, subject, preheader, issue_date, send_at, finished_at FROM issues \
+             WHERE status = 'sent' ORDER BY send_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ArchivedIssue {
+                slug: r.0,
+                subject: r.1,
+                preheader: r.2,
+                issue_date: r.3,
+                send_at: r.4,
+                finished_at: r.5,
+            })
+            .collect())
+    }
+
+    /// The web version of an issue, only when it has been sent.
+    pub async fn sent_issue_html(&self, slug: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT web_html FROM issues WHERE slug = ? AND status = 'sent'")
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
+        let found: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT i.slug, d.status, count(*) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
+             GROUP BY i.slug, d.status ORDER BY i.slug, d.status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        // Every status of every issue with deliveries, zeros included, so
+        // a series does not vanish when its count drops to zero.
+        let mut slugs: Vec<&str> = found.iter().map(|r| r.0.as_str()).collect();
+        slugs.dedup();
+        let mut deliveries = Vec::new();
+        for slug in slugs {
+            for status in DELIVERY_STATUSES {
+                let n = found
+                    .iter()
+                    .find(|r| r.0 == slug && r.1 == status)
+                    .map_or(0, |r| r.2);
+                deliveries.push((slug.to_owned(), status.to_owned(), n));
+            }
+        }
+
+        let found: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, count(*) FROM subscribers GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        let subscribers = SUBSCRIBER_STATUSES
+            .iter()
+            .map(|s| {
+                let n = found.iter().find(|r| r.0 == *s).map_or(0, |r| r.1);
+                ((*s).to_owned(), n)
+            })
+            .collect();
+
+        let unsubscribes = sqlx::query_as(
+            "SELECT source, count(*) FROM status_changes WHERE to_status = 'unsubscribed' \
+             GROUP BY source ORDER BY source",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+
+        let queue_depth = sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
+             WHERE i.status = 'sending' AND d.status IN ('queued', 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+
+        let sent_last_minute = sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE status = 'sent' AND sent_at >= ?",
+        )
+        .bind(now_ms() - 60_000)
+        .fetch_one(&self.pool)
+        .await?;
+
+        Ok(MetricsSnapshot {
+            deliveries,
+            subscribers,
+            unsubscribes,
+            queue_depth,
+            sent_last_minute,
+        })
+    }
+}

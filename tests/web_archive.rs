@@ -1,0 +1,392 @@
+//! The archive, its Atom feed and the metrics, end to end: the real
+//! `postbode serve`, a real SQLite file, plain HTTP/1.1 over TCP. Issues
+//! are "sent" into the outbox (no SMTP server configured).
+
+mod support;
+
+use postbode::mail::TokenKey;
+use support::TestApp;
+use support::http::{Server, get, post_form};
+use support::sending::{ISSUE, copy_emails, queue, subscribers};
+
+/// The test config's `secrets.token_key` (see `TestApp::with_config`).
+const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
+const SENT_SUBJECT: &str = "Voorbij de pilot: wat een experiment nodig heeft om te blijven";
+const SCHEDULED: &str = "2026-11-schrijven-voor-iedereen";
+const CANCELLED: &str = "2026-09-luisteren-naar-klachten";
+
+/// Three active subscribers; one issue sent, one scheduled for 2099, one
+/// cancelled before it went out; `serve` running.
+fn started() -> (TestApp, Server) {
+    let app = TestApp::with_config(
+        "\n[newsletter]\nname = \"Publiek & <Leren>\"\nbase_url = \"https://nieuws.example.org\"\n\n[server]\nbind = \"127.0.0.1:0\"\n",
+    );
+    copy_emails(&app);
+    subscribers(&app, 3);
+    queue(&app);
+    let run = app.run(&["send"]).ok();
+    assert!(run.stdout.contains("sent 3, failed 0"), "{}", run.stdout);
+    for slug in [SCHEDULED, CANCELLED] {
+        app.run(&[
+            "issue",
+            "queue",
+            &format!("emails/issues/{slug}"),
+            "--at",
+            "2099-01-01T00:00:00Z",
+        ])
+        .ok();
+    }
+    app.run(&["issue", "cancel", CANCELLED]).ok();
+    let server = Server::start(&app, &["serve"]);
+    (app, server)
+}
+
+#[test]
+fn the_archive_lists_only_the_sent_issue_with_its_date_and_preheader() {
+    let (_app, server) = started();
+    let page = get(server.port, "/archive", &[("Accept-Language", "en")]);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|v| v.starts_with("text/html")),
+        "{page:?}"
+    );
+    let body = &page.body;
+    assert!(
+        body.contains(&format!("href=\"/archive/{ISSUE}\"")),
+        "{body}"
+    );
+    assert!(body.contains(SENT_SUBJECT), "{body}");
+    assert!(body.contains("2026-10-29"), "{body}");
+    assert!(
+        body.contains("Waarom goede proeven na een jaar verdwijnen"),
+        "{body}"
+    );
+    assert!(
+        !body.contains(SCHEDULED) && !body.contains(CANCELLED),
+        "{body}"
+    );
+    assert!(body.contains("Publiek &amp; &lt;Leren&gt;"), "{body}");
+    assert!(body.contains("<html lang=\"en\">"), "{body}");
+    let dutch = get(server.port, "/archive", &[("Accept-Language", "nl")]);
+    assert!(dutch.body.contains("Archief"), "{}", dutch.body);
+}
+
+#[test]
+fn a_sent_issue_serves_its_web_version_with_a_policy_that_allows_its_images() {
+    let (_app, server) = started();
+    let page = get(server.port, &format!("/archive/{ISSUE}"), &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(SENT_SUBJECT), "{}", page.body);
+    assert!(page.body.to_ascii_lowercase().starts_with("<!doctype html"));
+    assert_eq!(
+        page.header("content-security-policy"),
+        Some(
+            "img-src https: http: data:; style-src 'unsafe-inline'; default-src 'none'; frame-ancestors 'none'"
+        )
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    // Other pages keep the strict default policy.
+    let list = get(server.port, "/archive", &[]);
+    assert_eq!(
+        list.header("content-security-policy"),
+        Some(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        )
+    );
+}
+
+#[test]
+fn scheduled_cancelled_and_unknown_issues_are_not_found() {
+    let (_app, server) = started();
+    for slug in [SCHEDULED, CANCELLED, "bestaat-niet", "%3Cx%3E"] {
+        let page = get(server.port, &format!("/archive/{slug}"), &[]);
+        assert_eq!(page.status, 404, "{slug}");
+        assert!(!page.body.contains("Schrijven voor iedereen"), "{slug}");
+        assert!(!page.body.contains("klachten"), "{slug}");
+    }
+}
+
+#[test]
+fn the_atom_feed_is_well_formed_and_has_one_entry_for_the_sent_issue() {
+    let (_app, server) = started();
+    let feed = get(server.port, "/archive.xml", &[]);
+    assert_eq!(feed.status, 200);
+    assert_eq!(
+        feed.header("content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    let xml = &feed.body;
+    assert_eq!(xml.matches("<entry>").count(), 1, "{xml}");
+    assert!(
+        xml.contains("<title>Publiek &amp; &lt;Leren&gt;</title>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<title>{SENT_SUBJECT}</title>")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "href=\"https://nieuws.example.org/archive/{ISSUE}\""
+        )),
+        "{xml}"
+    );
+    assert!(xml.contains("<summary>Waarom goede proeven"), "{xml}");
+    assert_well_formed(xml);
+}
+
+/// Parses `xml` with python3's minidom (skipped with a note when python3
+/// is missing), and checks the feed's shape by hand.
+fn assert_well_formed(xml: &str) {
+    use std::io::Write as _;
+    assert!(xml.starts_with(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+    ));
+    assert!(xml.trim_end().ends_with("</feed>"));
+    let child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.dom.minidom as m\n\
+             d = m.parseString(sys.stdin.buffer.read())\n\
+             print(len(d.getElementsByTagName('entry')))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("python3 is not installed: skipping the XML parser check");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(xml.as_bytes())
+        .expect("write xml");
+    let out = child.wait_with_output().expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "not well-formed XML: {}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1");
+}
+
+/// One sample: name, labels and value.
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: Vec<(String, String)>,
+    value: f64,
+}
+
+/// A strict-enough parser of the Prometheus text format: comments must be
+/// `# HELP name text` or `# TYPE name kind`, every sample must follow the
+/// TYPE of its family, values are floats.
+fn parse_prometheus(text: &str) -> Vec<Sample> {
+    let mut typed: Vec<String> = Vec::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# ") {
+            let mut parts = rest.splitn(3, ' ');
+            let kind = parts.next().unwrap_or_default();
+            let name = parts.next().unwrap_or_default();
+            let tail = parts.next().unwrap_or_default();
+            assert!(valid_name(name), "bad name in {line:?}");
+            match kind {
+                "HELP" => assert!(!tail.is_empty(), "{line:?}"),
+                "TYPE" => {
+                    assert!(
+                        ["counter", "gauge", "histogram", "summary", "untyped"].contains(&tail),
+                        "{line:?}"
+                    );
+                    typed.push(name.to_owned());
+                }
+                _ => panic!("unknown comment {line:?}"),
+            }
+            continue;
+        }
+        let name_end = line
+            .find(['{', ' '])
+            .unwrap_or_else(|| panic!("no value in {line:?}"));
+        let name = &line[..name_end];
+        assert!(valid_name(name), "bad name in {line:?}");
+        let mut rest = &line[name_end..];
+        let mut labels = Vec::new();
+        if let Some(inner) = rest.strip_prefix('{') {
+            rest = inner;
+            loop {
+                if let Some(after) = rest.strip_prefix('}') {
+                    rest = after;
+                    break;
+                }
+                let eq = rest.find('=').unwrap_or_else(|| panic!("{line:?}"));
+                let label = &rest[..eq];
+                assert!(valid_name(label) && !label.contains(':'), "{line:?}");
+                rest = rest[eq + 1..]
+                    .strip_prefix('"')
+                    .unwrap_or_else(|| panic!("unquoted label in {line:?}"));
+                let mut value = String::new();
+                let mut chars = rest.char_indices();
+                let end = loop {
+                    match chars.next() {
+                        Some((_, '\\')) => match chars.next() {
+                            Some((_, 'n')) => value.push('\n'),
+                            Some((_, c @ ('\\' | '"'))) => value.push(c),
+                            other => panic!("bad escape {other:?} in {line:?}"),
+                        },
+                        Some((i, '"')) => break i,
+                        Some((_, c)) => value.push(c),
+                        None => panic!("unterminated label in {line:?}"),
+                    }
+                };
+                labels.push((label.to_owned(), value));
+                rest = &rest[end + 1..];
+                rest = rest.strip_prefix(',').unwrap_or(rest);
+            }
+        }
+        let value = rest
+            .strip_prefix(' ')
+            .unwrap_or_else(|| panic!("no space before the value in {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a float: {line:?}"));
+        assert!(
+            typed.last().is_some_and(|t| t == name),
+            "{name} has no TYPE line before it"
+        );
+        samples.push(Sample {
+            name: name.to_owned(),
+            labels,
+            value,
+        });
+    }
+    samples
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| {
+            s.name == name
+                && s.labels.len() == labels.len()
+                && labels
+                    .iter()
+                    .all(|(k, v)| s.labels.iter().any(|(lk, lv)| lk == k && lv == v))
+        })
+        .map(|s| s.value)
+}
+
+#[test]
+fn metrics_parse_as_prometheus_text_and_count_deliveries_unsubscribes_and_requests() {
+    let (_app, server) = started();
+    let token = TokenKey::new(TOKEN_KEY)
+        .expect("test key")
+        .unsubscribe_token(1);
+    let done = post_form(
+        server.port,
+        &format!("/u/{token}"),
+        &[],
+        "List-Unsubscribe=One-Click",
+    );
+    assert_eq!(done.status, 200);
+    assert_eq!(get(server.port, "/archive", &[]).status, 200);
+    assert_eq!(get(server.port, "/nergens", &[]).status, 404);
+
+    let response = get(server.port, "/metrics", &[]);
+    assert_eq!(response.status, 200);
+    assert!(
+        response
+            .header("content-type")
+            .is_some_and(|v| v.starts_with("text/plain; version=0.0.4")),
+        "{response:?}"
+    );
+    let samples = parse_prometheus(&response.body);
+    let body = &response.body;
+    let sent = [("issue", ISSUE), ("status", "sent")];
+    assert_eq!(
+        value(&samples, "postbode_deliveries", &sent),
+        Some(3.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "postbode_deliveries",
+            &[("issue", ISSUE), ("status", "failed")]
+        ),
+        Some(0.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "postbode_unsubscribes_total",
+            &[("source", "one-click")]
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&samples, "postbode_subscribers", &[("status", "active")]),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "postbode_subscribers",
+            &[("status", "unsubscribed")]
+        ),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&samples, "postbode_queue_depth", &[]),
+        Some(0.0),
+        "{body}"
+    );
+    let rate = value(&samples, "postbode_send_rate", &[]).expect("a send rate");
+    assert!((0.0..=3.0 / 60.0 + 1e-9).contains(&rate), "{body}");
+    let requests = |route: &str, status: &str| {
+        value(
+            &samples,
+            "postbode_http_requests_total",
+            &[("route", route), ("status", status)],
+        )
+    };
+    assert_eq!(requests("/u/{token}", "200"), Some(1.0), "{body}");
+    assert_eq!(requests("/archive", "200"), Some(1.0), "{body}");
+    assert_eq!(requests("unmatched", "404"), Some(1.0), "{body}");
+    assert!(!body.contains(&token), "a token became a label:\n{body}");
+}
+
+#[test]
+fn the_prometheus_parser_in_these_tests_rejects_malformed_lines() {
+    let good = "# HELP a_b x\n# TYPE a_b gauge\na_b{l=\"q\\\"\\\\\\n\"} 1.5\na_b 2\n";
+    let samples = parse_prometheus(good);
+    assert_eq!(samples.len(), 2);
+    assert_eq!(samples[0].labels[0].1, "q\"\\\n");
+    for bad in [
+        "# TYPE a gauge\na{l=q} 1\n",
+        "# TYPE a gauge\na one\n",
+        "a 1\n",
+        "# TYPE a gauge\na{l=\"x} 1\n",
+    ] {
+        let result = std::panic::catch_unwind(|| parse_prometheus(bad));
+        assert!(result.is_err(), "accepted {bad:?}");
+    }
+}
