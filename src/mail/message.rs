@@ -142,7 +142,7 @@ fn crlf_line_ends(text: &str) -> String {
 /// A lettre mailbox from postbode's parsed types. The address was validated
 /// by `EmailAddress::parse`; lettre checks it once more, and a disagreement
 /// is reported rather than papered over.
-fn mailbox(
+pub(super) fn mailbox(
     header: &'static str,
     name: Option<&SubscriberName>,
     address: &EmailAddress,

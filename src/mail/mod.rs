@@ -9,6 +9,8 @@
 //!   headers, the List-* headers for one-click unsubscribe, text and HTML.
 //! - `header_text.rs`: the checks that keep line breaks and other
 //!   structure-changing characters out of headers, and the List-Id phrase.
+//! - `confirmation.rs`: the double opt-in mail, HTML from
+//!   `emails/system/confirm.mjml` plus a text part.
 //! - `dkim.rs` (and `dkim/`): [`DkimSigner`], DKIM signatures on ring, and
 //!   [`keygen`] for new keys and their DNS records.
 //! - `error.rs`: [`MailError`], with messages that say what to fix.
@@ -17,6 +19,7 @@
 //! all three are pure CPU work with no I/O, cheap enough to run for every
 //! message.
 
+pub mod confirmation;
 pub mod dkim;
 mod error;
 mod header_text;

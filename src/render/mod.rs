@@ -285,7 +285,7 @@ impl Renderer {
 /// the path, so one MJML document goes to mrml (and `--format mjml` shows
 /// all of it). A path `partial` cannot find is left for mrml, whose empty
 /// loader then reports it with its line.
-fn inline_includes(
+pub(crate) fn inline_includes(
     mjml: &str,
     mut partial: impl FnMut(&str) -> Result<Option<String>>,
 ) -> Result<String> {

@@ -1,8 +1,9 @@
 //! The public pages (`postbode serve`): the unsubscribe page with RFC 8058
 //! one-click unsubscribe, the archive of sent issues with its Atom feed,
-//! Prometheus metrics and a health check. Subscribe and confirm come later.
+//! Prometheus metrics, a health check, and subscribing with double opt-in.
 //!
-//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`archive`]
+//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`subscribe`]
+//! (`/subscribe` and `/confirm/TOKEN`, with their rate limits), [`archive`]
 //! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
 //! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits).
 
@@ -10,9 +11,12 @@ pub mod archive;
 pub mod metrics;
 pub mod pages;
 pub mod security;
+pub mod subscribe;
 pub mod unsubscribe;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -22,8 +26,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::config::Settings;
+use crate::dispatch::transport::Transport;
+use crate::domain::{ListName, Mailbox};
 use crate::error::{Error, Result};
-use crate::mail::TokenKey;
+use crate::mail::{DkimSigner, TokenKey};
 use crate::store::Store;
 use pages::Lang;
 
@@ -42,6 +48,17 @@ struct Inner {
     base_url: String,
     default_lang: Lang,
     http: metrics::HttpCounts,
+    /// Where confirmation mails go (the outbox folder by default).
+    transport: Transport,
+    signer: Option<DkimSigner>,
+    from: Mailbox,
+    reply_to: Mailbox,
+    /// The list someone joins through the subscribe form.
+    default_list: ListName,
+    /// `emails/` in the working directory, when it holds
+    /// `system/confirm.mjml`; without it confirmation mails are plain text.
+    emails: Option<PathBuf>,
+    limits: subscribe::Limits,
 }
 
 impl AppState {
@@ -52,6 +69,19 @@ impl AppState {
         ))
         .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
         let language = &settings.newsletter.language;
+        let transport = Transport::from_settings(&settings.smtp)?;
+        let signer =
+            DkimSigner::from_settings(&settings.dkim).map_err(|e| Error::Config(e.to_string()))?;
+        let emails = std::env::current_dir()
+            .ok()
+            .map(|d| d.join("emails"))
+            .filter(|d| d.join(crate::mail::confirmation::TEMPLATE).is_file());
+        if emails.is_none() {
+            tracing::warn!(
+                "no emails/{} in the working directory: confirmation mails go out as plain text",
+                crate::mail::confirmation::TEMPLATE
+            );
+        }
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -60,6 +90,13 @@ impl AppState {
                 base_url: settings.newsletter.base_url.as_str().to_owned(),
                 http: metrics::HttpCounts::default(),
                 default_lang: Lang::from_tag(language.as_str()).unwrap_or(Lang::En),
+                transport,
+                signer,
+                from: settings.newsletter.from.clone(),
+                reply_to: settings.reply_to(),
+                default_list: settings.newsletter.default_list.clone(),
+                emails,
+                limits: subscribe::Limits::default(),
             }),
         })
     }
@@ -87,6 +124,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(unsubscribe::routes())
+        .merge(subscribe::routes())
         .merge(archive::routes())
         .merge(metrics::routes())
         .fallback(not_found)
@@ -113,10 +151,14 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| Error::Failed(format!("the listening socket has no address: {e}")))?;
     tracing::info!("listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Failed(format!("the web server stopped: {e}")))?;
+    // With the peer address, for the subscribe form's per-client limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| Error::Failed(format!("the web server stopped: {e}")))?;
     tracing::info!("web server stopped");
     Ok(())
 }

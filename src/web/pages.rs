@@ -49,7 +49,7 @@ impl Lang {
         wanted.first().map(|w| w.1)
     }
 
-    fn code(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Lang::Nl => "nl",
             Lang::En => "en",
@@ -101,6 +101,28 @@ struct Texts {
     archive_lead: &'static str,
     archive_empty: &'static str,
     archive_feed: &'static str,
+    subscribe_title: &'static str,
+    subscribe_lead: &'static str,
+    email_label: &'static str,
+    name_label: &'static str,
+    honeypot_label: &'static str,
+    subscribe_button: &'static str,
+    email_error: &'static str,
+    name_error: &'static str,
+    error_summary: &'static str,
+    thanks_title: &'static str,
+    thanks_lead: &'static str,
+    thanks_note: &'static str,
+    too_many_title: &'static str,
+    too_many_lead: &'static str,
+    confirm_title: &'static str,
+    confirm_lead: &'static str,
+    confirm_button: &'static str,
+    confirmed_title: &'static str,
+    confirmed_lead: &'static str,
+    invalid_title: &'static str,
+    invalid_lead: &'static str,
+    invalid_again: &'static str,
 }
 
 static NL: Texts = Texts {
@@ -122,6 +144,28 @@ static NL: Texts = Texts {
     archive_lead: "Alle verstuurde nummers, het nieuwste eerst.",
     archive_empty: "Er is nog geen nummer verstuurd.",
     archive_feed: "Volg het archief met een feedlezer (Atom)",
+    subscribe_title: "Aanmelden",
+    subscribe_lead: "Ontvang deze nieuwsbrief in je mailbox. Je krijgt eerst een mail om je aanmelding te bevestigen.",
+    email_label: "E-mailadres",
+    name_label: "Naam (mag je leeg laten)",
+    honeypot_label: "Laat dit veld leeg",
+    subscribe_button: "Aanmelden",
+    email_error: "E-mailadres: vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.",
+    name_error: "Naam: deze naam kunnen we niet gebruiken; laat het veld leeg of gebruik gewone tekst op één regel.",
+    error_summary: "Controleer het formulier",
+    thanks_title: "Kijk in je mailbox",
+    thanks_lead: "Als dit adres zich kan aanmelden, hebben we een mail gestuurd met een link om je aanmelding te bevestigen. Pas na die bevestiging ontvang je de nieuwsbrief.",
+    thanks_note: "Niets ontvangen? Kijk ook in je map met ongewenste mail. De link blijft 7 dagen geldig.",
+    too_many_title: "Even geduld",
+    too_many_lead: "Er kwamen te veel aanmeldingen tegelijk binnen. Probeer het over tien minuten opnieuw.",
+    confirm_title: "Bevestig je aanmelding",
+    confirm_lead: "Nog één klik: bevestig dat je deze nieuwsbrief wilt ontvangen.",
+    confirm_button: "Ja, ik wil de nieuwsbrief ontvangen",
+    confirmed_title: "Je bent aangemeld",
+    confirmed_lead: "Dank je wel! Je ontvangt voortaan deze nieuwsbrief.",
+    invalid_title: "Deze link werkt niet meer",
+    invalid_lead: "De link is ongeldig of verlopen. Een bevestigingslink blijft 7 dagen geldig.",
+    invalid_again: "Opnieuw aanmelden",
 };
 
 static EN: Texts = Texts {
@@ -143,6 +187,28 @@ static EN: Texts = Texts {
     archive_lead: "Every issue sent, newest first.",
     archive_empty: "No issue has been sent yet.",
     archive_feed: "Follow the archive in a feed reader (Atom)",
+    subscribe_title: "Subscribe",
+    subscribe_lead: "Get this newsletter in your inbox. We first send you an email to confirm your subscription.",
+    email_label: "Email address",
+    name_label: "Name (optional)",
+    honeypot_label: "Leave this field empty",
+    subscribe_button: "Subscribe",
+    email_error: "Email address: please enter a valid email address, like name@example.org.",
+    name_error: "Name: we cannot use this name; leave the field empty or use plain text on one line.",
+    error_summary: "Please check the form",
+    thanks_title: "Check your inbox",
+    thanks_lead: "If this address can subscribe, we have sent an email with a link to confirm your subscription. You will only receive the newsletter after confirming.",
+    thanks_note: "Nothing arrived? Please check your spam folder too. The link stays valid for 7 days.",
+    too_many_title: "Please wait",
+    too_many_lead: "Too many sign-ups arrived at once. Please try again in ten minutes.",
+    confirm_title: "Confirm your subscription",
+    confirm_lead: "One more click: confirm that you want to receive this newsletter.",
+    confirm_button: "Confirm my subscription",
+    confirmed_title: "You're subscribed",
+    confirmed_lead: "Thank you! You will receive this newsletter from now on.",
+    invalid_title: "This link does not work",
+    invalid_lead: "The link is invalid or has expired. A confirmation link stays valid for 7 days.",
+    invalid_again: "Subscribe again",
 };
 
 const STYLE: &str = "\
@@ -162,6 +228,13 @@ button:focus-visible{outline:3px solid #f59e0b;outline-offset:3px}\
 .archive li{margin:0 0 1.25rem}\
 .archive a{font-weight:600;color:#1d4ed8}\
 .archive time{display:block;font-size:1rem;color:#555}\
+label{display:block;font-weight:600;margin:0 0 .35rem}\
+.field{margin:0 0 1.25rem}\
+input{font:inherit;width:100%;min-height:2.75rem;padding:.5rem .7rem;border:2px solid #767676;border-radius:.4rem;background:#fff;color:#1a1a1a}\
+input:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}\
+input[aria-invalid=true]{border-color:#b91c1c}\
+.error{color:#b91c1c;font-weight:600}\
+.hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}\
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}main{background:#1c1c1c;border-color:#333}.name,.note{color:#bbb}button.secondary{background:#1c1c1c;color:#93c5fd;border-color:#93c5fd}}\
 ";
 
@@ -282,6 +355,131 @@ pub fn archive(lang: Lang, newsletter: &str, entries: &[ArchiveEntry<'_>], feed:
     layout(lang, newsletter, t.archive_title, &body)
 }
 
+/// Which field of the subscribe form was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormError {
+    Email,
+    Name,
+}
+
+/// GET `/subscribe`, or the form again after an error: labelled fields,
+/// the email required, the name optional, and a honeypot (`website`) that
+/// people never see or reach with the keyboard. `email` and `name` are
+/// what was typed (escaped here).
+pub fn subscribe_form(
+    lang: Lang,
+    newsletter: &str,
+    email: &str,
+    name: &str,
+    error: Option<FormError>,
+) -> String {
+    let t = lang.texts();
+    let mut body = String::with_capacity(2048);
+    if let Some(error) = error {
+        let (message, id) = match error {
+            FormError::Email => (t.email_error, "email"),
+            FormError::Name => (t.name_error, "name"),
+        };
+        let _ = write!(
+            body,
+            "<div role=\"alert\">\n<p class=\"error\">{summary}</p>\n\
+             <p><a href=\"#{id}\">{message}</a></p>\n</div>\n",
+            summary = escape(t.error_summary),
+            message = escape(message),
+        );
+    }
+    let invalid = |field| {
+        if error == Some(field) {
+            " aria-invalid=\"true\" aria-describedby=\"error-msg\""
+        } else {
+            ""
+        }
+    };
+    let message = |field| match (error, field) {
+        (Some(e), f) if e == f => format!(
+            "<p class=\"error\" id=\"error-msg\">{}</p>\n",
+            escape(match f {
+                FormError::Email => t.email_error,
+                FormError::Name => t.name_error,
+            })
+        ),
+        _ => String::new(),
+    };
+    let _ = write!(
+        body,
+        "<p>{lead}</p>\n<form method=\"post\" action=\"/subscribe\">\n\
+         <div class=\"field\">\n<label for=\"email\">{email_label}</label>\n{email_error}\
+         <input type=\"email\" id=\"email\" name=\"email\" required autocomplete=\"email\" \
+         inputmode=\"email\" value=\"{email}\"{email_invalid}>\n</div>\n\
+         <div class=\"field\">\n<label for=\"name\">{name_label}</label>\n{name_error}\
+         <input type=\"text\" id=\"name\" name=\"name\" autocomplete=\"name\" \
+         value=\"{name}\"{name_invalid}>\n</div>\n\
+         <div class=\"hp\" aria-hidden=\"true\">\n<label for=\"website\">{hp_label}</label>\n\
+         <input type=\"text\" id=\"website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\" value=\"\">\n</div>\n\
+         <button type=\"submit\">{button}</button>\n</form>\n",
+        lead = escape(t.subscribe_lead),
+        email_label = escape(t.email_label),
+        email_error = message(FormError::Email),
+        email = escape(email),
+        email_invalid = invalid(FormError::Email),
+        name_label = escape(t.name_label),
+        name_error = message(FormError::Name),
+        name = escape(name),
+        name_invalid = invalid(FormError::Name),
+        hp_label = escape(t.honeypot_label),
+        button = escape(t.subscribe_button),
+    );
+    layout(lang, newsletter, t.subscribe_title, &body)
+}
+
+/// After POST `/subscribe`, whatever happened: never says whether the
+/// address was known.
+pub fn subscribe_thanks(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{}</p>\n<p class=\"note\">{}</p>\n",
+        escape(t.thanks_lead),
+        escape(t.thanks_note)
+    );
+    layout(lang, newsletter, t.thanks_title, &body)
+}
+
+/// 429: too many sign-ups from one client.
+pub fn too_many(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.too_many_lead));
+    layout(lang, newsletter, t.too_many_title, &body)
+}
+
+/// GET `/confirm/TOKEN`: one button that posts back to the same address.
+pub fn confirm(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{lead}</p>\n<form method=\"post\">\n<button type=\"submit\">{button}</button>\n</form>\n",
+        lead = escape(t.confirm_lead),
+        button = escape(t.confirm_button),
+    );
+    layout(lang, newsletter, t.confirm_title, &body)
+}
+
+/// After a successful POST `/confirm/TOKEN`.
+pub fn confirmed(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.confirmed_lead));
+    layout(lang, newsletter, t.confirmed_title, &body)
+}
+
+/// After POST `/confirm/TOKEN` with a forged, mangled or expired token.
+pub fn confirm_invalid(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{}</p>\n<p><a href=\"/subscribe\">{}</a></p>\n",
+        escape(t.invalid_lead),
+        escape(t.invalid_again)
+    );
+    layout(lang, newsletter, t.invalid_title, &body)
+}
+
 pub fn not_found(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
     let body = format!("<p>{}</p>\n", escape(t.not_found_lead));
@@ -357,6 +555,13 @@ mod tests {
                 error(lang, "N"),
                 not_found(lang, "N"),
                 archive(lang, "N", &[], "/archive.xml"),
+                subscribe_form(lang, "N", "", "", None),
+                subscribe_form(lang, "N", "x", "", Some(FormError::Email)),
+                subscribe_thanks(lang, "N"),
+                too_many(lang, "N"),
+                confirm(lang, "N"),
+                confirmed(lang, "N"),
+                confirm_invalid(lang, "N"),
             ] {
                 assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())));
                 assert!(page.contains("name=\"viewport\""));
@@ -365,5 +570,21 @@ mod tests {
         }
         assert!(unsubscribe(Lang::Nl, "N").contains("Afmelden"));
         assert!(unsubscribed(Lang::En, "N", "/x").contains("I changed my mind"));
+    }
+
+    #[test]
+    fn the_form_labels_its_fields_and_hides_the_honeypot() {
+        let page = subscribe_form(Lang::En, "N", "a\"b", "<i>", Some(FormError::Email));
+        assert!(
+            page.contains("<label for=\"email\">Email address</label>"),
+            "{page}"
+        );
+        assert!(page.contains("<label for=\"name\">"));
+        assert!(page.contains("value=\"a&quot;b\""));
+        assert!(page.contains("value=\"&lt;i&gt;\""));
+        assert!(page.contains("name=\"website\" tabindex=\"-1\" autocomplete=\"off\""));
+        assert!(page.contains("Email address: please enter a valid email address"));
+        assert!(page.contains("aria-invalid=\"true\""));
+        assert!(!subscribe_form(Lang::Nl, "N", "", "", None).contains("aria-invalid=\"true\""));
     }
 }

@@ -116,7 +116,7 @@ fn source_of(body: &[u8]) -> ChangeSource {
 }
 
 /// The pairs of an `application/x-www-form-urlencoded` body, decoded.
-fn form_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+pub(super) fn form_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
     body.split(|b| *b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {

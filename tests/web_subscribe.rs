@@ -1,0 +1,361 @@
+//! Subscribing with double opt-in, end to end: the real `postbode serve`, a
+//! real SQLite file, plain HTTP/1.1 over TCP, and the confirmation mail
+//! arriving at an in-process SMTP server.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use postbode::mail::TokenKey;
+use support::TestApp;
+use support::http::{Server, get, post_form};
+use support::smtp::{Received, TestSmtp};
+
+/// The test config's `secrets.token_key` (see `TestApp::with_config`).
+const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
+const BASE: &str = "https://nieuws.example.org";
+
+/// An app sending to `smtp`, with an `emails/` copy, these subscribers
+/// (`email,name,status` lines) and `serve` running.
+fn started(smtp: &TestSmtp, subscribers: &str) -> (TestApp, Server) {
+    let app = TestApp::with_config(&format!(
+        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie <redactie@example.org>\"\n\
+         reply_to = \"Jan <jan@example.org>\"\nbase_url = \"{BASE}\"\n\n\
+         [smtp]\nurl = \"{}\"\ncommand_timeout_secs = 5\n\n[server]\nbind = \"127.0.0.1:0\"\n",
+        smtp.url()
+    ));
+    support::sending::copy_emails(&app);
+    if !subscribers.is_empty() {
+        app.write("leden.csv", format!("email,name,status\n{subscribers}"));
+        app.run(&["subscribers", "import", "leden.csv"]).ok();
+    }
+    let server = Server::start(&app, &["serve"]);
+    (app, server)
+}
+
+fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store) -> T) -> T {
+    let settings = postbode::config::load_from(Some(&app.path("postbode.toml")), &BTreeMap::new())
+        .expect("config");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = postbode::store::Store::open(&settings.database)
+            .await
+            .expect("open store");
+        let out = f(&store).await;
+        store.close().await;
+        out
+    })
+}
+
+fn email(s: &str) -> postbode::domain::EmailAddress {
+    postbode::domain::EmailAddress::parse(s).expect("address")
+}
+
+/// The status of `who`, or `None` when unknown.
+fn status(app: &TestApp, who: &str) -> Option<String> {
+    with_store(app, async |store| {
+        store
+            .find_subscriber(&email(who))
+            .await
+            .expect("find")
+            .map(|s| s.status.as_str().to_owned())
+    })
+}
+
+/// The subscriber id of `who`.
+fn id_of(app: &TestApp, who: &str) -> i64 {
+    with_store(app, async |store| {
+        store
+            .find_subscriber(&email(who))
+            .await
+            .expect("find")
+            .expect("known")
+            .id
+    })
+}
+
+fn subscribe(server: &Server, body: &str) -> support::http::Response {
+    post_form(server.port, "/subscribe", &[], body)
+}
+
+/// The `/confirm/TOKEN` path in a mail, whatever its transfer encoding.
+fn confirm_path(mail: &Received) -> String {
+    let raw = String::from_utf8_lossy(&mail.data).into_owned();
+    let mut texts = vec![raw.replace("=\r\n", "")];
+    for chunk in raw.split("\r\n\r\n") {
+        let joined: String = chunk.split("\r\n").collect();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(joined.trim()) {
+            texts.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    let marker = format!("{BASE}/confirm/");
+    for text in texts {
+        if let Some(at) = text.find(&marker) {
+            let token: String = text[at + marker.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            return format!("/confirm/{token}");
+        }
+    }
+    panic!("no confirm link in the mail:\n{raw}");
+}
+
+/// Waits a little, for a mail that must not come.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(700));
+}
+
+#[test]
+fn the_form_is_labelled_has_a_hidden_honeypot_and_no_script() {
+    let smtp = TestSmtp::start();
+    let (_app, server) = started(&smtp, "");
+    let nl = get(server.port, "/subscribe", &[]);
+    assert_eq!(nl.status, 200);
+    assert!(nl.body.contains("<html lang=\"nl\">"));
+    assert!(
+        nl.body.contains("<label for=\"email\">E-mailadres</label>"),
+        "{}",
+        nl.body
+    );
+    assert!(nl.body.contains("<label for=\"name\">"));
+    assert!(
+        nl.body
+            .contains("type=\"email\" id=\"email\" name=\"email\" required")
+    );
+    assert!(
+        nl.body
+            .contains("name=\"website\" tabindex=\"-1\" autocomplete=\"off\"")
+    );
+    assert!(nl.body.contains("<div class=\"hp\" aria-hidden=\"true\">"));
+    assert!(!nl.body.contains("<script"));
+    let en = get(server.port, "/subscribe", &[("Accept-Language", "en")]);
+    assert!(
+        en.body
+            .contains("<label for=\"email\">Email address</label>")
+    );
+}
+
+#[test]
+fn subscribe_mail_confirm_link_get_changes_nothing_post_activates() {
+    let smtp = TestSmtp::start();
+    let (app, server) = started(&smtp, "");
+    let thanks = subscribe(&server, "email=zoe%40example.nl&name=Zo%C3%AB&website=");
+    assert_eq!(thanks.status, 200);
+    assert!(
+        thanks.body.contains("Kijk in je mailbox"),
+        "{}",
+        thanks.body
+    );
+    assert_eq!(status(&app, "zoe@example.nl").as_deref(), Some("pending"));
+
+    let mails = smtp.wait_for(1, Duration::from_secs(15));
+    assert_eq!(mails.len(), 1, "one confirmation mail");
+    let mail = &mails[0];
+    assert_eq!(mail.to, ["zoe@example.nl"]);
+    assert_eq!(mail.from, "redactie@example.org");
+    let raw = String::from_utf8_lossy(&mail.data);
+    assert!(
+        raw.contains("From: Redactie <redactie@example.org>"),
+        "{raw}"
+    );
+    assert!(raw.contains("Reply-To: Jan <jan@example.org>"), "{raw}");
+    assert!(raw.contains("Message-ID: <pb.confirm-"), "{raw}");
+    assert!(raw.contains("text/plain"), "{raw}");
+    assert!(
+        raw.contains("text/html"),
+        "rendered from confirm.mjml: {raw}"
+    );
+    assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+    let path = confirm_path(mail);
+
+    for _ in 0..2 {
+        let page = get(server.port, &path, &[]);
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("<form method=\"post\">"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("<button type=\"submit\">"));
+    }
+    assert_eq!(
+        status(&app, "zoe@example.nl").as_deref(),
+        Some("pending"),
+        "GET changes nothing"
+    );
+
+    let done = post_form(server.port, &path, &[("Accept-Language", "en")], "");
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("You&#39;re subscribed"), "{}", done.body);
+    assert_eq!(status(&app, "zoe@example.nl").as_deref(), Some("active"));
+    let history = with_store(&app, async |store| {
+        store
+            .status_history(&email("zoe@example.nl"))
+            .await
+            .expect("history")
+    });
+    let last = history.last().expect("a change");
+    assert_eq!(
+        (last.0.as_deref(), last.1.as_str(), last.2.as_str()),
+        (Some("pending"), "active", "confirm")
+    );
+}
+
+#[test]
+fn a_known_address_gets_exactly_the_answer_a_new_one_gets() {
+    let smtp = TestSmtp::start();
+    let (app, server) = started(
+        &smtp,
+        "an@example.nl,An,active\nweg@example.nl,Weg,unsubscribed\nkaput@example.nl,K,bounced\n",
+    );
+    let new = subscribe(&server, "email=nieuw%40example.nl&name=&website=");
+    let active = subscribe(&server, "email=an%40example.nl&name=&website=");
+    let bounced = subscribe(&server, "email=kaput%40example.nl&name=&website=");
+    assert_eq!(new.status, 200);
+    assert_eq!((active.status, &active.body), (new.status, &new.body));
+    assert_eq!((bounced.status, &bounced.body), (new.status, &new.body));
+    smtp.wait_for(1, Duration::from_secs(15));
+    settle();
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "nothing to the active or bounced address");
+    assert_eq!(mails[0].to, ["nieuw@example.nl"]);
+    assert_eq!(status(&app, "an@example.nl").as_deref(), Some("active"));
+    assert_eq!(status(&app, "kaput@example.nl").as_deref(), Some("bounced"));
+
+    // Someone who left can come back by confirming.
+    let back = subscribe(&server, "email=weg%40example.nl&name=&website=");
+    assert_eq!((back.status, &back.body), (new.status, &new.body));
+    let mails = smtp.wait_for(2, Duration::from_secs(15));
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[1].to, ["weg@example.nl"]);
+    let done = post_form(server.port, &confirm_path(&mails[1]), &[], "");
+    assert!(done.body.contains("Je bent aangemeld"), "{}", done.body);
+    assert_eq!(status(&app, "weg@example.nl").as_deref(), Some("active"));
+}
+
+#[test]
+fn a_filled_honeypot_gets_the_same_page_and_nothing_happens() {
+    let smtp = TestSmtp::start();
+    let (app, server) = started(&smtp, "");
+    let real = subscribe(&server, "email=echt%40example.nl&name=&website=");
+    let bot = subscribe(
+        &server,
+        "email=bot%40example.nl&name=Bot&website=https%3A%2F%2Fspam.example",
+    );
+    assert_eq!((bot.status, &bot.body), (real.status, &real.body));
+    smtp.wait_for(1, Duration::from_secs(15));
+    settle();
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, ["echt@example.nl"]);
+    assert_eq!(status(&app, "bot@example.nl"), None);
+}
+
+#[test]
+fn an_invalid_address_gets_the_form_again_naming_the_field() {
+    let smtp = TestSmtp::start();
+    let (app, server) = started(&smtp, "");
+    let nl = subscribe(&server, "email=geen-adres&name=Zo%C3%AB&website=");
+    assert_eq!(nl.status, 400);
+    assert!(
+        nl.body
+            .contains("E-mailadres: vul een geldig e-mailadres in"),
+        "{}",
+        nl.body
+    );
+    assert!(nl.body.contains("value=\"geen-adres\""));
+    assert!(nl.body.contains("value=\"Zoë\""));
+    assert!(nl.body.contains("aria-invalid=\"true\""));
+    let en = post_form(
+        server.port,
+        "/subscribe",
+        &[("Accept-Language", "en")],
+        "email=&website=",
+    );
+    assert_eq!(en.status, 400);
+    assert!(
+        en.body
+            .contains("Email address: please enter a valid email address")
+    );
+    settle();
+    assert!(smtp.messages().is_empty());
+    let count = with_store(&app, async |store| {
+        store.count_by_status().await.expect("count")
+    });
+    assert!(count.iter().all(|(_, n)| *n == 0), "{count:?}");
+}
+
+#[test]
+fn a_forged_or_expired_confirm_token_activates_nobody() {
+    let smtp = TestSmtp::start();
+    let (app, server) = started(&smtp, "wacht@example.nl,Wacht,pending\n");
+    let id = id_of(&app, "wacht@example.nl");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let now = i64::try_from(now).expect("seconds");
+    let other_key = TokenKey::new("another-key-0123456789abcdef").expect("key");
+    let real_key = TokenKey::new(TOKEN_KEY).expect("key");
+    let forged = [
+        other_key.confirm_token(id, now),
+        real_key.confirm_token(id, now - 8 * 24 * 3600),
+        real_key.unsubscribe_token(id),
+        "not-a-token".to_owned(),
+    ];
+    for token in &forged {
+        let page = post_form(server.port, &format!("/confirm/{token}"), &[], "");
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("ongeldig of verlopen"), "{}", page.body);
+        assert!(page.body.contains("href=\"/subscribe\""));
+        assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("pending"));
+    }
+    // The genuine one, for contrast.
+    let page = post_form(
+        server.port,
+        &format!("/confirm/{}", real_key.confirm_token(id, now)),
+        &[],
+        "",
+    );
+    assert!(page.body.contains("Je bent aangemeld"), "{}", page.body);
+    assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("active"));
+}
+
+#[test]
+fn the_sixth_post_from_one_client_in_ten_minutes_gets_429() {
+    let smtp = TestSmtp::start();
+    let (_app, server) = started(&smtp, "");
+    for i in 0..5 {
+        let r = subscribe(&server, &format!("email=x{i}%40example.nl&website=spam"));
+        assert_eq!(r.status, 200, "request {i}");
+    }
+    let over = subscribe(&server, "email=y%40example.nl&website=");
+    assert_eq!(over.status, 429);
+    assert!(
+        over.body.contains("Probeer het over tien minuten opnieuw"),
+        "{}",
+        over.body
+    );
+    // Other pages are not limited.
+    assert_eq!(get(server.port, "/subscribe", &[]).status, 200);
+}
+
+#[test]
+fn a_fourth_confirmation_mail_within_the_hour_is_not_sent() {
+    let smtp = TestSmtp::start();
+    let (_app, server) = started(&smtp, "");
+    let first = subscribe(&server, "email=vaak%40example.nl&website=");
+    for _ in 0..3 {
+        let again = subscribe(&server, "email=vaak%40example.nl&website=");
+        assert_eq!((again.status, &again.body), (first.status, &first.body));
+    }
+    smtp.wait_for(3, Duration::from_secs(15));
+    settle();
+    assert_eq!(smtp.messages().len(), 3);
+}
