@@ -39,6 +39,9 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/s
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Serialises the public pages' writes in-process (see
+    /// `set_status_by_id`).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -69,7 +72,10 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
-                Ok(Store { pool })
+                Ok(Store {
+                    pool,
+                    writer: std::sync::Arc::default(),
+                })
             }
             DatabaseUrl::Postgres(_) => Err(Error::Config(
                 "setting database.url: PostgreSQL is not supported yet; use sqlite://FILE".into(),

@@ -31,6 +31,23 @@ impl Store {
         source: ChangeSource,
         detail: Option<&str>,
     ) -> Result<Option<StatusChange>> {
+        // A repeat (a second one-click, a mail scanner) needs no write at
+        // all: answer it from a read, without the write lock.
+        let now_status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
+                .bind(subscriber_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(now_status) = now_status else {
+            return Ok(None);
+        };
+        let seen = SubscriberStatus::parse(&now_status).ok();
+        if seen == Some(to) {
+            return Ok(Some(StatusChange { from: seen, to }));
+        }
+        // One writer at a time, queued here: SQLite's own busy handler
+        // sleeps in steps of up to 100 ms, which shows as latency spikes.
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")

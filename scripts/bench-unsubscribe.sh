@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One-click unsubscribes per second and latency against `postbode serve` on
+# SQLite, with wrk (Debian package wrk): RFC 8058 POSTs to /u/TOKEN with
+# genuine tokens for N subscribers (default 10,000), 32 connections, 15 s.
+#   scripts/bench-unsubscribe.sh [SUBSCRIBERS] [SECONDS] [CONNECTIONS]
+set -euo pipefail
+rows=${1:-10000}
+secs=${2:-15}
+conns=${3:-32}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build -q --release --manifest-path "$root/Cargo.toml"
+bin="$root/target/release/postbode"
+port=$(( 20000 + RANDOM % 20000 ))
+cd "$work"
+"$bin" --config postbode.toml init > /dev/null
+sed -i "s/^bind = .*/bind = \"127.0.0.1:$port\"/; s/^filter = .*/filter = \"warn\"/" postbode.toml
+awk -v n="$rows" 'BEGIN { print "email"; for (i = 1; i <= n; i++) printf "lezer%d@voorbeeld.nl\n", i }' > leden.csv
+"$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
+
+# Genuine tokens, computed as src/mail/token.rs does: base64url(id_be8 ||
+# HMAC-SHA256(key, "unsubscribe" || id_be8)[:16]).
+python3 - "$rows" > tokens.lua <<'PY'
+import base64, hashlib, hmac, re, struct, sys
+key = re.search(r'^token_key = "(.*)"', open('postbode.toml').read(), re.M).group(1).encode()
+n = int(sys.argv[1])
+print("tokens = {")
+for i in range(1, n + 1):
+    idb = struct.pack('>q', i)
+    tag = hmac.new(key, b'unsubscribe' + idb, hashlib.sha256).digest()[:16]
+    print('"' + base64.urlsafe_b64encode(idb + tag).rstrip(b'=').decode() + '",')
+print("}")
+PY
+cat >> tokens.lua <<'LUA'
+local i = 0
+request = function()
+  i = i + 1
+  local t = tokens[(i % #tokens) + 1]
+  return wrk.format("POST", "/u/" .. t,
+    { ["Content-Type"] = "application/x-www-form-urlencoded" },
+    "List-Unsubscribe=One-Click")
+end
+LUA
+"$bin" --config postbode.toml serve > serve.log 2>&1 &
+server_pid=$!
+sleep 1
+curl -sf "http://127.0.0.1:$port/healthz" > /dev/null
+wrk -t2 -c"$conns" -d"${secs}s" --latency -s tokens.lua "http://127.0.0.1:$port" | tee wrk.out
+unsubscribed=$("$bin" --config postbode.toml subscribers list --status unsubscribed --format csv | tail -n +2 | wc -l)
+echo "subscribers unsubscribed: $unsubscribed of $rows"
