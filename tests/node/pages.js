@@ -1,0 +1,55 @@
+// Drives the public pages in Debian's Chromium with playwright-core, the
+// way a person would: fills in and clicks. Used by tests/pages_in_browser.rs.
+//   node pages.js subscribe   BASE LANG EMAIL SHOT_PREFIX
+//   node pages.js confirm     URL  LANG SHOT_PREFIX
+//   node pages.js unsubscribe URL  LANG SHOT_PREFIX
+// Prints one JSON line: the <h1> of every page it saw.
+const { chromium } = require('playwright-core');
+
+async function main() {
+  const [mode, target, lang, ...rest] = process.argv.slice(2);
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 760 },
+    extraHTTPHeaders: { 'Accept-Language': lang },
+  });
+  const page = await context.newPage();
+  const headings = [];
+  const shot = async (prefix, name) => {
+    headings.push((await page.textContent('h1')) || '');
+    await page.screenshot({ path: `${prefix}-${name}.png`, fullPage: true });
+  };
+  if (mode === 'subscribe') {
+    const [email, prefix] = rest;
+    await page.goto(`${target}/subscribe`);
+    await shot(prefix, '1-form');
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=name]', 'Lezer In Browser');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await shot(prefix, '2-check-inbox');
+  } else if (mode === 'confirm') {
+    const [prefix] = rest;
+    await page.goto(target);
+    await shot(prefix, '3-confirm');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await shot(prefix, '4-confirmed');
+  } else if (mode === 'unsubscribe') {
+    const [prefix] = rest;
+    await page.goto(target);
+    await shot(prefix, '5-unsubscribe');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await shot(prefix, '6-unsubscribed');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await shot(prefix, '7-resubscribed');
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  await browser.close();
+  console.log(JSON.stringify(headings));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
