@@ -194,6 +194,18 @@ fn i_changed_my_mind_subscribes_again() {
     assert_eq!(history(&app, "cor@example.nl").len(), log.len());
 }
 
+#[test]
+fn changing_ones_mind_does_not_skip_the_confirmation_of_someone_still_pending() {
+    let (app, server) = started();
+    app.run(&["subscribers", "add", "dirk@example.nl"]).ok();
+    let path = format!("/u/{}", token(4));
+    let dirk = |app: &TestApp| history(app, "dirk@example.nl").last().map(|c| c.1.clone());
+    post_form(server.port, &path, &[], ONE_CLICK);
+    assert_eq!(dirk(&app).as_deref(), Some("unsubscribed"));
+    post_form(server.port, &format!("{path}/resubscribe"), &[], "");
+    assert_eq!(dirk(&app).as_deref(), Some("pending"));
+}
+
 /// A small deterministic PRNG (xorshift64*), so failures reproduce.
 struct Rng(u64);
 

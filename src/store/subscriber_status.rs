@@ -83,3 +83,24 @@ impl Store {
         Ok(Some(StatusChange { from, to }))
     }
 }
+
+impl Store {
+    /// The status someone had just before their last unsubscribe, so "I
+    /// changed my mind" puts them back where they were: a person who never
+    /// confirmed must not become active by clicking it.
+    pub async fn status_before_unsubscribe(
+        &self,
+        subscriber_id: i64,
+    ) -> Result<Option<SubscriberStatus>> {
+        let from: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT from_status FROM status_changes WHERE subscriber_id = ? \
+             AND to_status = 'unsubscribed' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(subscriber_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(from
+            .flatten()
+            .and_then(|s| SubscriberStatus::parse(&s).ok()))
+    }
+}

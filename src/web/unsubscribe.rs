@@ -85,10 +85,19 @@ async fn resubscribe(
     if let Some(id) = state.inner.tokens.verify_unsubscribe(&token) {
         let store = &state.inner.store;
         let result = match store.status_by_id(id).await {
-            Ok(Some(SubscriberStatus::Unsubscribed)) => store
-                .set_status_by_id(id, SubscriberStatus::Active, ChangeSource::Page, None)
-                .await
-                .map(|_| tracing::info!(subscriber = id, "resubscribed")),
+            Ok(Some(SubscriberStatus::Unsubscribed)) => {
+                // Back to where they were: someone who never confirmed
+                // stays pending.
+                let back = match store.status_before_unsubscribe(id).await {
+                    Ok(Some(SubscriberStatus::Pending)) => SubscriberStatus::Pending,
+                    Ok(_) => SubscriberStatus::Active,
+                    Err(e) => return state.failure(&headers, &e),
+                };
+                store
+                    .set_status_by_id(id, back, ChangeSource::Page, None)
+                    .await
+                    .map(|_| tracing::info!(subscriber = id, "resubscribed"))
+            }
             Ok(_) => Ok(()),
             Err(e) => Err(e),
         };
