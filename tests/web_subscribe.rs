@@ -4,14 +4,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine as _;
 use postbode::mail::TokenKey;
-use support::TestApp;
 use support::http::{Server, get, post_form};
 use support::smtp::{Received, TestSmtp};
+use support::{TestApp, email, with_store};
 
 /// The test config's `secrets.token_key` (see `TestApp::with_config`).
 const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
@@ -33,27 +32,6 @@ fn started(smtp: &TestSmtp, subscribers: &str) -> (TestApp, Server) {
     }
     let server = Server::start(&app, &["serve"]);
     (app, server)
-}
-
-fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store) -> T) -> T {
-    let settings = postbode::config::load_from(Some(&app.path("postbode.toml")), &BTreeMap::new())
-        .expect("config");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let store = postbode::store::Store::open(&settings.database)
-            .await
-            .expect("open store");
-        let out = f(&store).await;
-        store.close().await;
-        out
-    })
-}
-
-fn email(s: &str) -> postbode::domain::EmailAddress {
-    postbode::domain::EmailAddress::parse(s).expect("address")
 }
 
 /// The status of `who`, or `None` when unknown.

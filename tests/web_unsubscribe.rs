@@ -3,11 +3,9 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use postbode::mail::TokenKey;
-use support::TestApp;
 use support::http::{Response, Server, get, post_form};
+use support::{TestApp, email, with_store};
 
 /// The test config's `secrets.token_key` (see `TestApp::with_config`).
 const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
@@ -40,27 +38,6 @@ fn token(id: i64) -> String {
     TokenKey::new(TOKEN_KEY)
         .expect("test key")
         .unsubscribe_token(id)
-}
-
-fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store) -> T) -> T {
-    let settings = postbode::config::load_from(Some(&app.path("postbode.toml")), &BTreeMap::new())
-        .expect("config");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let store = postbode::store::Store::open(&settings.database)
-            .await
-            .expect("open store");
-        let out = f(&store).await;
-        store.close().await;
-        out
-    })
-}
-
-fn email(s: &str) -> postbode::domain::EmailAddress {
-    postbode::domain::EmailAddress::parse(s).expect("address")
 }
 
 /// Status of each of the three subscribers, in id order.

@@ -131,3 +131,28 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// Runs `f` with the test app's store (same config as the binary uses).
+pub fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store) -> T) -> T {
+    let settings = postbode::config::load_from(
+        Some(&app.path("postbode.toml")),
+        &std::collections::BTreeMap::new(),
+    )
+    .expect("config");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = postbode::store::Store::open(&settings.database)
+            .await
+            .expect("open store");
+        let out = f(&store).await;
+        store.close().await;
+        out
+    })
+}
+
+pub fn email(s: &str) -> postbode::domain::EmailAddress {
+    postbode::domain::EmailAddress::parse(s).expect("address")
+}

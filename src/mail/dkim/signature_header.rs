@@ -99,21 +99,7 @@ pub(crate) fn finish(header: &mut String, last_line: usize, signature_b64: &str)
 mod tests {
     use super::*;
 
-    const ALL: [&str; 13] = [
-        "From",
-        "To",
-        "Subject",
-        "Date",
-        "Message-ID",
-        "Reply-To",
-        "List-Id",
-        "List-Unsubscribe",
-        "List-Unsubscribe-Post",
-        "List-Archive",
-        "Feedback-ID",
-        "MIME-Version",
-        "Content-Type",
-    ];
+    const ALL: [&str; 13] = crate::mail::dkim::SIGNED_HEADERS;
 
     fn tags() -> Tags<'static> {
         Tags {
