@@ -1,5 +1,6 @@
 //! Read-only queries for the public archive and the metrics endpoint.
 
+use super::backend::on_db;
 use super::{Store, now_ms};
 use crate::error::Result;
 
@@ -43,12 +44,12 @@ const SUBSCRIBER_STATUSES: [&str; 5] =
 impl Store {
     /// Sent issues only, newest send time first.
     pub async fn sent_issues(&self) -> Result<Vec<ArchivedIssue>> {
-        let rows: Vec<(String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<(String, String, String, String, i64, Option<i64>)> = on_db!(self, pool, _sql => sqlx::query_as(
             "SELECT slug, subject, preheader, issue_date, send_at, finished_at FROM issues \
              WHERE status = 'sent' ORDER BY send_at DESC, id DESC",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         Ok(rows
             .into_iter()
             .map(|r| ArchivedIssue {
@@ -64,21 +65,21 @@ impl Store {
 
     /// The web version of an issue, only when it has been sent.
     pub async fn sent_issue_html(&self, slug: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT web_html FROM issues WHERE slug = ? AND status = 'sent'")
+        on_db!(self, pool, _sql => Ok(
+            sqlx::query_scalar("SELECT web_html FROM issues WHERE slug = $1 AND status = 'sent'")
                 .bind(slug)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await?,
-        )
+        ))
     }
 
     pub async fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
-        let found: Vec<(String, String, i64)> = sqlx::query_as(
+        let found: Vec<(String, String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
             "SELECT i.slug, d.status, count(*) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
              GROUP BY i.slug, d.status ORDER BY i.slug, d.status",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         // Every status of every issue with deliveries, zeros included, so
         // a series does not vanish when its count drops to zero.
         let mut slugs: Vec<&str> = found.iter().map(|r| r.0.as_str()).collect();
@@ -94,10 +95,10 @@ impl Store {
             }
         }
 
-        let found: Vec<(String, i64)> =
+        let found: Vec<(String, i64)> = on_db!(self, pool, _sql =>
             sqlx::query_as("SELECT status, count(*) FROM subscribers GROUP BY status")
-                .fetch_all(&self.pool)
-                .await?;
+                .fetch_all(pool)
+                .await?);
         let subscribers = SUBSCRIBER_STATUSES
             .iter()
             .map(|s| {
@@ -106,26 +107,26 @@ impl Store {
             })
             .collect();
 
-        let unsubscribes = sqlx::query_as(
+        let unsubscribes = on_db!(self, pool, _sql => sqlx::query_as(
             "SELECT source, count(*) FROM status_changes WHERE to_status = 'unsubscribed' \
              GROUP BY source ORDER BY source",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
 
-        let queue_depth = sqlx::query_scalar(
+        let queue_depth = on_db!(self, pool, _sql => sqlx::query_scalar(
             "SELECT count(*) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
              WHERE i.status = 'sending' AND d.status IN ('queued', 'sending')",
         )
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(pool)
+        .await?);
 
-        let sent_last_minute = sqlx::query_scalar(
-            "SELECT count(*) FROM deliveries WHERE status = 'sent' AND sent_at >= ?",
+        let sent_last_minute = on_db!(self, pool, _sql => sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE status = 'sent' AND sent_at >= $1",
         )
         .bind(now_ms() - 60_000)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(pool)
+        .await?);
 
         Ok(MetricsSnapshot {
             deliveries,

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::Store;
+use super::backend::{Db, on_db};
 use crate::error::Result;
 
 /// A claimed delivery with what personalisation needs.
@@ -57,6 +58,33 @@ type ClaimedRow = (
     Option<String>,
 );
 
+/// The PostgreSQL claim: lock due rows other workers have not locked
+/// (`SKIP LOCKED`, so senders never wait on each other), lease them, and
+/// return them with their subscribers, in one statement.
+const PG_CLAIM: &str = "\
+    WITH claimed AS ( \
+      UPDATE deliveries SET status = 'sending', lease_owner = $1, next_attempt_at = $2 \
+      WHERE id IN (SELECT id FROM deliveries WHERE issue_id = $3 \
+        AND status IN ('queued', 'sending') AND next_attempt_at <= $4 LIMIT $5 \
+        FOR UPDATE SKIP LOCKED) \
+      RETURNING id, subscriber_id, attempts) \
+    SELECT c.id, c.subscriber_id, c.attempts, s.email, s.name, s.status, s.attributes \
+    FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id ORDER BY c.id";
+
+/// SQLite's claim, part one: one writer at a time (the database lock), so
+/// no row can be claimed twice.
+const SQLITE_CLAIM: &str = "\
+    UPDATE deliveries SET status = 'sending', lease_owner = $1, next_attempt_at = $2 \
+    WHERE id IN (SELECT id FROM deliveries WHERE issue_id = $3 \
+      AND status IN ('queued', 'sending') AND next_attempt_at <= $4 LIMIT $5) \
+    RETURNING id";
+
+/// SQLite's claim, part two: the claimed rows with their subscribers.
+const SQLITE_CLAIMED: &str = "\
+    SELECT d.id, d.subscriber_id, d.attempts, s.email, s.name, s.status, s.attributes \
+    FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id \
+    WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.id";
+
 impl Store {
     /// Claims up to `limit` due deliveries of an issue for `owner` until
     /// `lease_until`: queued ones whose time has come, and ones whose
@@ -69,33 +97,39 @@ impl Store {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<Claimed>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'sending', lease_owner = ?1, next_attempt_at = ?2 \
-             WHERE id IN (SELECT id FROM deliveries WHERE issue_id = ?3 \
-               AND status IN ('queued', 'sending') AND next_attempt_at <= ?4 LIMIT ?5) \
-             RETURNING id",
-        )
-        .bind(owner)
-        .bind(lease_until)
-        .bind(issue_id)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        if ids.is_empty() {
-            tx.commit().await?;
-            return Ok(Vec::new());
-        }
-        let rows: Vec<ClaimedRow> = sqlx::query_as(
-            "SELECT d.id, d.subscriber_id, d.attempts, s.email, s.name, s.status, s.attributes \
-                 FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id \
-                 WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id",
-        )
-        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let rows: Vec<ClaimedRow> = match &self.db {
+            Db::Postgres(pool) => {
+                sqlx::query_as(PG_CLAIM)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(issue_id)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let ids: Vec<i64> = sqlx::query_scalar(SQLITE_CLAIM)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(issue_id)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if ids.is_empty() {
+                    tx.commit().await?;
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query_as(SQLITE_CLAIMED)
+                    .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                rows
+            }
+        };
         Ok(rows
             .into_iter()
             .map(
@@ -120,55 +154,131 @@ impl Store {
         if outcomes.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for (id, outcome) in outcomes {
-            let q = match outcome {
-                Outcome::Sent { reply, message_id, at } => sqlx::query(
-                    "UPDATE deliveries SET status = 'sent', last_reply = ?, message_id = ?, sent_at = ?, \
-                     attempts = attempts + 1, lease_owner = NULL WHERE id = ? AND status = 'sending'",
-                )
-                .bind(reply)
-                .bind(message_id)
-                .bind(at),
-                Outcome::Retry { reply, at } => sqlx::query(
-                    "UPDATE deliveries SET status = 'queued', last_reply = ?, next_attempt_at = ?, \
-                     attempts = attempts + 1, lease_owner = NULL WHERE id = ? AND status = 'sending'",
-                )
-                .bind(reply)
-                .bind(at),
-                Outcome::Failed { reply } => sqlx::query(
-                    "UPDATE deliveries SET status = 'failed', last_reply = ?, attempts = attempts + 1, \
-                     lease_owner = NULL WHERE id = ? AND status = 'sending'",
-                )
-                .bind(reply),
-                Outcome::Released { reason, at } => sqlx::query(
-                    "UPDATE deliveries SET status = 'queued', last_reply = ?, \
-                     next_attempt_at = ?, lease_owner = NULL \
-                     WHERE id = ? AND status = 'sending'",
-                )
-                .bind(reason)
-                .bind(at),
-                Outcome::Skipped { reason } => sqlx::query(
-                    "UPDATE deliveries SET status = 'skipped', last_reply = ?, lease_owner = NULL \
-                     WHERE id = ? AND status = 'sending'",
-                )
-                .bind(reason),
-            };
-            q.bind(id).execute(&mut *tx).await?;
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                for (id, outcome) in outcomes {
+                    let (sql, reply, message_id, at) = outcome_update(outcome);
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(reply)
+                        .bind(message_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Db::Postgres(pool) => {
+                // One statement per kind of outcome, its rows as arrays: a
+                // round trip per delivery would make the network the limit.
+                let mut by_kind: Vec<(&str, Vec<i64>, Vec<&str>, Vec<Option<&str>>, Vec<i64>)> =
+                    Vec::new();
+                for (id, outcome) in outcomes {
+                    let (sql, reply, message_id, at) = outcome_update(outcome);
+                    let slot = match by_kind.iter().position(|k| k.0 == sql) {
+                        Some(i) => &mut by_kind[i],
+                        None => {
+                            by_kind.push((sql, Vec::new(), Vec::new(), Vec::new(), Vec::new()));
+                            let last = by_kind.len() - 1;
+                            &mut by_kind[last]
+                        }
+                    };
+                    slot.1.push(*id);
+                    slot.2.push(reply);
+                    slot.3.push(message_id);
+                    slot.4.push(at.unwrap_or(0));
+                }
+                let mut tx = pool.begin().await?;
+                for (sql, ids, replies, message_ids, ats) in by_kind {
+                    let batched = format!(
+                        "{} FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) \
+                         AS u(id, reply, message_id, at) WHERE deliveries.id = u.id \
+                         AND deliveries.status = 'sending'",
+                        pg_set_clause(sql)
+                    );
+                    sqlx::query(&batched)
+                        .bind(ids)
+                        .bind(replies)
+                        .bind(message_ids)
+                        .bind(ats)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
         }
-        tx.commit().await?;
         Ok(())
     }
 
     /// The last replies of failed deliveries of an issue, grouped: (reply, count).
     pub async fn failure_replies(&self, issue_id: i64, limit: i64) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT coalesce(last_reply, ''), count(*) FROM deliveries WHERE issue_id = ? \
-             AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT ?",
+        on_db!(self, pool, _sql => Ok(sqlx::query_as(
+            "SELECT coalesce(last_reply, ''), count(*) FROM deliveries WHERE issue_id = $1 \
+             AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT $2",
         )
         .bind(issue_id)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
+}
+
+/// The UPDATE for one outcome, with its parameters: `$1` the delivery,
+/// `$2` the reply (or reason), `$3` the Message-ID, `$4` a time. Each
+/// statement uses the same four, so one shape binds them all.
+fn outcome_update(outcome: &Outcome) -> (&'static str, &str, Option<&str>, Option<i64>) {
+    match outcome {
+        Outcome::Sent {
+            reply,
+            message_id,
+            at,
+        } => (
+            "UPDATE deliveries SET status = 'sent', last_reply = $2, message_id = $3, \
+             sent_at = $4, attempts = attempts + 1, lease_owner = NULL \
+             WHERE id = $1 AND status = 'sending'",
+            reply,
+            Some(message_id),
+            Some(*at),
+        ),
+        Outcome::Retry { reply, at } => (
+            "UPDATE deliveries SET status = 'queued', last_reply = $2, next_attempt_at = $4, \
+             attempts = attempts + 1, lease_owner = NULL \
+             WHERE id = $1 AND status = 'sending'",
+            reply,
+            None,
+            Some(*at),
+        ),
+        Outcome::Failed { reply } => (
+            "UPDATE deliveries SET status = 'failed', last_reply = $2, attempts = attempts + 1, \
+             lease_owner = NULL WHERE id = $1 AND status = 'sending'",
+            reply,
+            None,
+            None,
+        ),
+        Outcome::Released { reason, at } => (
+            "UPDATE deliveries SET status = 'queued', last_reply = $2, next_attempt_at = $4, \
+             lease_owner = NULL WHERE id = $1 AND status = 'sending'",
+            reason,
+            None,
+            Some(*at),
+        ),
+        Outcome::Skipped { reason } => (
+            "UPDATE deliveries SET status = 'skipped', last_reply = $2, lease_owner = NULL \
+             WHERE id = $1 AND status = 'sending'",
+            reason,
+            None,
+            None,
+        ),
+    }
+}
+
+/// An [`outcome_update`] as PostgreSQL's batched form: the SET clause with
+/// the parameters turned into columns of `u`.
+fn pg_set_clause(sql: &str) -> String {
+    let set = sql.split(" WHERE ").next().unwrap_or(sql);
+    set.replace("attempts = attempts", "attempts = deliveries.attempts")
+        .replace("$2", "u.reply")
+        .replace("$3", "u.message_id")
+        .replace("$4", "u.at")
 }

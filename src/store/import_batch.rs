@@ -20,8 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Sqlite, SqliteConnection};
+use sqlx::{Connection, PgConnection, Postgres, Sqlite, SqliteConnection};
 
+use super::backend::Db;
 use super::{Store, now_ms};
 use crate::domain::{
     ChangeSource, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
@@ -203,20 +204,133 @@ struct Update<'a>(
 /// the whole import (and memory stays at one cache's size).
 pub struct Importer {
     store: Store,
-    conn: PoolConnection<Sqlite>,
+    conn: ImportConnection,
     /// List ids by name, looked up once per import.
     list_ids: HashMap<ListName, i64>,
+}
+
+enum ImportConnection {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
 }
 
 impl Store {
     /// Starts an import.
     pub async fn importer(&self) -> Result<Importer> {
+        let conn = match &self.db {
+            Db::Sqlite(pool) => ImportConnection::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => ImportConnection::Postgres(pool.acquire().await?),
+        };
         Ok(Importer {
             store: self.clone(),
-            conn: self.pool.acquire().await?,
+            conn,
             list_ids: HashMap::new(),
         })
     }
+}
+
+/// What a batch will write, worked out from the rows and what is stored.
+#[derive(Default)]
+struct Plan<'a> {
+    counts: BatchCounts,
+    /// Known subscribers that changed.
+    updates: Vec<Update<'a>>,
+    /// Their status changes: (id, from, to).
+    known_logs: Vec<(i64, Option<&'a str>, &'a str)>,
+    /// Known subscribers by the list they join.
+    joins: BTreeMap<i64, Vec<i64>>,
+    /// New subscribers, in order.
+    new_rows: Vec<NewRow<'a>>,
+    /// The lists each new subscriber joins, in the same order.
+    new_lists: Vec<Vec<i64>>,
+}
+
+/// Applies the import rules to one batch: `existing` is indexed like
+/// `rows` and is updated in place to what will be stored.
+fn plan<'a>(
+    rows: &'a [ImportRow],
+    existing: &'a mut [Option<Existing>],
+    list_ids: &HashMap<ListName, i64>,
+    policy: ImportPolicy,
+) -> Plan<'a> {
+    let mut plan = Plan::default();
+    for (row, old) in rows.iter().zip(existing.iter_mut()) {
+        let lists_of_row = || -> Vec<i64> {
+            let mut ids: Vec<i64> = row
+                .lists
+                .iter()
+                .filter_map(|l| list_ids.get(l))
+                .copied()
+                .collect();
+            ids.dedup();
+            ids
+        };
+        let Some(old) = old else {
+            let (status, _) = next_status(None, row.status, policy.activate);
+            plan.new_rows.push(NewRow(
+                row.email.as_str(),
+                row.name.as_ref().map(SubscriberName::as_str),
+                status.as_str(),
+                row.language.as_ref().map(Language::as_str),
+                &row.attributes,
+            ));
+            plan.new_lists.push(lists_of_row());
+            continue;
+        };
+        let (status, kept_gone) = next_status(old.status, row.status, policy.activate);
+        plan.counts.kept_gone += u64::from(kept_gone);
+        let mut dirty = false;
+        if let Some(name) = &row.name
+            && old.name.as_deref() != Some(name.as_str())
+        {
+            old.name = Some(name.as_str().to_owned());
+            dirty = true;
+        }
+        if let Some(language) = &row.language
+            && old.language.as_deref() != Some(language.as_str())
+        {
+            old.language = Some(language.as_str().to_owned());
+            dirty = true;
+        }
+        for (k, v) in &row.attributes {
+            if old.attributes.get(k) != Some(v) {
+                old.attributes.insert(k.clone(), v.clone());
+                dirty = true;
+            }
+        }
+        let status_changed = Some(status) != old.status;
+        let mut joined = false;
+        for list_id in lists_of_row() {
+            if !old.lists.contains(&list_id) {
+                plan.joins.entry(list_id).or_default().push(old.id);
+                joined = true;
+            }
+        }
+        if dirty || status_changed || joined {
+            plan.counts.updated += 1;
+        } else {
+            plan.counts.unchanged += 1;
+        }
+        let old: &'a Existing = old;
+        if dirty || status_changed {
+            plan.updates.push(Update(
+                old.id,
+                old.name.as_deref(),
+                old.language.as_deref(),
+                &old.attributes,
+                status.as_str(),
+            ));
+        }
+        if status_changed {
+            plan.known_logs.push((
+                old.id,
+                old.status.map(SubscriberStatus::as_str),
+                status.as_str(),
+            ));
+        }
+    }
+    plan.counts.added = plan.new_rows.len() as u64;
+    plan
 }
 
 impl Importer {
@@ -234,129 +348,77 @@ impl Importer {
                 self.list_ids.insert(list.clone(), id);
             }
         }
-        let list_ids = &self.list_ids;
-        let now = now_ms();
-        // IMMEDIATE: take the write lock before reading, so a concurrent
-        // writer makes us wait (busy timeout) instead of failing the
-        // upgrade from reader to writer.
-        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
-
         let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let (max_id, mut existing) = find_known(&mut tx, &emails).await?;
-
-        let mut new_rows: Vec<(&ImportRow, SubscriberStatus)> = Vec::new();
-        let mut updates: Vec<Update> = Vec::new();
-        let mut known_logs: Vec<(i64, Option<&str>, &str)> = Vec::new();
-        // Subscriber ids by the list they join.
-        let mut joins: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-        for (row, old) in rows.iter().zip(&mut existing) {
-            let Some(old) = old else {
-                let (status, _) = next_status(None, row.status, policy.activate);
-                new_rows.push((row, status));
-                continue;
-            };
-            let (status, kept_gone) = next_status(old.status, row.status, policy.activate);
-            counts.kept_gone += u64::from(kept_gone);
-            let mut dirty = false;
-            if let Some(name) = &row.name
-                && old.name.as_deref() != Some(name.as_str())
-            {
-                old.name = Some(name.as_str().to_owned());
-                dirty = true;
+        let now = now_ms();
+        let batch = match &mut self.conn {
+            ImportConnection::Sqlite(conn) => {
+                sqlite_batch(conn, &rows, &emails, &self.list_ids, policy, now).await?
             }
-            if let Some(language) = &row.language
-                && old.language.as_deref() != Some(language.as_str())
-            {
-                old.language = Some(language.as_str().to_owned());
-                dirty = true;
+            ImportConnection::Postgres(conn) => {
+                postgres_batch(conn, &rows, &emails, &self.list_ids, policy, now).await?
             }
-            for (k, v) in &row.attributes {
-                if old.attributes.get(k) != Some(v) {
-                    old.attributes.insert(k.clone(), v.clone());
-                    dirty = true;
-                }
-            }
-            let status_changed = Some(status) != old.status;
-            if dirty || status_changed {
-                updates.push(Update(
-                    old.id,
-                    old.name.as_deref(),
-                    old.language.as_deref(),
-                    &old.attributes,
-                    status.as_str(),
-                ));
-            }
-            if status_changed {
-                known_logs.push((
-                    old.id,
-                    old.status.map(SubscriberStatus::as_str),
-                    status.as_str(),
-                ));
-            }
-            let mut joined = false;
-            for list_id in row.lists.iter().filter_map(|l| list_ids.get(l)) {
-                if !old.lists.contains(list_id) {
-                    joins.entry(*list_id).or_default().push(old.id);
-                    joined = true;
-                }
-            }
-            if dirty || status_changed || joined {
-                counts.updated += 1;
-            } else {
-                counts.unchanged += 1;
-            }
-        }
-        counts.added = new_rows.len() as u64;
-
-        // New subscribers get the ids SQLite would give them (one more than
-        // the highest, in order), chosen here so their lists can go in the
-        // same round trip. No one else can insert meanwhile: this
-        // transaction read `max_id`, and SQLite refuses to write from a
-        // snapshot that is no longer current (were an id taken anyway, the
-        // INSERT would fail on the primary key, not mix people up).
-        let first_id = max_id.unwrap_or(0).checked_add(1);
-        let end_id = first_id.and_then(|f| f.checked_add(i64::try_from(new_rows.len()).ok()?));
-        let (Some(first_id), Some(end_id)) = (first_id, end_id) else {
-            return Err(Error::Database(sqlx::Error::Protocol(
-                "no subscriber ids left (the highest is at the 64-bit limit)".into(),
-            )));
         };
-        let mut new_json: Vec<NewRow> = Vec::with_capacity(new_rows.len());
-        for ((row, status), id) in new_rows.iter().zip(first_id..) {
-            new_json.push(NewRow(
-                row.email.as_str(),
-                row.name.as_ref().map(SubscriberName::as_str),
-                status.as_str(),
-                row.language.as_ref().map(Language::as_str),
-                &row.attributes,
-            ));
-            for list_id in row.lists.iter().filter_map(|l| list_ids.get(l)) {
-                joins.entry(*list_id).or_default().push(id);
-            }
-        }
-
-        let source = ChangeSource::Import.as_str();
-        sqlx::query(WRITE)
-            .bind(now)
-            .bind(to_json(&updates)?)
-            .bind(now)
-            .bind(source)
-            .bind(to_json(&known_logs)?)
-            .bind(first_id)
-            .bind(now)
-            .bind(now)
-            .bind(to_json(&new_json)?)
-            .bind(now)
-            .bind(source)
-            .bind(first_id)
-            .bind(end_id)
-            .bind(now)
-            .bind(to_json(&joins)?)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        counts += batch;
         Ok(counts)
     }
+}
+
+/// One batch on SQLite: two round trips (see the module docs).
+async fn sqlite_batch(
+    conn: &mut SqliteConnection,
+    rows: &[ImportRow],
+    emails: &[&str],
+    list_ids: &HashMap<ListName, i64>,
+    policy: ImportPolicy,
+    now: i64,
+) -> Result<BatchCounts> {
+    // IMMEDIATE: take the write lock before reading, so a concurrent
+    // writer makes us wait (busy timeout) instead of failing the
+    // upgrade from reader to writer.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let (max_id, mut existing) = find_known(&mut tx, emails).await?;
+    let mut plan = plan(rows, &mut existing, list_ids, policy);
+
+    // New subscribers get the ids SQLite would give them (one more than
+    // the highest, in order), chosen here so their lists can go in the
+    // same round trip. No one else can insert meanwhile: this
+    // transaction read `max_id`, and SQLite refuses to write from a
+    // snapshot that is no longer current (were an id taken anyway, the
+    // INSERT would fail on the primary key, not mix people up).
+    let first_id = max_id.unwrap_or(0).checked_add(1);
+    let end_id = first_id.and_then(|f| f.checked_add(i64::try_from(plan.new_rows.len()).ok()?));
+    let (Some(first_id), Some(end_id)) = (first_id, end_id) else {
+        return Err(Error::Database(sqlx::Error::Protocol(
+            "no subscriber ids left (the highest is at the 64-bit limit)".into(),
+        )));
+    };
+    for (lists, id) in plan.new_lists.iter().zip(first_id..) {
+        for list_id in lists {
+            plan.joins.entry(*list_id).or_default().push(id);
+        }
+    }
+
+    let source = ChangeSource::Import.as_str();
+    sqlx::query(WRITE)
+        .bind(now)
+        .bind(to_json(&plan.updates)?)
+        .bind(now)
+        .bind(source)
+        .bind(to_json(&plan.known_logs)?)
+        .bind(first_id)
+        .bind(now)
+        .bind(now)
+        .bind(to_json(&plan.new_rows)?)
+        .bind(now)
+        .bind(source)
+        .bind(first_id)
+        .bind(end_id)
+        .bind(now)
+        .bind(to_json(&plan.joins)?)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(plan.counts)
 }
 
 /// Runs [`FIND_KNOWN`]: the highest subscriber id, and the subscribers
@@ -380,6 +442,186 @@ async fn find_known(
         }
     }
     Ok((max_id, existing))
+}
+
+/// PostgreSQL's lookup: the known subscribers among `$1`, with the
+/// position of the address they answer (1-based).
+const PG_FIND_KNOWN: &str = "\
+    SELECT j.idx, s.id, s.name, s.status, s.language, s.attributes, \
+        ARRAY(SELECT m.list_id FROM list_members m WHERE m.subscriber_id = s.id) \
+    FROM unnest($1::text[]) WITH ORDINALITY AS j(email, idx) JOIN subscribers s ON s.email = j.email";
+
+/// A row of [`PG_FIND_KNOWN`].
+type PgKnown = (
+    i64,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    Vec<i64>,
+);
+
+/// One batch on PostgreSQL: each kind of write is one statement over
+/// arrays, so a batch costs a handful of round trips, not one per row.
+async fn postgres_batch(
+    conn: &mut PgConnection,
+    rows: &[ImportRow],
+    emails: &[&str],
+    list_ids: &HashMap<ListName, i64>,
+    policy: ImportPolicy,
+    now: i64,
+) -> Result<BatchCounts> {
+    let mut tx = conn.begin().await?;
+    // Imports take turns, as on SQLite: two importing the same new
+    // address at once would otherwise both find it unknown.
+    sqlx::query("SELECT pg_advisory_xact_lock(7001)")
+        .execute(&mut *tx)
+        .await?;
+    let found: Vec<PgKnown> = sqlx::query_as(PG_FIND_KNOWN)
+        .bind(emails)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut existing: Vec<Option<Existing>> = Vec::new();
+    existing.resize_with(emails.len(), || None);
+    for (idx, id, name, status, language, attributes, lists) in found {
+        let attributes = serde_json::from_str(&attributes).unwrap_or(Value::Null);
+        let known = Known(0, id, name, status, language, attributes, lists);
+        if let Some(slot) = usize::try_from(idx - 1)
+            .ok()
+            .and_then(|i| existing.get_mut(i))
+        {
+            *slot = Some(known.into());
+        }
+    }
+    let mut plan = plan(rows, &mut existing, list_ids, policy);
+    let source = ChangeSource::Import.as_str();
+
+    if !plan.updates.is_empty() {
+        let mut cols: (
+            Vec<i64>,
+            Vec<Option<&str>>,
+            Vec<Option<&str>>,
+            Vec<String>,
+            Vec<&str>,
+        ) = Default::default();
+        for Update(id, name, language, attributes, status) in &plan.updates {
+            cols.0.push(*id);
+            cols.1.push(*name);
+            cols.2.push(*language);
+            cols.3.push(to_json(attributes)?);
+            cols.4.push(status);
+        }
+        sqlx::query(
+            "UPDATE subscribers SET name = u.name, language = u.language, \
+               attributes = u.attributes, status = u.status, updated_at = $1 \
+             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+               AS u(id, name, language, attributes, status) \
+             WHERE subscribers.id = u.id",
+        )
+        .bind(now)
+        .bind(cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .bind(cols.4)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !plan.known_logs.is_empty() {
+        let ids: Vec<i64> = plan.known_logs.iter().map(|l| l.0).collect();
+        let from: Vec<Option<&str>> = plan.known_logs.iter().map(|l| l.1).collect();
+        let to: Vec<&str> = plan.known_logs.iter().map(|l| l.2).collect();
+        sqlx::query(
+            "INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source) \
+             SELECT u.id, $1, u.f, u.t, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) \
+               AS u(id, f, t)",
+        )
+        .bind(now)
+        .bind(source)
+        .bind(ids)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !plan.new_rows.is_empty() {
+        let mut cols: (
+            Vec<&str>,
+            Vec<Option<&str>>,
+            Vec<&str>,
+            Vec<Option<&str>>,
+            Vec<String>,
+        ) = Default::default();
+        for NewRow(email, name, status, language, attributes) in &plan.new_rows {
+            cols.0.push(email);
+            cols.1.push(*name);
+            cols.2.push(status);
+            cols.3.push(*language);
+            cols.4.push(to_json(attributes)?);
+        }
+        // In order, so ids follow the file. An address another writer
+        // added meanwhile (the subscribe form) is left to them.
+        let added: Vec<(i64, String, String)> = sqlx::query_as(
+            "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
+             SELECT u.email, u.name, u.status, u.language, u.attributes, $1, $1 \
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+               WITH ORDINALITY AS u(email, name, status, language, attributes, i) \
+             ORDER BY u.i ON CONFLICT (email) DO NOTHING RETURNING id, email, status",
+        )
+        .bind(now)
+        .bind(&cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .bind(cols.4)
+        .fetch_all(&mut *tx)
+        .await?;
+        plan.counts.added = added.len() as u64;
+        let ids_by_email: HashMap<&str, i64> = added
+            .iter()
+            .map(|(id, email, _)| (email.as_str(), *id))
+            .collect();
+        for (email, lists) in cols.0.iter().zip(&plan.new_lists) {
+            if let Some(id) = ids_by_email.get(email) {
+                for list_id in lists {
+                    plan.joins.entry(*list_id).or_default().push(*id);
+                }
+            }
+        }
+        let ids: Vec<i64> = added.iter().map(|a| a.0).collect();
+        let statuses: Vec<&str> = added.iter().map(|a| a.2.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO status_changes (subscriber_id, at, to_status, source) \
+             SELECT u.id, $1, u.status, $2 FROM unnest($3::bigint[], $4::text[]) AS u(id, status) \
+             ORDER BY u.id",
+        )
+        .bind(now)
+        .bind(source)
+        .bind(ids)
+        .bind(statuses)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !plan.joins.is_empty() {
+        let (lists, members): (Vec<i64>, Vec<i64>) = plan
+            .joins
+            .iter()
+            .flat_map(|(list, ids)| ids.iter().map(move |id| (*list, *id)))
+            .unzip();
+        sqlx::query(
+            "INSERT INTO list_members (list_id, subscriber_id, added_at) \
+             SELECT u.l, u.s, $1 FROM unnest($2::bigint[], $3::bigint[]) AS u(l, s) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(now)
+        .bind(lists)
+        .bind(members)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(plan.counts)
 }
 
 /// Part of a batch as JSON text, for `json_each(?)`.
@@ -506,7 +748,7 @@ mod tests {
         sqlx::query_as(
             "SELECT subscriber_id, from_status, to_status FROM status_changes ORDER BY id",
         )
-        .fetch_all(&store.pool)
+        .fetch_all(store.sqlite_pool())
         .await
         .expect("status log")
     }
@@ -519,7 +761,7 @@ mod tests {
             "INSERT INTO subscribers (id, email, status, created_at, updated_at) \
              VALUES (41, 'known@example.nl', 'active', 0, 0)",
         )
-        .execute(&store.pool)
+        .execute(store.sqlite_pool())
         .await
         .expect("insert");
         let tricky = "\"quoted\" \\ back\tslash\nnew line, ünïcödé ✓ 🎉 \u{2028}";
@@ -542,7 +784,7 @@ mod tests {
         let stored: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT id, email, status, attributes FROM subscribers WHERE id > 41 ORDER BY id",
         )
-        .fetch_all(&store.pool)
+        .fetch_all(store.sqlite_pool())
         .await
         .expect("subscribers");
         let attributes = serde_json::to_string(&rows[0].attributes).expect("json");
@@ -574,7 +816,7 @@ mod tests {
             "SELECT l.name, m.subscriber_id FROM list_members m JOIN lists l ON l.id = m.list_id \
              ORDER BY 1, 2",
         )
-        .fetch_all(&store.pool)
+        .fetch_all(store.sqlite_pool())
         .await
         .expect("members");
         assert_eq!(
@@ -633,7 +875,7 @@ mod tests {
         );
         let stored: Vec<(String, String, String)> =
             sqlx::query_as("SELECT email, status, attributes FROM subscribers ORDER BY id")
-                .fetch_all(&store.pool)
+                .fetch_all(store.sqlite_pool())
                 .await
                 .expect("subscribers");
         assert_eq!(
@@ -673,7 +915,7 @@ mod tests {
             "SELECT m.subscriber_id, l.name FROM list_members m JOIN lists l ON l.id = m.list_id \
              WHERE l.name = 'events'",
         )
-        .fetch_all(&store.pool)
+        .fetch_all(store.sqlite_pool())
         .await
         .expect("members");
         assert_eq!(lists, [(1, "events".to_owned())]);

@@ -1,6 +1,8 @@
 //! Pausing, resuming and cancelling issues, by a person or by the
 //! dispatcher's circuit breaker.
 
+use super::backend::on_db;
+use super::subscribers::log_status_change;
 use super::{IssueStatus, Store, now_ms};
 use crate::domain::{ChangeSource, SubscriberStatus};
 use crate::error::{Error, Result};
@@ -27,26 +29,27 @@ impl PausedBy {
 impl Store {
     /// The current status of an issue (senders look between batches).
     pub async fn issue_status(&self, issue_id: i64) -> Result<Option<IssueStatus>> {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM issues WHERE id = ?")
-            .bind(issue_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let status: Option<String> = on_db!(self, pool, _sql =>
+            sqlx::query_scalar("SELECT status FROM issues WHERE id = $1")
+                .bind(issue_id)
+                .fetch_optional(pool)
+                .await?);
         Ok(status.as_deref().and_then(IssueStatus::parse))
     }
 
     /// Pauses a scheduled or sending issue. Senders stop claiming its
     /// deliveries; what is in flight finishes.
     pub async fn pause_issue(&self, slug: &str, by: PausedBy, reason: &str) -> Result<()> {
-        let changed = sqlx::query(
-            "UPDATE issues SET status = 'paused', paused_by = ?, paused_reason = ? \
-             WHERE slug = ? AND status IN ('scheduled', 'sending')",
+        let changed = on_db!(self, pool, _sql => sqlx::query(
+            "UPDATE issues SET status = 'paused', paused_by = $1, paused_reason = $2 \
+             WHERE slug = $3 AND status IN ('scheduled', 'sending')",
         )
         .bind(by.as_str())
         .bind(reason)
         .bind(slug)
-        .execute(&self.pool)
+        .execute(pool)
         .await?
-        .rows_affected();
+        .rows_affected());
         if changed == 0 {
             return Err(self.cannot(slug, "pause", "scheduled or sending").await);
         }
@@ -56,14 +59,14 @@ impl Store {
     /// Resumes a paused issue exactly where it stopped: its deliveries are
     /// untouched, so nobody is skipped and nobody is sent to twice.
     pub async fn resume_issue(&self, slug: &str) -> Result<()> {
-        let changed = sqlx::query(
+        let changed = on_db!(self, pool, _sql => sqlx::query(
             "UPDATE issues SET status = CASE WHEN started_at IS NULL THEN 'scheduled' ELSE 'sending' END, \
-             paused_by = NULL, paused_reason = NULL WHERE slug = ? AND status = 'paused'",
+             paused_by = NULL, paused_reason = NULL WHERE slug = $1 AND status = 'paused'",
         )
         .bind(slug)
-        .execute(&self.pool)
+        .execute(pool)
         .await?
-        .rows_affected();
+        .rows_affected());
         if changed == 0 {
             return Err(self.cannot(slug, "resume", "paused").await);
         }
@@ -73,44 +76,51 @@ impl Store {
     /// Issues the circuit breaker paused go back to sending: each run
     /// tries the server again.
     pub async fn resume_breaker_paused(&self) -> Result<u64> {
-        Ok(sqlx::query(
+        on_db!(self, pool, _sql => Ok(sqlx::query(
             "UPDATE issues SET status = 'sending', paused_by = NULL, paused_reason = NULL \
              WHERE status = 'paused' AND paused_by = 'breaker'",
         )
-        .execute(&self.pool)
+        .execute(pool)
         .await?
-        .rows_affected())
+        .rows_affected()))
     }
 
     /// Cancels an issue: every delivery not yet sent becomes cancelled.
     /// Messages in flight still record their outcome. Returns how many
     /// were cancelled.
     pub async fn cancel_issue(&self, slug: &str) -> Result<u64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE issues SET status = 'cancelled', finished_at = ?, paused_by = NULL \
-             WHERE slug = ? AND status IN ('scheduled', 'sending', 'paused') RETURNING id",
-        )
-        .bind(now_ms())
-        .bind(slug)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(id) = id else {
-            drop(tx);
-            return Err(self
+        let cancelled = on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "UPDATE issues SET status = 'cancelled', finished_at = $1, paused_by = NULL \
+                 WHERE slug = $2 AND status IN ('scheduled', 'sending', 'paused') RETURNING id",
+            )
+            .bind(now_ms())
+            .bind(slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match id {
+                None => None,
+                Some(id) => {
+                    let n = sqlx::query(
+                        "UPDATE deliveries SET status = 'cancelled', lease_owner = NULL \
+                         WHERE issue_id = $1 AND status = 'queued'",
+                    )
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    tx.commit().await?;
+                    Some(n)
+                }
+            }
+        });
+        match cancelled {
+            Some(n) => Ok(n),
+            None => Err(self
                 .cannot(slug, "cancel", "scheduled, sending or paused")
-                .await);
-        };
-        let cancelled = sqlx::query(
-            "UPDATE deliveries SET status = 'cancelled', lease_owner = NULL \
-             WHERE issue_id = ? AND status = 'queued'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(cancelled)
+                .await),
+        }
     }
 
     async fn cannot(&self, slug: &str, verb: &str, must_be: &str) -> Error {
@@ -127,35 +137,38 @@ impl Store {
     /// A "no such user" reply: the subscriber is marked bounced (with the
     /// reply in the status log), so their later deliveries are skipped.
     pub async fn mark_bounced(&self, subscriber_id: i64, reply: &str) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let from: Option<String> =
-            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
-                .bind(subscriber_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let from = from
-            .as_deref()
-            .and_then(|s| SubscriberStatus::parse(s).ok());
-        // Someone who already left stays as they are.
-        if let Some(from @ (SubscriberStatus::Active | SubscriberStatus::Pending)) = from {
-            let now = now_ms();
-            sqlx::query("UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(subscriber_id)
-                .execute(&mut *tx)
-                .await?;
-            super::subscribers::log_status_change(
-                &mut tx,
-                subscriber_id,
-                now,
-                Some(from),
-                SubscriberStatus::Bounced,
-                ChangeSource::Bounce,
-                Some(reply),
-            )
+        on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let from: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT status FROM subscribers WHERE id = $1{}",
+                sql.for_update
+            ))
+            .bind(subscriber_id)
+            .fetch_optional(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            let from = from
+                .as_deref()
+                .and_then(|s| SubscriberStatus::parse(s).ok());
+            // Someone who already left stays as they are.
+            if let Some(from @ (SubscriberStatus::Active | SubscriberStatus::Pending)) = from {
+                let now = now_ms();
+                sqlx::query("UPDATE subscribers SET status = 'bounced', updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(subscriber_id)
+                    .execute(&mut *tx)
+                    .await?;
+                log_status_change!(
+                    &mut *tx,
+                    subscriber_id,
+                    now,
+                    Some(from),
+                    SubscriberStatus::Bounced,
+                    ChangeSource::Bounce,
+                    Some(reply)
+                );
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Issues: queued with their rendered templates, started when due (which
 //! fixes the recipients), finished when no delivery is left.
 
+use super::backend::on_db;
 use super::{Store, now_ms};
 use crate::domain::{ListName, Slug};
 use crate::error::{Error, Result};
@@ -147,10 +148,10 @@ impl Store {
                 existing.status.as_str()
             )));
         }
-        sqlx::query(
+        on_db!(self, pool, _sql => sqlx::query(
             "INSERT INTO issues (slug, subject, preheader, issue_date, list_id, html_template, \
              text_template, web_html, status, send_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'scheduled', $9, $10)",
         )
         .bind(new.slug.as_str())
         .bind(&new.subject)
@@ -162,77 +163,84 @@ impl Store {
         .bind(&new.web_html)
         .bind(new.send_at)
         .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await?
+        .rows_affected());
         self.issue(new.slug.as_str())
             .await?
             .ok_or_else(|| Error::Input(format!("issue {} vanished after queueing", new.slug)))
     }
 
     pub async fn issue(&self, slug: &str) -> Result<Option<Issue>> {
-        let row: Option<IssueRow> = sqlx::query_as(&format!("{SELECT_ISSUE} WHERE i.slug = ?"))
-            .bind(slug)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<IssueRow> = on_db!(self, pool, _sql =>
+            sqlx::query_as(&format!("{SELECT_ISSUE} WHERE i.slug = $1"))
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?);
         Ok(row.map(issue_from_row))
     }
 
     /// Every issue, newest send time first.
     pub async fn issues(&self) -> Result<Vec<Issue>> {
-        let rows: Vec<IssueRow> = sqlx::query_as(&format!(
+        let rows: Vec<IssueRow> = on_db!(self, pool, _sql => sqlx::query_as(&format!(
             "{SELECT_ISSUE} ORDER BY i.send_at DESC, i.id DESC"
         ))
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         Ok(rows.into_iter().map(issue_from_row).collect())
     }
 
     /// The stage-two templates of an issue: (html, text).
     pub async fn issue_templates(&self, issue_id: i64) -> Result<(String, String)> {
-        Ok(
-            sqlx::query_as("SELECT html_template, text_template FROM issues WHERE id = ?")
+        on_db!(self, pool, _sql => Ok(
+            sqlx::query_as("SELECT html_template, text_template FROM issues WHERE id = $1")
                 .bind(issue_id)
-                .fetch_one(&self.pool)
+                .fetch_one(pool)
                 .await?,
-        )
+        ))
     }
 
     /// Starts every scheduled issue whose time has come: its recipients
     /// are fixed in one INSERT … SELECT of the list's active subscribers.
     /// Returns the issues started.
     pub async fn start_due_issues(&self, now: i64) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let due: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT id, slug, list_id FROM issues WHERE status = 'scheduled' AND send_at <= ? ORDER BY send_at",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, _, list_id) in &due {
-            let added = sqlx::query(
-                "INSERT INTO deliveries (issue_id, subscriber_id, status, next_attempt_at) \
-                 SELECT ?1, m.subscriber_id, 'queued', ?2 FROM list_members m \
-                 JOIN subscribers s ON s.id = m.subscriber_id \
-                 WHERE m.list_id = ?3 AND s.status = 'active' ORDER BY m.subscriber_id \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
+        on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            // Locked, so two senders starting at once fix the recipients once.
+            let due: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+                "SELECT id, slug, list_id FROM issues WHERE status = 'scheduled' AND send_at <= $1 \
+                 ORDER BY send_at{}",
+                sql.for_update
+            ))
             .bind(now)
-            .bind(list_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            sqlx::query(
-                "UPDATE issues SET status = 'sending', started_at = ?, recipients = ? WHERE id = ?",
-            )
-            .bind(now)
-            .bind(i64::try_from(added).unwrap_or(i64::MAX))
-            .bind(id)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        Ok(due.into_iter().map(|(_, slug, _)| slug).collect())
+            for (id, _, list_id) in &due {
+                let added = sqlx::query(
+                    "INSERT INTO deliveries (issue_id, subscriber_id, status, next_attempt_at) \
+                     SELECT $1, m.subscriber_id, 'queued', $2 FROM list_members m \
+                     JOIN subscribers s ON s.id = m.subscriber_id \
+                     WHERE m.list_id = $3 AND s.status = 'active' ORDER BY m.subscriber_id \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(list_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query(
+                    "UPDATE issues SET status = 'sending', started_at = $1, recipients = $2 WHERE id = $3",
+                )
+                .bind(now)
+                .bind(i64::try_from(added).unwrap_or(i64::MAX))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(due.into_iter().map(|(_, slug, _)| slug).collect())
+        })
     }
 
     /// Issues being sent (optionally only one).
@@ -248,26 +256,25 @@ impl Store {
 
     /// Marks an issue sent when none of its deliveries is left.
     pub async fn finish_if_done(&self, issue_id: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE issues SET status = 'sent', finished_at = ? WHERE id = ? AND status = 'sending' \
-             AND NOT EXISTS (SELECT 1 FROM deliveries WHERE issue_id = ? AND status IN ('queued', 'sending'))",
+        let done = on_db!(self, pool, _sql => sqlx::query(
+            "UPDATE issues SET status = 'sent', finished_at = $1 WHERE id = $2 AND status = 'sending' \
+             AND NOT EXISTS (SELECT 1 FROM deliveries WHERE issue_id = $2 AND status IN ('queued', 'sending'))",
         )
         .bind(now_ms())
         .bind(issue_id)
-        .bind(issue_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await?
-        .rows_affected();
+        .rows_affected());
         Ok(done > 0)
     }
 
     pub async fn delivery_counts(&self, issue_id: i64) -> Result<DeliveryCounts> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status",
+        let rows: Vec<(String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
+            "SELECT status, count(*) FROM deliveries WHERE issue_id = $1 GROUP BY status",
         )
         .bind(issue_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         let mut c = DeliveryCounts::default();
         for (status, n) in rows {
             match status.as_str() {
@@ -284,26 +291,26 @@ impl Store {
 
     /// Messages of an issue sent since `since` (for the rate).
     pub async fn sent_since(&self, issue_id: i64, since: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT count(*) FROM deliveries WHERE issue_id = ? AND status = 'sent' AND sent_at >= ?",
+        on_db!(self, pool, _sql => Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE issue_id = $1 AND status = 'sent' AND sent_at >= $2",
         )
         .bind(issue_id)
         .bind(since)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await?))
     }
 
     /// The earliest time something becomes due: a scheduled issue, or a
     /// retry or expired lease of an issue being sent.
     pub async fn next_due(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
+        on_db!(self, pool, _sql => Ok(sqlx::query_scalar(
             "SELECT min(t) FROM ( \
                SELECT min(send_at) AS t FROM issues WHERE status = 'scheduled' \
                UNION ALL \
                SELECT min(d.next_attempt_at) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
-                 WHERE i.status = 'sending' AND d.status IN ('queued', 'sending'))",
+                 WHERE i.status = 'sending' AND d.status IN ('queued', 'sending')) AS due",
         )
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await?))
     }
 }

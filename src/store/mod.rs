@@ -1,32 +1,45 @@
-//! The subscriber store: subscribers, lists and memberships, and the log of
-//! status changes. SQLite (WAL) through sqlx; the schema is in
-//! `migrations/sqlite/`, embedded in the binary and applied on open.
+//! The subscriber store: subscribers, lists and memberships, the log of
+//! status changes, issues and their deliveries. SQLite (WAL) by default,
+//! PostgreSQL for lists and senders that outgrow one machine, both
+//! through sqlx; each backend's schema is in `migrations/<backend>/`,
+//! embedded in the binary and applied on open.
 //!
-//! Layout: [`subscribers`] (one person at a time), [`import_batch`] (many at
-//! once, for CSV imports), [`lists`], [`issues`] (queued and sent issues),
-//! [`deliveries`] (claims with leases, outcomes), [`archive`] (the public
-//! archive and metrics queries), [`timestamp`].
+//! Layout: [`backend`] (the pool, and running one query on either
+//! backend), `dialect/` (the SQL that differs), [`subscribers`] (one
+//! person at a time), [`import_batch`] (many at once, for CSV imports),
+//! [`lists`], [`issues`] (queued and sent issues), [`deliveries`] (claims
+//! with leases, outcomes), [`pace`] (the send rate shared by every
+//! sender), [`archive`] (the public archive and metrics queries),
+//! [`copy`] (`migrate-store`), [`timestamp`].
 
 mod archive;
+mod backend;
+// mod copy;
 mod deliveries;
+mod dialect;
 mod import_batch;
 mod issue_control;
 mod issues;
 mod lists;
+// mod pace;
 mod subscriber_status;
 mod subscribers;
 mod timestamp;
 
 use std::str::FromStr;
 
-use sqlx::SqlitePool;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use archive::{ArchivedIssue, MetricsSnapshot};
+pub(crate) use backend::Db;
+// pub use copy::CopyReport;
 pub use deliveries::{Claimed, Outcome};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use issue_control::PausedBy;
 pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
+// pub use pace::{CapWindow, Reservation};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{format_ms, now_ms};
 
@@ -34,20 +47,28 @@ use crate::config::{DatabaseSettings, DatabaseUrl};
 use crate::error::{Error, Result};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// A handle on the database; cheap to clone (it is a pool).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Db,
     /// Serialises the public pages' writes in-process (see
     /// `set_status_by_id`).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Which kind of database a store is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the configured database.
     pub async fn open(settings: &DatabaseSettings) -> Result<Store> {
-        match &settings.url {
+        let db = match &settings.url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -72,25 +93,67 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
-                Ok(Store {
-                    pool,
-                    writer: std::sync::Arc::default(),
-                })
+                Db::Sqlite(pool)
             }
-            DatabaseUrl::Postgres(_) => Err(Error::Config(
-                "setting database.url: PostgreSQL is not supported yet; use sqlite://FILE".into(),
-            )),
+            DatabaseUrl::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url.expose_secret())
+                    .map_err(|e| Error::Config(format!("setting database.url: {e}")))?
+                    // A statement stuck behind a lock fails instead of
+                    // hanging a cron run forever.
+                    .options([(
+                        "lock_timeout",
+                        format!("{}ms", settings.busy_timeout_ms.max(1)),
+                    )]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(std::time::Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Db::Postgres(pool)
+            }
+        };
+        Ok(Store {
+            db,
+            writer: std::sync::Arc::default(),
+        })
+    }
+
+    /// The kind of database this store is on.
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Closes the pool, waiting for connections to finish (and the WAL to
     /// be checkpointed).
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_db!(self, pool, _sql => pool.close().await)
     }
 
     /// True when the database answers a trivial query.
     pub async fn is_healthy(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        on_db!(self, pool, _sql => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    /// Runs one statement of SQL with no parameters; for tests and tools
+    /// that inspect or prepare a database directly.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        Ok(on_db!(self, pool, _sql => sqlx::raw_sql(sql).execute(pool).await?.rows_affected()))
+    }
+}
+
+use backend::on_db;
+
+#[cfg(test)]
+impl Store {
+    /// The SQLite pool of a store the test opened on SQLite.
+    pub(crate) fn sqlite_pool(&self) -> &sqlx::SqlitePool {
+        match &self.db {
+            Db::Sqlite(pool) => pool,
+            Db::Postgres(_) => panic!("this test opens a SQLite store"),
+        }
     }
 }

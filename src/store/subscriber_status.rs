@@ -1,6 +1,7 @@
 //! Status changes by subscriber id, for the public pages: a token carries
 //! the id, never the address.
 
+use super::backend::on_db;
 use super::subscribers::log_status_change;
 use super::{StatusChange, Store, now_ms};
 use crate::domain::{ChangeSource, SubscriberStatus};
@@ -10,11 +11,11 @@ impl Store {
     /// The current status of subscriber `subscriber_id`; `None` when there
     /// is no such subscriber (never was, or erased).
     pub async fn status_by_id(&self, subscriber_id: i64) -> Result<Option<SubscriberStatus>> {
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
+        let status: Option<String> = on_db!(self, pool, _sql =>
+            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = $1")
                 .bind(subscriber_id)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?);
         Ok(status.and_then(|s| SubscriberStatus::parse(&s).ok()))
     }
 
@@ -33,58 +34,57 @@ impl Store {
     ) -> Result<Option<StatusChange>> {
         // A repeat (a second one-click, a mail scanner) needs no write at
         // all: answer it from a read, without the write lock.
-        let now_status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
-                .bind(subscriber_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(now_status) = now_status else {
+        let Some(seen) = self.status_by_id(subscriber_id).await? else {
             return Ok(None);
         };
-        let seen = SubscriberStatus::parse(&now_status).ok();
-        if seen == Some(to) {
-            return Ok(Some(StatusChange { from: seen, to }));
+        if seen == to {
+            return Ok(Some(StatusChange {
+                from: Some(seen),
+                to,
+            }));
         }
         // One writer at a time, queued here: SQLite's own busy handler
         // sleeps in steps of up to 100 ms, which shows as latency spikes.
         let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT status FROM subscribers WHERE id = ?")
+        on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let current: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT status FROM subscribers WHERE id = $1{}",
+                sql.for_update
+            ))
+            .bind(subscriber_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(from) = current else {
+                return Ok(None);
+            };
+            let from = SubscriberStatus::parse(&from).ok();
+            if to == SubscriberStatus::Unsubscribed {
+                sqlx::query(
+                    "UPDATE deliveries SET status = 'skipped', last_reply = 'unsubscribed' \
+                     WHERE subscriber_id = $1 AND status = 'queued'",
+                )
                 .bind(subscriber_id)
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await?;
-        let Some(from) = current else {
-            return Ok(None);
-        };
-        let from = SubscriberStatus::parse(&from).ok();
-        if to == SubscriberStatus::Unsubscribed {
-            sqlx::query(
-                "UPDATE deliveries SET status = 'skipped', last_reply = 'unsubscribed' \
-                 WHERE subscriber_id = ? AND status = 'queued'",
-            )
-            .bind(subscriber_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if from == Some(to) {
+            }
+            if from == Some(to) {
+                tx.commit().await?;
+                return Ok(Some(StatusChange { from, to }));
+            }
+            let now = now_ms();
+            sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(to.as_str())
+                .bind(now)
+                .bind(subscriber_id)
+                .execute(&mut *tx)
+                .await?;
+            log_status_change!(&mut *tx, subscriber_id, now, from, to, source, detail);
             tx.commit().await?;
-            return Ok(Some(StatusChange { from, to }));
-        }
-        let now = now_ms();
-        sqlx::query("UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?")
-            .bind(to.as_str())
-            .bind(now)
-            .bind(subscriber_id)
-            .execute(&mut *tx)
-            .await?;
-        log_status_change(&mut tx, subscriber_id, now, from, to, source, detail).await?;
-        tx.commit().await?;
-        Ok(Some(StatusChange { from, to }))
+            Ok(Some(StatusChange { from, to }))
+        })
     }
-}
 
-impl Store {
     /// The status someone had just before their last unsubscribe, so "I
     /// changed my mind" puts them back where they were: a person who never
     /// confirmed must not become active by clicking it.
@@ -92,13 +92,13 @@ impl Store {
         &self,
         subscriber_id: i64,
     ) -> Result<Option<SubscriberStatus>> {
-        let from: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT from_status FROM status_changes WHERE subscriber_id = ? \
+        let from: Option<Option<String>> = on_db!(self, pool, _sql => sqlx::query_scalar(
+            "SELECT from_status FROM status_changes WHERE subscriber_id = $1 \
              AND to_status = 'unsubscribed' ORDER BY id DESC LIMIT 1",
         )
         .bind(subscriber_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         Ok(from
             .flatten()
             .and_then(|s| SubscriberStatus::parse(&s).ok()))

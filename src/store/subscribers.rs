@@ -4,11 +4,35 @@
 use futures_util::stream::{BoxStream, StreamExt};
 use serde_json::{Map, Value};
 
+use super::backend::on_db;
 use super::{Store, now_ms};
 use crate::domain::{
     ChangeSource, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
 };
 use crate::error::{Error, Result};
+
+/// Appends to the status log inside the caller's transaction `$tx`:
+/// subscriber id, time, from, to, source, detail. A macro, because the
+/// transaction's type differs per backend.
+macro_rules! log_status_change {
+    ($tx:expr, $id:expr, $at:expr, $from:expr, $to:expr, $source:expr, $detail:expr) => {{
+        let from: Option<$crate::domain::SubscriberStatus> = $from;
+        let detail: Option<&str> = $detail;
+        sqlx::query(
+            "INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($id)
+        .bind($at)
+        .bind(from.map(|s| s.as_str()))
+        .bind($to.as_str())
+        .bind($source.as_str())
+        .bind(detail)
+        .execute($tx)
+        .await?;
+    }};
+}
+pub(super) use log_status_change;
 
 /// A subscriber as stored.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -67,18 +91,6 @@ struct SubscriberRow {
     created_at: i64,
     updated_at: i64,
     lists: Option<String>,
-}
-
-/// The columns of a [`SubscriberRow`]; a macro so `concat!` can add the
-/// WHERE clause at compile time and the SQL stays a `&'static str`.
-macro_rules! select_subscriber {
-    () => {
-        "SELECT s.id, s.email, s.name, s.status, s.language, s.attributes, \
-           s.created_at, s.updated_at, \
-           (SELECT group_concat(l.name, ';') FROM list_members m JOIN lists l ON l.id = m.list_id \
-             WHERE m.subscriber_id = s.id) AS lists \
-         FROM subscribers s"
-    };
 }
 
 impl TryFrom<SubscriberRow> for Subscriber {
@@ -143,34 +155,38 @@ impl Store {
             list_ids.push(self.ensure_list(list).await?);
         }
         let now = now_ms();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id",
-        )
-        .bind(new.email.as_str())
-        .bind(new.name.as_ref().map(SubscriberName::as_str))
-        .bind(new.status.as_str())
-        .bind(new.language.as_ref().map(Language::as_str))
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(id) = id else {
-            return Ok(None);
-        };
-        for list_id in list_ids {
-            sqlx::query(
-                "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?)",
+        let added = on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, '{}', $5, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
             )
-            .bind(list_id)
-            .bind(id)
+            .bind(new.email.as_str())
+            .bind(new.name.as_ref().map(SubscriberName::as_str))
+            .bind(new.status.as_str())
+            .bind(new.language.as_ref().map(Language::as_str))
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            if let Some(id) = id {
+                for list_id in &list_ids {
+                    sqlx::query(
+                        "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(list_id)
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                log_status_change!(&mut *tx, id, now, None, new.status, source, None);
+                tx.commit().await?;
+            }
+            id.is_some()
+        });
+        if !added {
+            return Ok(None);
         }
-        log_status_change(&mut tx, id, now, None, new.status, source, None).await?;
-        tx.commit().await?;
         self.find_subscriber(&new.email).await
     }
 
@@ -179,27 +195,26 @@ impl Store {
         let mut added = 0;
         for list in lists {
             let list_id = self.ensure_list(list).await?;
-            added += sqlx::query(
-                "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?) \
+            added += on_db!(self, pool, _sql => sqlx::query(
+                "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(list_id)
             .bind(subscriber_id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(pool)
             .await?
-            .rows_affected();
+            .rows_affected());
         }
         Ok(added)
     }
 
     /// The subscriber with this address (any case), if any.
     pub async fn find_subscriber(&self, email: &EmailAddress) -> Result<Option<Subscriber>> {
-        let row: Option<SubscriberRow> =
-            sqlx::query_as(concat!(select_subscriber!(), " WHERE s.email = ?"))
-                .bind(email.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<SubscriberRow> = on_db!(self, pool, sql => sqlx::query_as(sql.find_subscriber)
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await?);
         row.map(Subscriber::try_from).transpose()
     }
 
@@ -214,29 +229,33 @@ impl Store {
         source: ChangeSource,
         detail: Option<&str>,
     ) -> Result<Option<StatusChange>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, status FROM subscribers WHERE email = ?")
-                .bind(email.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((id, from)) = current else {
-            return Ok(None);
-        };
-        let from = SubscriberStatus::parse(&from).ok();
-        if from == Some(to) {
-            return Ok(Some(StatusChange { from, to }));
-        }
-        let now = now_ms();
-        sqlx::query("UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?")
-            .bind(to.as_str())
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
+        on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let current: Option<(i64, String)> = sqlx::query_as(&format!(
+                "SELECT id, status FROM subscribers WHERE email = $1{}",
+                sql.for_update
+            ))
+            .bind(email.as_str())
+            .fetch_optional(&mut *tx)
             .await?;
-        log_status_change(&mut tx, id, now, from, to, source, detail).await?;
-        tx.commit().await?;
-        Ok(Some(StatusChange { from, to }))
+            let Some((id, from)) = current else {
+                return Ok(None);
+            };
+            let from = SubscriberStatus::parse(&from).ok();
+            if from == Some(to) {
+                return Ok(Some(StatusChange { from, to }));
+            }
+            let now = now_ms();
+            sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(to.as_str())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            log_status_change!(&mut *tx, id, now, from, to, source, detail);
+            tx.commit().await?;
+            Ok(Some(StatusChange { from, to }))
+        })
     }
 
     /// Erases a person (GDPR): their row, memberships and anything in the
@@ -244,81 +263,74 @@ impl Store {
     /// rows and one erasure row with the status they had. Returns `None`
     /// for an unknown address.
     pub async fn remove_subscriber(&self, email: &EmailAddress) -> Result<Option<Erased>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, status FROM subscribers WHERE email = ?")
-                .bind(email.as_str())
-                .fetch_optional(&mut *tx)
+        on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let current: Option<(i64, String)> = sqlx::query_as(&format!(
+                "SELECT id, status FROM subscribers WHERE email = $1{}",
+                sql.for_update
+            ))
+            .bind(email.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id, status)) = current else {
+                return Ok(None);
+            };
+            sqlx::query("UPDATE status_changes SET detail = NULL WHERE subscriber_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
                 .await?;
-        let Some((id, status)) = current else {
-            return Ok(None);
-        };
-        sqlx::query("UPDATE status_changes SET detail = NULL WHERE subscriber_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        // SMTP replies can quote the address.
-        sqlx::query("UPDATE deliveries SET last_reply = NULL WHERE subscriber_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO erasures (at, status) VALUES (?, ?)")
-            .bind(now_ms())
-            .bind(&status)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM subscribers WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        // Old page images in the write-ahead log still hold the person;
-        // a truncating checkpoint removes them (best effort: a concurrent
-        // reader can delay it, and the next checkpoint finishes the job).
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(error = %e, "checkpoint after erasure failed");
-        }
-        Ok(Some(Erased {
-            status: SubscriberStatus::parse(&status).unwrap_or(SubscriberStatus::Unsubscribed),
-        }))
+            // SMTP replies can quote the address.
+            sqlx::query("UPDATE deliveries SET last_reply = NULL WHERE subscriber_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO erasures (at, status) VALUES ($1, $2)")
+                .bind(now_ms())
+                .bind(&status)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM subscribers WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            // Best effort: a concurrent reader can delay a checkpoint or a
+            // vacuum, and the next one finishes the job.
+            if let Err(e) = sqlx::raw_sql(sql.after_erasure).execute(pool).await {
+                tracing::warn!(error = %e, "clean-up after erasure failed");
+            }
+            Ok(Some(Erased {
+                status: SubscriberStatus::parse(&status).unwrap_or(SubscriberStatus::Unsubscribed),
+            }))
+        })
     }
 
     /// Streams the subscribers matching `filter`, oldest first, without
     /// holding them all in memory.
     pub fn subscribers(&self, filter: &SubscriberFilter) -> BoxStream<'_, Result<Subscriber>> {
-        const SQL: &str = concat!(
-            select_subscriber!(),
-            " WHERE (?1 IS NULL OR s.status = ?1) \
-               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM list_members m JOIN lists l \
-                     ON l.id = m.list_id WHERE m.subscriber_id = s.id AND l.name = ?2)) \
-             ORDER BY s.id"
-        );
-        sqlx::query_as::<_, SubscriberRow>(SQL)
-            .bind(filter.status.map(|s| s.as_str()))
-            .bind(filter.list.as_ref().map(|l| l.as_str().to_owned()))
-            .fetch(&self.pool)
+        let status = filter.status.map(|s| s.as_str());
+        let list = filter.list.as_ref().map(|l| l.as_str().to_owned());
+        on_db!(self, pool, sql => sqlx::query_as::<_, SubscriberRow>(sql.list_subscribers)
+            .bind(status)
+            .bind(list)
+            .fetch(pool)
             .map(|row| row.map_err(Error::from).and_then(Subscriber::try_from))
-            .boxed()
+            .boxed())
     }
 
     /// Every attribute name in use, sorted: the extra columns of an export.
     pub async fn attribute_keys(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT j.key FROM subscribers s, json_each(s.attributes) j ORDER BY 1",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        on_db!(self, pool, sql => Ok(sqlx::query_scalar(sql.attribute_keys)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// Subscribers per status (all statuses, zeros included).
     pub async fn count_by_status(&self) -> Result<Vec<(SubscriberStatus, i64)>> {
-        let rows: Vec<(String, i64)> =
+        let rows: Vec<(String, i64)> = on_db!(self, pool, _sql =>
             sqlx::query_as("SELECT status, count(*) FROM subscribers GROUP BY status")
-                .fetch_all(&self.pool)
-                .await?;
+                .fetch_all(pool)
+                .await?);
         Ok(SubscriberStatus::ALL
             .iter()
             .map(|s| {
@@ -333,9 +345,9 @@ impl Store {
 
     /// How many people were erased.
     pub async fn erasure_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM erasures")
-            .fetch_one(&self.pool)
-            .await?)
+        on_db!(self, pool, _sql => Ok(sqlx::query_scalar("SELECT count(*) FROM erasures")
+            .fetch_one(pool)
+            .await?))
     }
 
     /// The status log of one subscriber, oldest first: (from, to, source).
@@ -343,37 +355,12 @@ impl Store {
         &self,
         email: &EmailAddress,
     ) -> Result<Vec<(Option<String>, String, String)>> {
-        Ok(sqlx::query_as(
+        on_db!(self, pool, _sql => Ok(sqlx::query_as(
             "SELECT c.from_status, c.to_status, c.source FROM status_changes c \
-             JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = ? ORDER BY c.id",
+             JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = $1 ORDER BY c.id",
         )
         .bind(email.as_str())
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
-}
-
-/// Appends to the status log inside the caller's transaction.
-pub(super) async fn log_status_change(
-    tx: &mut sqlx::SqliteConnection,
-    subscriber_id: i64,
-    at: i64,
-    from: Option<SubscriberStatus>,
-    to: SubscriberStatus,
-    source: ChangeSource,
-    detail: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source, detail) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(subscriber_id)
-    .bind(at)
-    .bind(from.map(|s| s.as_str()))
-    .bind(to.as_str())
-    .bind(source.as_str())
-    .bind(detail)
-    .execute(tx)
-    .await?;
-    Ok(())
 }

@@ -1,0 +1,60 @@
+//! Which database the store talks to, and how store code runs the same
+//! query on either.
+//!
+//! Store methods are written once, against a pool whose type the
+//! [`on_db!`] macro fills in: the body is compiled twice, once for SQLite
+//! and once for PostgreSQL, so sqlx checks every bind and decode for both.
+//! SQL text is shared where the two agree (`$1` placeholders, which sqlx
+//! also accepts for SQLite); what differs lives in one [`Dialect`] per
+//! backend (`dialect/sqlite.rs`, `dialect/postgres.rs`), and the few
+//! operations that differ in shape, not just in text (batch imports,
+//! claims, the shared send pace), match on [`Db`] themselves.
+
+use sqlx::{PgPool, SqlitePool};
+
+/// The pool of the configured backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// SQL whose text differs between the backends.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    /// Starts a transaction that will write. SQLite takes the write lock
+    /// up front (`IMMEDIATE`), so a reader never fails to upgrade;
+    /// PostgreSQL locks rows as they are read with [`Dialect::for_update`].
+    pub begin_write: &'static str,
+    /// Appended to a SELECT of rows the transaction will then change.
+    pub for_update: &'static str,
+    /// One subscriber by address (`$1`), with their lists joined by `;`.
+    pub find_subscriber: &'static str,
+    /// Subscribers by optional status (`$1`) and list (`$2`), oldest first.
+    pub list_subscribers: &'static str,
+    /// Every attribute name in use, sorted.
+    pub attribute_keys: &'static str,
+    /// Run after erasing a person, so no copy of their row lingers in
+    /// the database files (WAL pages, dead tuples).
+    pub after_erasure: &'static str,
+}
+
+/// Runs `$body` with `$pool` bound to the store's pool (SQLite or
+/// PostgreSQL) and `$sql` to that backend's [`Dialect`].
+macro_rules! on_db {
+    ($store:expr, $pool:ident, $sql:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::backend::Db::Sqlite($pool) => {
+                #[allow(unused_variables)]
+                let $sql = &$crate::store::dialect::sqlite::DIALECT;
+                $body
+            }
+            $crate::store::backend::Db::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $sql = &$crate::store::dialect::postgres::DIALECT;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_db;

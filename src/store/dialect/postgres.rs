@@ -1,0 +1,15 @@
+//! PostgreSQL's SQL where it differs from SQLite's.
+
+use super::{select_subscriber, subscriber_filter};
+use crate::store::backend::Dialect;
+
+pub const DIALECT: Dialect = Dialect {
+    begin_write: "BEGIN",
+    for_update: " FOR UPDATE",
+    find_subscriber: concat!(select_subscriber!("string_agg"), " WHERE s.email = $1"),
+    list_subscribers: concat!(select_subscriber!("string_agg"), subscriber_filter!()),
+    attribute_keys: "SELECT DISTINCT k FROM subscribers s, jsonb_object_keys(s.attributes::jsonb) k \
+                     ORDER BY 1",
+    // Deleted rows stay in the table's pages as dead tuples until vacuumed.
+    after_erasure: "VACUUM subscribers, status_changes, deliveries",
+};
