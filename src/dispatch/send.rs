@@ -80,9 +80,9 @@ impl Dispatcher {
             .map(Arc::new);
         let s = &settings.sending;
         Ok(Dispatcher {
+            limiter: Arc::new(RateLimiter::new(s, store.clone())),
             store,
             transport: Arc::new(Transport::from_settings(&settings.smtp)?),
-            limiter: Arc::new(RateLimiter::new(s)),
             signer,
             tokens: Arc::new(tokens),
             from: settings.newsletter.from.clone(),

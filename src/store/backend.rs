@@ -37,6 +37,10 @@ pub(crate) struct Dialect {
     /// Run after erasing a person, so no copy of their row lingers in
     /// the database files (WAL pages, dead tuples).
     pub after_erasure: &'static str,
+    /// The database's clock in Unix microseconds, for the shared send
+    /// pace; empty where the database runs in this process (SQLite), whose
+    /// clock is ours.
+    pub clock_us: &'static str,
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool (SQLite or

@@ -21,7 +21,7 @@ mod import_batch;
 mod issue_control;
 mod issues;
 mod lists;
-// mod pace;
+mod pace;
 mod subscriber_status;
 mod subscribers;
 mod timestamp;
@@ -39,7 +39,7 @@ pub use deliveries::{Claimed, Outcome};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use issue_control::PausedBy;
 pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
-// pub use pace::{CapWindow, Reservation};
+pub use pace::{CapWindow, Reservation, local_now_us};
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{format_ms, now_ms};
 

@@ -12,4 +12,5 @@ pub const DIALECT: Dialect = Dialect {
                      ORDER BY 1",
     // Deleted rows stay in the table's pages as dead tuples until vacuumed.
     after_erasure: "VACUUM subscribers, status_changes, deliveries",
+    clock_us: "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
 };

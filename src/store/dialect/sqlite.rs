@@ -11,4 +11,5 @@ pub const DIALECT: Dialect = Dialect {
     attribute_keys: "SELECT DISTINCT j.key FROM subscribers s, json_each(s.attributes) j ORDER BY 1",
     // Old page images in the write-ahead log still hold the person.
     after_erasure: "PRAGMA wal_checkpoint(TRUNCATE)",
+    clock_us: "",
 };

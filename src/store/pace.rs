@@ -1,0 +1,138 @@
+//! The send pace every sender shares: start times handed out from the
+//! database, so `sending.rate_per_second` and the hourly and daily caps
+//! hold for all `postbode send` and `serve --dispatch` processes together.
+//!
+//! The rate is a schedule of start slots `spacing` apart, kept as one
+//! number: the earliest slot not yet handed out (`send_pace.next_start`).
+//! A sender asks for a block of slots; the block begins at that number or
+//! now, whichever is later, and the number moves past the block, in one
+//! locked write. No slot is ever handed out twice, so the starts of all
+//! senders together are spaced as if one sender made them. Senders need
+//! no registration: one that joins simply asks; one that dies leaves at
+//! most its unused block behind, which only slows the others for that
+//! block's length. Times are the database's clock (PostgreSQL's
+//! `clock_timestamp()`), so hosts need not agree on the time.
+//!
+//! Caps count handed-out starts per minute (`send_starts`). A block is
+//! granted only as far as every window it could fall in (the minutes from
+//! one span before its first slot up to now) has room, and is counted in
+//! the minute of its last slot: minute buckets can only make a window look
+//! fuller than it is, never emptier.
+
+use super::Store;
+use super::backend::on_db;
+use crate::error::Result;
+
+/// A cap: at most `limit` starts in any `span_us` microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapWindow {
+    pub limit: i64,
+    pub span_us: i64,
+}
+
+/// What a sender was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// The first slot, in the database's microseconds.
+    pub first_us: i64,
+    /// Slots granted (`first_us + i * spacing` for `i < count`); 0 when a
+    /// cap is full.
+    pub count: i64,
+    /// The database's clock when the block was granted: slots are read
+    /// against it, so a sender's own clock may differ.
+    pub now_us: i64,
+    /// When a cap is full: the database time at which to ask again.
+    pub retry_at_us: Option<i64>,
+}
+
+const MINUTE_US: i64 = 60_000_000;
+
+impl Store {
+    /// Hands out up to `want` consecutive start slots `spacing_us` apart,
+    /// within `caps`.
+    pub async fn reserve_starts(
+        &self,
+        want: i64,
+        spacing_us: i64,
+        caps: &[CapWindow],
+    ) -> Result<Reservation> {
+        let want = want.max(1);
+        let spacing_us = spacing_us.max(0);
+        on_db!(self, pool, sql => {
+            let mut tx = pool.begin_with(sql.begin_write).await?;
+            let now_us: i64 = if sql.clock_us.is_empty() {
+                local_now_us()
+            } else {
+                sqlx::query_scalar(sql.clock_us).fetch_one(&mut *tx).await?
+            };
+            let next: i64 = sqlx::query_scalar(&format!(
+                "SELECT next_start FROM send_pace WHERE id = 1{}",
+                sql.for_update
+            ))
+            .fetch_one(&mut *tx)
+            .await?;
+            let first = next.max(now_us);
+            let mut count = want;
+            for cap in caps.iter().filter(|c| c.limit > 0) {
+                let from_minute = first.saturating_sub(cap.span_us).div_euclid(MINUTE_US);
+                let counted: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT minute, started FROM send_starts WHERE minute >= $1 ORDER BY minute",
+                )
+                .bind(from_minute)
+                .fetch_all(&mut *tx)
+                .await?;
+                let used: i64 = counted.iter().map(|c| c.1).sum();
+                let room = cap.limit - used;
+                if room <= 0 {
+                    // Room comes when the oldest counted minute leaves the window.
+                    let oldest = counted.first().map_or(from_minute, |c| c.0);
+                    let retry_at = (oldest + 1)
+                        .saturating_mul(MINUTE_US)
+                        .saturating_add(cap.span_us);
+                    tx.commit().await?;
+                    return Ok(Reservation {
+                        first_us: first,
+                        count: 0,
+                        now_us,
+                        retry_at_us: Some(retry_at.max(now_us + 1)),
+                    });
+                }
+                count = count.min(room);
+            }
+            let end = first.saturating_add(count.saturating_mul(spacing_us));
+            sqlx::query("UPDATE send_pace SET next_start = $1 WHERE id = 1")
+                .bind(end)
+                .execute(&mut *tx)
+                .await?;
+            if caps.iter().any(|c| c.limit > 0) {
+                let last = first.saturating_add((count - 1).saturating_mul(spacing_us));
+                sqlx::query(
+                    "INSERT INTO send_starts (minute, started) VALUES ($1, $2) \
+                     ON CONFLICT (minute) DO UPDATE SET started = send_starts.started + excluded.started",
+                )
+                .bind(last.div_euclid(MINUTE_US))
+                .bind(count)
+                .execute(&mut *tx)
+                .await?;
+                // Nothing older than the longest window (a day) is needed.
+                let longest = caps.iter().map(|c| c.span_us).max().unwrap_or(0);
+                sqlx::query("DELETE FROM send_starts WHERE minute < $1")
+                    .bind(now_us.saturating_sub(longest).div_euclid(MINUTE_US) - 1)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(Reservation {
+                first_us: first,
+                count,
+                now_us,
+                retry_at_us: None,
+            })
+        })
+    }
+}
+
+/// This process's clock in Unix microseconds.
+pub fn local_now_us() -> i64 {
+    i64::try_from(jiff::Timestamp::now().as_microsecond()).unwrap_or(i64::MAX)
+}
