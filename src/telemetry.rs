@@ -10,8 +10,8 @@ use crate::config::{LogFormat, LogSettings};
 /// Calling it twice is harmless (the second call does nothing).
 pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .or_else(|_| EnvFilter::try_new(&settings.filter).map(quiet_notices))
+        .unwrap_or_else(|_| quiet_notices(EnvFilter::new("info")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -20,4 +20,14 @@ pub fn init(settings: &LogSettings) {
         LogFormat::Text => builder.with_target(false).try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// PostgreSQL's NOTICEs ("relation already exists, skipping" on every
+/// start, from the migrations) are not news to the person running a
+/// command; warnings and errors still show.
+fn quiet_notices(filter: EnvFilter) -> EnvFilter {
+    match "sqlx::postgres::notice=warn".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
 }

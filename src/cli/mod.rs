@@ -4,6 +4,7 @@
 mod dkim;
 mod init;
 mod issue;
+mod migrate;
 mod quickstart;
 mod send;
 mod subscribers;
@@ -55,6 +56,12 @@ pub enum Command {
     /// DKIM signing keys
     #[command(subcommand)]
     Dkim(dkim::DkimCommand),
+    /// Copy everything to another, empty database (SQLite -> PostgreSQL) and check the counts
+    MigrateStore {
+        /// The database to copy into, e.g. postgres://postbode@db/postbode
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 /// Runs a command and returns the process exit code: 0 done, 1 failed,
@@ -115,6 +122,12 @@ async fn execute(args: Args) -> Result<()> {
         Command::Dkim(cmd) => {
             let loaded = load(args.config.as_deref())?;
             dkim::run(cmd, &loaded.settings)
+        }
+        Command::MigrateStore { to } => {
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(async move { migrate::run(settings, store, &to).await })
+            })
+            .await
         }
     }
 }

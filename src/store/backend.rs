@@ -41,6 +41,12 @@ pub(crate) struct Dialect {
     /// pace; empty where the database runs in this process (SQLite), whose
     /// clock is ours.
     pub clock_us: &'static str,
+    /// Starts a read-only transaction that sees one snapshot throughout,
+    /// for `migrate-store` to copy a database that is in use.
+    pub begin_snapshot: &'static str,
+    /// Run after rows were copied in with their ids, so new rows get
+    /// ids after them (PostgreSQL's identity sequences).
+    pub after_copy: &'static [&'static str],
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool (SQLite or

@@ -14,7 +14,7 @@
 
 mod archive;
 mod backend;
-// mod copy;
+mod copy;
 mod deliveries;
 mod dialect;
 mod import_batch;
@@ -34,7 +34,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use archive::{ArchivedIssue, MetricsSnapshot};
 pub(crate) use backend::Db;
-// pub use copy::CopyReport;
+pub use copy::{CopyReport, TABLES};
 pub use deliveries::{Claimed, Outcome};
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use issue_control::PausedBy;

@@ -13,4 +13,13 @@ pub const DIALECT: Dialect = Dialect {
     // Deleted rows stay in the table's pages as dead tuples until vacuumed.
     after_erasure: "VACUUM subscribers, status_changes, deliveries",
     clock_us: "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
+    begin_snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    after_copy: &[
+        "SELECT setval(pg_get_serial_sequence('lists', 'id'), coalesce((SELECT max(id) FROM lists), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('subscribers', 'id'), coalesce((SELECT max(id) FROM subscribers), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('status_changes', 'id'), coalesce((SELECT max(id) FROM status_changes), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('erasures', 'id'), coalesce((SELECT max(id) FROM erasures), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('issues', 'id'), coalesce((SELECT max(id) FROM issues), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('deliveries', 'id'), coalesce((SELECT max(id) FROM deliveries), 0) + 1, false)",
+    ],
 };

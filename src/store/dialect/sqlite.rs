@@ -12,4 +12,8 @@ pub const DIALECT: Dialect = Dialect {
     // Old page images in the write-ahead log still hold the person.
     after_erasure: "PRAGMA wal_checkpoint(TRUNCATE)",
     clock_us: "",
+    // A deferred transaction in WAL mode reads one snapshot.
+    begin_snapshot: "BEGIN",
+    // INTEGER PRIMARY KEY continues after the highest id by itself.
+    after_copy: &[],
 };

@@ -1,0 +1,208 @@
+//! `migrate-store`: copy everything from one database to another (SQLite
+//! to PostgreSQL, or back), keeping ids, then count both sides.
+//!
+//! The source is read in one snapshot, so a copy taken while `serve` runs
+//! is consistent; the target is written in one transaction, so a copy that
+//! fails leaves it empty. Rows go over in batches of [`BATCH`] by key
+//! order, so memory stays flat however big the list.
+
+use super::Store;
+use super::backend::on_db;
+use crate::error::{Error, Result};
+
+/// Rows per round trip. With at most 17 columns, well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 parameters per statement.
+const BATCH: usize = 1000;
+
+/// The tables, in an order that satisfies their foreign keys.
+pub const TABLES: [&str; 9] = [
+    "lists",
+    "subscribers",
+    "list_members",
+    "status_changes",
+    "erasures",
+    "issues",
+    "deliveries",
+    "send_pace",
+    "send_starts",
+];
+
+/// Rows per table, in the source and in the target after the copy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CopyReport {
+    /// (table, rows in the source, rows in the target).
+    pub tables: Vec<(&'static str, i64, i64)>,
+}
+
+impl CopyReport {
+    /// True when every table has as many rows in the target as in the source.
+    pub fn verified(&self) -> bool {
+        self.tables.iter().all(|(_, from, to)| from == to)
+    }
+}
+
+/// Copies one table in key order: `$table`, its column list, its key
+/// column (an integer), the row type, and the row's fields (tuple indexes
+/// or names) in column order, the key's first.
+macro_rules! copy_table {
+    ($src:ident, $dst:ident, $table:literal, $cols:literal, $key:literal,
+     $row:ty, ($k:tt $(, $i:tt)*)) => {{
+        let mut after = i64::MIN;
+        loop {
+            let rows: Vec<$row> = sqlx::query_as(concat!(
+                "SELECT ", $cols, " FROM ", $table, " WHERE ", $key, " > $1 ORDER BY ", $key,
+                " LIMIT 1000"
+            ))
+            .bind(after)
+            .fetch_all(&mut *$src)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.$k;
+            let mut insert =
+                sqlx::QueryBuilder::new(concat!("INSERT INTO ", $table, " (", $cols, ") "));
+            insert.push_values(&rows, |mut b, row| {
+                b.push_bind(row.$k);
+                $( b.push_bind(row.$i.clone()); )*
+            });
+            insert.build().execute(&mut *$dst).await?;
+            if rows.len() < BATCH {
+                break;
+            }
+        }
+    }};
+}
+
+/// `list_members`, whose key has two columns: keyset pagination on both.
+macro_rules! copy_members {
+    ($src:ident, $dst:ident) => {{
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT subscriber_id, list_id, added_at FROM list_members \
+                 WHERE (subscriber_id, list_id) > ($1, $2) \
+                 ORDER BY subscriber_id, list_id LIMIT 1000",
+            )
+            .bind(after.0)
+            .bind(after.1)
+            .fetch_all(&mut *$src)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = (last.0, last.1);
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO list_members (subscriber_id, list_id, added_at) ",
+            );
+            insert.push_values(&rows, |mut b, row| {
+                b.push_bind(row.0).push_bind(row.1).push_bind(row.2);
+            });
+            insert.build().execute(&mut *$dst).await?;
+            if rows.len() < BATCH {
+                break;
+            }
+        }
+    }};
+}
+
+/// An `issues` row: more columns than sqlx decodes into a tuple.
+#[derive(sqlx::FromRow)]
+struct IssueCopy {
+    id: i64,
+    slug: String,
+    subject: String,
+    preheader: String,
+    issue_date: String,
+    list_id: i64,
+    html_template: String,
+    text_template: String,
+    web_html: String,
+    status: String,
+    send_at: i64,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    recipients: i64,
+    paused_reason: Option<String>,
+    paused_by: Option<String>,
+}
+
+impl Store {
+    /// Copies every row of this store into `target`, which must be empty,
+    /// then counts both.
+    pub async fn copy_into(&self, target: &Store) -> Result<CopyReport> {
+        let already = target.row_count("subscribers").await?
+            + target.row_count("issues").await?
+            + target.row_count("lists").await?;
+        if already > 0 {
+            return Err(Error::Input(
+                "the target database is not empty (it has lists, subscribers or issues); \
+                 migrate-store copies into an empty database only"
+                    .into(),
+            ));
+        }
+        on_db!(target, dpool, dsql => {
+            let mut dst = dpool.begin_with(dsql.begin_write).await?;
+            // Migrations put the pace's one row in; the source's replaces it.
+            sqlx::query("DELETE FROM send_pace").execute(&mut *dst).await?;
+            on_db!(self, spool, ssql => {
+                let mut src = spool.begin_with(ssql.begin_snapshot).await?;
+                copy_table!(src, dst, "lists", "id, name, created_at", "id", (i64, String, i64), (0, 1, 2));
+                copy_table!(
+                    src, dst, "subscribers",
+                    "id, email, name, status, language, attributes, created_at, updated_at", "id",
+                    (i64, String, Option<String>, String, Option<String>, String, i64, i64),
+                    (0, 1, 2, 3, 4, 5, 6, 7)
+                );
+                copy_members!(src, dst);
+                copy_table!(
+                    src, dst, "status_changes",
+                    "id, subscriber_id, at, from_status, to_status, source, detail", "id",
+                    (i64, Option<i64>, i64, Option<String>, String, String, Option<String>),
+                    (0, 1, 2, 3, 4, 5, 6)
+                );
+                copy_table!(src, dst, "erasures", "id, at, status", "id", (i64, i64, String), (0, 1, 2));
+                copy_table!(
+                    src, dst, "issues",
+                    "id, slug, subject, preheader, issue_date, list_id, html_template, \
+                     text_template, web_html, status, send_at, created_at, started_at, \
+                     finished_at, recipients, paused_reason, paused_by", "id",
+                    IssueCopy,
+                    (id, slug, subject, preheader, issue_date, list_id, html_template,
+                     text_template, web_html, status, send_at, created_at, started_at,
+                     finished_at, recipients, paused_reason, paused_by)
+                );
+                copy_table!(
+                    src, dst, "deliveries",
+                    "id, issue_id, subscriber_id, status, attempts, next_attempt_at, lease_owner, \
+                     last_reply, message_id, sent_at", "id",
+                    (i64, i64, Option<i64>, String, i64, i64, Option<String>, Option<String>,
+                     Option<String>, Option<i64>),
+                    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+                );
+                copy_table!(src, dst, "send_pace", "id, next_start", "id", (i64, i64), (0, 1));
+                copy_table!(src, dst, "send_starts", "minute, started", "minute", (i64, i64), (0, 1));
+                src.commit().await?;
+            });
+            for statement in dsql.after_copy {
+                sqlx::query(statement).execute(&mut *dst).await?;
+            }
+            dst.commit().await?;
+        });
+        let mut report = CopyReport::default();
+        for table in TABLES {
+            report.tables.push((
+                table,
+                self.row_count(table).await?,
+                target.row_count(table).await?,
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Rows in one of [`TABLES`].
+    pub async fn row_count(&self, table: &'static str) -> Result<i64> {
+        if !TABLES.contains(&table) {
+            return Err(Error::Input(format!("no table named {table}")));
+        }
+        let sql = format!("SELECT count(*) FROM {table}");
+        on_db!(self, pool, _sql => Ok(sqlx::query_scalar(&sql).fetch_one(pool).await?))
+    }
+}
