@@ -34,13 +34,16 @@ impl Store {
 
     /// Every list with its number of active members.
     pub async fn lists(&self) -> Result<Vec<(ListName, i64)>> {
-        let rows: Vec<(String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
+        let mut rows: Vec<(String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
             "SELECT l.name, (SELECT count(*) FROM list_members m JOIN subscribers s \
                ON s.id = m.subscriber_id WHERE m.list_id = l.id AND s.status = 'active') \
              FROM lists l ORDER BY l.name",
         )
         .fetch_all(pool)
         .await?);
+        // In byte order on either backend: PostgreSQL's ORDER BY follows
+        // the database's collation.
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(rows
             .into_iter()
             .filter_map(|(name, n)| ListName::parse(&name).ok().map(|l| (l, n)))

@@ -8,8 +8,9 @@ pub const DIALECT: Dialect = Dialect {
     for_update: " FOR UPDATE",
     find_subscriber: concat!(select_subscriber!("string_agg"), " WHERE s.email = $1"),
     list_subscribers: concat!(select_subscriber!("string_agg"), subscriber_filter!()),
-    attribute_keys: "SELECT DISTINCT k FROM subscribers s, jsonb_object_keys(s.attributes::jsonb) k \
-                     ORDER BY 1",
+    // In byte order, as SQLite sorts, whatever the database's collation.
+    attribute_keys: "SELECT DISTINCT k COLLATE \"C\" FROM subscribers s, \
+                     jsonb_object_keys(s.attributes::jsonb) k ORDER BY 1",
     // Deleted rows stay in the table's pages as dead tuples until vacuumed.
     after_erasure: "VACUUM subscribers, status_changes, deliveries",
     clock_us: "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
