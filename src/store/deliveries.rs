@@ -172,8 +172,7 @@ impl Store {
             Db::Postgres(pool) => {
                 // One statement per kind of outcome, its rows as arrays: a
                 // round trip per delivery would make the network the limit.
-                let mut by_kind: Vec<(&str, Vec<i64>, Vec<&str>, Vec<Option<&str>>, Vec<i64>)> =
-                    Vec::new();
+                let mut by_kind: Vec<OutcomeBatch> = Vec::new();
                 for (id, outcome) in outcomes {
                     let (sql, reply, message_id, at) = outcome_update(outcome);
                     let slot = match by_kind.iter().position(|k| k.0 == sql) {
@@ -223,6 +222,16 @@ impl Store {
         .await?))
     }
 }
+
+/// Outcomes of one kind for PostgreSQL: the statement, then the
+/// delivery ids, replies, Message-IDs and times as arrays.
+type OutcomeBatch<'a> = (
+    &'a str,
+    Vec<i64>,
+    Vec<&'a str>,
+    Vec<Option<&'a str>>,
+    Vec<i64>,
+);
 
 /// The UPDATE for one outcome, with its parameters: `$1` the delivery,
 /// `$2` the reply (or reason), `$3` the Message-ID, `$4` a time. Each

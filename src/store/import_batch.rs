@@ -451,6 +451,9 @@ const PG_FIND_KNOWN: &str = "\
         ARRAY(SELECT m.list_id FROM list_members m WHERE m.subscriber_id = s.id) \
     FROM unnest($1::text[]) WITH ORDINALITY AS j(email, idx) JOIN subscribers s ON s.email = j.email";
 
+/// Five columns of a batch, each bound as one PostgreSQL array.
+type Columns<A, B, C, D, E> = (Vec<A>, Vec<B>, Vec<C>, Vec<D>, Vec<E>);
+
 /// A row of [`PG_FIND_KNOWN`].
 type PgKnown = (
     i64,
@@ -498,13 +501,7 @@ async fn postgres_batch(
     let source = ChangeSource::Import.as_str();
 
     if !plan.updates.is_empty() {
-        let mut cols: (
-            Vec<i64>,
-            Vec<Option<&str>>,
-            Vec<Option<&str>>,
-            Vec<String>,
-            Vec<&str>,
-        ) = Default::default();
+        let mut cols: Columns<i64, Option<&str>, Option<&str>, String, &str> = Default::default();
         for Update(id, name, language, attributes, status) in &plan.updates {
             cols.0.push(*id);
             cols.1.push(*name);
@@ -546,13 +543,7 @@ async fn postgres_batch(
         .await?;
     }
     if !plan.new_rows.is_empty() {
-        let mut cols: (
-            Vec<&str>,
-            Vec<Option<&str>>,
-            Vec<&str>,
-            Vec<Option<&str>>,
-            Vec<String>,
-        ) = Default::default();
+        let mut cols: Columns<&str, Option<&str>, &str, Option<&str>, String> = Default::default();
         for NewRow(email, name, status, language, attributes) in &plan.new_rows {
             cols.0.push(email);
             cols.1.push(*name);

@@ -134,5 +134,5 @@ impl Store {
 
 /// This process's clock in Unix microseconds.
 pub fn local_now_us() -> i64 {
-    i64::try_from(jiff::Timestamp::now().as_microsecond()).unwrap_or(i64::MAX)
+    jiff::Timestamp::now().as_microsecond()
 }
