@@ -188,7 +188,13 @@ impl Store {
                     slot.3.push(message_id);
                     slot.4.push(at.unwrap_or(0));
                 }
-                let mut tx = pool.begin().await?;
+                // Usually every outcome is "sent": one statement, which
+                // commits by itself, saves two round trips.
+                let mut tx = if by_kind.len() > 1 {
+                    Some(pool.begin().await?)
+                } else {
+                    None
+                };
                 for (sql, ids, replies, message_ids, ats) in by_kind {
                     let batched = format!(
                         "{} FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) \
@@ -196,15 +202,19 @@ impl Store {
                          AND deliveries.status = 'sending'",
                         pg_set_clause(sql)
                     );
-                    sqlx::query(&batched)
+                    let query = sqlx::query(&batched)
                         .bind(ids)
                         .bind(replies)
                         .bind(message_ids)
-                        .bind(ats)
-                        .execute(&mut *tx)
-                        .await?;
+                        .bind(ats);
+                    match tx.as_mut() {
+                        Some(tx) => query.execute(&mut **tx).await?,
+                        None => query.execute(pool).await?,
+                    };
                 }
-                tx.commit().await?;
+                if let Some(tx) = tx {
+                    tx.commit().await?;
+                }
             }
         }
         Ok(())
