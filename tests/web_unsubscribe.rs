@@ -489,3 +489,46 @@ fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_i
         ["unsubscribed", "unsubscribed", "unsubscribed"]
     );
 }
+
+#[test]
+fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered() {
+    const PEOPLE: i64 = 40;
+    let app = TestApp::with_config("\n[server]\nbind = \"127.0.0.1:0\"\n");
+    let csv: String = (1..=PEOPLE)
+        .map(|i| format!("lezer{i}@example.nl,active\n"))
+        .collect();
+    app.write("leden.csv", format!("email,status\n{csv}"));
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start(&app, &["serve"]);
+    let port = server.port;
+    // All at once, so the writer task gets batches of several; each
+    // thread checks the database as soon as its answer is in.
+    let barrier = std::sync::Barrier::new(usize::try_from(PEOPLE).expect("small"));
+    std::thread::scope(|scope| {
+        for id in 1..=PEOPLE {
+            let (app, barrier) = (&app, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                let path = format!("/u/{}", token(id));
+                let first = post_form(port, &path, &[], ONE_CLICK);
+                assert_eq!(first.status, 200, "{first:?}");
+                let status = with_store(app, async |store| {
+                    store.status_by_id(id).await.expect("status")
+                });
+                assert_eq!(
+                    status.map(|s| s.as_str().to_owned()).as_deref(),
+                    Some("unsubscribed"),
+                    "subscriber {id} answered before the commit"
+                );
+                let again = post_form(port, &path, &[], ONE_CLICK);
+                assert_eq!(again.body, first.body);
+            });
+        }
+    });
+    for id in 1..=PEOPLE {
+        let log = history(&app, &format!("lezer{id}@example.nl"));
+        let left: Vec<_> = log.iter().filter(|c| c.1 == "unsubscribed").collect();
+        assert_eq!(left.len(), 1, "subscriber {id}: {log:?}");
+        assert_eq!(left[0].2, "one-click");
+    }
+}

@@ -13,6 +13,7 @@ mod import_batch;
 mod issue_control;
 mod issues;
 mod lists;
+pub mod status_batch;
 mod subscriber_status;
 mod subscribers;
 mod timestamp;

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metrics;
 pub mod pages;
 pub mod security;
+pub mod status_writer;
 pub mod subscribe;
 pub mod unsubscribe;
 
@@ -61,11 +62,14 @@ struct Inner {
     /// `system/confirm.mjml`; without it confirmation mails are plain text.
     emails: Option<PathBuf>,
     limits: limits::Limits,
+    /// Writes unsubscribes in batches (group commit).
+    status_writer: status_writer::StatusWriter,
 }
 
 impl AppState {
     /// Fails (a configuration error) when `secrets.token_key` or
-    /// `secrets.previous_token_key` is unusable.
+    /// `secrets.previous_token_key` is unusable. Starts the status writer
+    /// task, so it must run inside a tokio runtime.
     pub fn new(settings: &Settings, store: Store) -> Result<AppState> {
         let tokens = TokenKey::from_settings(&settings.secrets).map_err(|e| match e {
             MailError::TokenKeyTooShort { .. } => {
@@ -87,9 +91,11 @@ impl AppState {
                 crate::mail::confirmation::TEMPLATE
             );
         }
+        let status_writer = status_writer::StatusWriter::start(store.clone())?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
+                status_writer,
                 tokens,
                 newsletter: settings.newsletter.name.clone(),
                 base_url: settings.newsletter.base_url.as_str().to_owned(),
