@@ -82,8 +82,12 @@ fn init_writes_a_private_config_with_a_fresh_token_key_and_creates_the_database(
     assert!(run.stdout.contains("wrote"), "{}", run.stdout);
     let text = std::fs::read_to_string(app.path("new/postbode.toml")).expect("config written");
     assert!(
-        !text.contains("token_key = \"\""),
+        !text.lines().any(|l| l == "token_key = \"\""),
         "a token key is generated"
+    );
+    assert!(
+        text.lines().any(|l| l == "previous_token_key = \"\""),
+        "and no previous one"
     );
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(app.path("new/postbode.toml"))

@@ -291,8 +291,8 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
 }
 
 #[test]
-fn metrics_parse_as_prometheus_text_and_count_deliveries_unsubscribes_and_requests() {
-    let (_app, server) = started();
+fn metrics_parse_as_prometheus_text_and_count_deliveries_retries_unsubscribes_and_requests() {
+    let (app, server) = started();
     let token = TokenKey::new(TOKEN_KEY)
         .expect("test key")
         .unsubscribe_token(1);
@@ -305,6 +305,18 @@ fn metrics_parse_as_prometheus_text_and_count_deliveries_unsubscribes_and_reques
     assert_eq!(done.status, 200);
     assert_eq!(get(server.port, "/archive", &[]).status, 200);
     assert_eq!(get(server.port, "/nergens", &[]).status, 404);
+    // Of the three sent deliveries: one went out at its second attempt,
+    // one is back in the queue after a failed first attempt (both count as
+    // retried), one went out at once (does not).
+    sql(
+        &app,
+        "UPDATE deliveries SET attempts = 2 WHERE id = (SELECT min(id) FROM deliveries)",
+    );
+    sql(
+        &app,
+        "UPDATE deliveries SET status = 'queued', attempts = 1, sent_at = NULL \
+         WHERE id = (SELECT max(id) FROM deliveries)",
+    );
 
     let response = get(server.port, "/metrics", &[]);
     assert_eq!(response.status, 200);
@@ -319,7 +331,21 @@ fn metrics_parse_as_prometheus_text_and_count_deliveries_unsubscribes_and_reques
     let sent = [("issue", ISSUE), ("status", "sent")];
     assert_eq!(
         value(&samples, "postbode_deliveries", &sent),
-        Some(3.0),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "postbode_deliveries",
+            &[("issue", ISSUE), ("status", "queued")]
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&samples, "postbode_deliveries_retried", &[("issue", ISSUE)]),
+        Some(2.0),
         "{body}"
     );
     assert_eq!(
@@ -372,6 +398,27 @@ fn metrics_parse_as_prometheus_text_and_count_deliveries_unsubscribes_and_reques
     assert_eq!(requests("/archive", "200"), Some(1.0), "{body}");
     assert_eq!(requests("unmatched", "404"), Some(1.0), "{body}");
     assert!(!body.contains(&token), "a token became a label:\n{body}");
+}
+
+/// Runs one SQL statement on the test's SQLite file, to set up states a
+/// real send into the outbox never reaches (retries).
+fn sql(app: &TestApp, statement: &str) {
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(app.path("postbode.db"));
+        let mut db = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("open the database");
+        sqlx::query(statement)
+            .execute(&mut db)
+            .await
+            .expect("run the statement");
+        db.close().await.expect("close");
+    });
 }
 
 #[test]

@@ -393,3 +393,142 @@ fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
 
     assert_eq!(server.stop(), Some(0), "SIGTERM stops serve cleanly");
 }
+
+#[test]
+fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutral_page() {
+    let app = TestApp::with_config("\n[server]\nbind = \"127.0.0.1:0\"\n");
+    app.write(
+        "leden.csv",
+        "email,status\nan@example.nl,active\nbo@example.nl,active\ncor@example.nl,active\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start_with_env(
+        &app,
+        &["serve"],
+        &[("POSTBODE_SERVER__LINK_POSTS_PER_MINUTE", "4")],
+    );
+    let port = server.port;
+    // Four POSTs of the three kinds share one allowance per client IP.
+    let unsubscribe_1 = format!("/u/{}", token(1));
+    assert_eq!(post_form(port, &unsubscribe_1, &[], ONE_CLICK).status, 200);
+    assert_eq!(post_form(port, "/u/forged", &[], ONE_CLICK).status, 200);
+    let back = format!("{unsubscribe_1}/resubscribe");
+    assert_eq!(post_form(port, &back, &[], "").status, 200);
+    assert_eq!(post_form(port, "/confirm/forged", &[], "").status, 200);
+    assert_eq!(statuses(&app), ["active", "active", "active"]);
+
+    let genuine = post_form(port, &format!("/u/{}", token(2)), &[], ONE_CLICK);
+    assert_eq!(genuine.status, 429, "{genuine:?}");
+    let wait: u64 = genuine
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert!(
+        genuine.body.contains("te veel verzoeken"),
+        "{}",
+        genuine.body
+    );
+    assert_security_headers(&genuine);
+    // A forged token, the other routes: the very same answer.
+    for (path, body) in [
+        ("/u/forged".to_owned(), ONE_CLICK),
+        (format!("/u/{}/resubscribe", token(2)), ""),
+        ("/confirm/forged".to_owned(), ""),
+    ] {
+        let refused = post_form(port, &path, &[], body);
+        assert_eq!(refused.status, 429, "{path}");
+        assert_eq!(refused.body, genuine.body, "{path}");
+        assert!(refused.header("retry-after").is_some(), "{path}");
+    }
+    // Nothing changed, and GETs (mail scanners, the pages) are not limited.
+    assert_eq!(statuses(&app), ["active", "active", "active"]);
+    assert_eq!(get(port, &format!("/u/{}", token(2)), &[]).status, 200);
+}
+
+#[test]
+fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_its_deadline() {
+    const NEW_KEY: &str = "the-new-key-after-rotation-0123456789";
+    let app = TestApp::new();
+    app.write(
+        "leden.csv",
+        "email,status\nan@example.nl,active\nbo@example.nl,active\ncor@example.nl,active\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let rotated = |until: &str| {
+        app.write(
+            "postbode.toml",
+            format!(
+                "[database]\nurl = \"sqlite://postbode.db\"\n\n[server]\nbind = \"127.0.0.1:0\"\n\n\
+                 [secrets]\ntoken_key = \"{NEW_KEY}\"\nprevious_token_key = \"{TOKEN_KEY}\"\n\
+                 previous_token_key_until = \"{until}\"\n"
+            ),
+        );
+    };
+    let new_token = |id: i64| TokenKey::new(NEW_KEY).expect("key").unsubscribe_token(id);
+
+    rotated("2099-01-01T00:00:00Z");
+    let server = Server::start(&app, &["serve"]);
+    // token() is made with the old key, as in mail sent before the rotation.
+    let old = post_form(server.port, &format!("/u/{}", token(1)), &[], ONE_CLICK);
+    assert_eq!(old.status, 200);
+    let new = post_form(server.port, &format!("/u/{}", new_token(2)), &[], ONE_CLICK);
+    assert_eq!(new.status, 200);
+    assert_eq!(statuses(&app), ["unsubscribed", "unsubscribed", "active"]);
+    server.stop();
+
+    // Past the deadline the old key is refused; the new one still works.
+    rotated("2020-01-01T00:00:00Z");
+    let server = Server::start(&app, &["serve"]);
+    let old = post_form(server.port, &format!("/u/{}", token(3)), &[], ONE_CLICK);
+    assert_eq!(old.status, 200, "the same neutral answer");
+    assert_eq!(statuses(&app), ["unsubscribed", "unsubscribed", "active"]);
+    post_form(server.port, &format!("/u/{}", new_token(3)), &[], ONE_CLICK);
+    assert_eq!(
+        statuses(&app),
+        ["unsubscribed", "unsubscribed", "unsubscribed"]
+    );
+}
+
+#[test]
+fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered() {
+    const PEOPLE: i64 = 40;
+    let app = TestApp::with_config("\n[server]\nbind = \"127.0.0.1:0\"\n");
+    let csv: String = (1..=PEOPLE)
+        .map(|i| format!("lezer{i}@example.nl,active\n"))
+        .collect();
+    app.write("leden.csv", format!("email,status\n{csv}"));
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start(&app, &["serve"]);
+    let port = server.port;
+    // All at once, so the writer task gets batches of several; each
+    // thread checks the database as soon as its answer is in.
+    let barrier = std::sync::Barrier::new(usize::try_from(PEOPLE).expect("small"));
+    std::thread::scope(|scope| {
+        for id in 1..=PEOPLE {
+            let (app, barrier) = (&app, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                let path = format!("/u/{}", token(id));
+                let first = post_form(port, &path, &[], ONE_CLICK);
+                assert_eq!(first.status, 200, "{first:?}");
+                let status = with_store(app, async |store| {
+                    store.status_by_id(id).await.expect("status")
+                });
+                assert_eq!(
+                    status.map(|s| s.as_str().to_owned()).as_deref(),
+                    Some("unsubscribed"),
+                    "subscriber {id} answered before the commit"
+                );
+                let again = post_form(port, &path, &[], ONE_CLICK);
+                assert_eq!(again.body, first.body);
+            });
+        }
+    });
+    for id in 1..=PEOPLE {
+        let log = history(&app, &format!("lezer{id}@example.nl"));
+        let left: Vec<_> = log.iter().filter(|c| c.1 == "unsubscribed").collect();
+        assert_eq!(left.len(), 1, "subscriber {id}: {log:?}");
+        assert_eq!(left[0].2, "one-click");
+    }
+}

@@ -305,6 +305,13 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
             "must be an address and port like 127.0.0.1:8080".into(),
         ));
     }
+    positive(
+        "server.link_posts_per_minute",
+        s.server.link_posts_per_minute.into(),
+    )?;
+    s.secrets
+        .previous_token_key_until()
+        .map_err(|reason| ("secrets.previous_token_key_until", reason))?;
     if s.log
         .filter
         .parse::<tracing_subscriber::EnvFilter>()
@@ -417,9 +424,43 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_rotation_deadline_names_the_key() {
+        let err = load_text(
+            "[secrets]\nprevious_token_key_until = \"next tuesday\"\n",
+            &[],
+        )
+        .expect_err("bad time");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("secrets.previous_token_key_until") && msg.contains("RFC 3339"),
+            "{msg}"
+        );
+        assert_eq!(err.exit_code(), 2);
+        let err = load_text(
+            "",
+            &[("POSTBODE_SECRETS__PREVIOUS_TOKEN_KEY_UNTIL", "2027-13-01")],
+        )
+        .expect_err("bad time");
+        assert!(
+            err.to_string()
+                .contains("POSTBODE_SECRETS__PREVIOUS_TOKEN_KEY_UNTIL"),
+            "{err}"
+        );
+        let s = load_text(
+            "[secrets]\nprevious_token_key_until = \"2027-01-31T00:00:00+01:00\"\n",
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(
+            s.secrets.previous_token_key_until(),
+            Ok(Some("2027-01-30T23:00:00Z".parse().expect("time")))
+        );
+    }
+
+    #[test]
     fn secrets_never_show_in_debug_output() {
         let s = load_text(
-            "[secrets]\ntoken_key = \"sekrit-token-key-0123456789abcdef\"\n[smtp]\nurl = \"smtps://u:hunter2@mail.example.org:465\"\n",
+            "[secrets]\ntoken_key = \"sekrit-token-key-0123456789abcdef\"\nprevious_token_key = \"oldsekrit-key-0123456789abcdef\"\n[smtp]\nurl = \"smtps://u:hunter2@mail.example.org:465\"\n",
             &[],
         )
         .expect("valid");
@@ -428,6 +469,7 @@ mod tests {
             !debug.contains("hunter2") && !debug.contains("sekrit"),
             "{debug}"
         );
+        assert!(!debug.contains("oldsekrit"), "{debug}");
     }
 
     #[test]

@@ -195,12 +195,18 @@ impl DkimSettings {
 pub struct ServerSettings {
     /// Address the public pages listen on.
     pub bind: String,
+    /// POSTs to token links (`/u/TOKEN`, `/u/TOKEN/resubscribe`,
+    /// `/confirm/TOKEN`) one client IP may make per minute. Generous:
+    /// mail providers send RFC 8058 one-click POSTs for many people from
+    /// few addresses.
+    pub link_posts_per_minute: u32,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            link_posts_per_minute: 600,
         }
     }
 }
@@ -211,13 +217,34 @@ pub struct SecretsSettings {
     /// Key for unsubscribe and confirmation tokens (HMAC). `postbode init`
     /// writes a random one. Changing it invalidates links already sent.
     pub token_key: SecretString,
+    /// The token key before a rotation: links made with it are still
+    /// accepted (new ones are made with `token_key`). Empty: none.
+    pub previous_token_key: SecretString,
+    /// RFC 3339 time after which `previous_token_key` is refused. Empty:
+    /// no deadline.
+    pub previous_token_key_until: String,
 }
 
 impl Default for SecretsSettings {
     fn default() -> Self {
         Self {
             token_key: SecretString::from(""),
+            previous_token_key: SecretString::from(""),
+            previous_token_key_until: String::new(),
         }
+    }
+}
+
+impl SecretsSettings {
+    /// `previous_token_key_until` as a time; `None` when it is empty.
+    pub fn previous_token_key_until(&self) -> Result<Option<jiff::Timestamp>, String> {
+        let raw = self.previous_token_key_until.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse::<jiff::Timestamp>().map(Some).map_err(|_| {
+            "must be an RFC 3339 time with an offset, like 2027-01-31T00:00:00Z, or empty".into()
+        })
     }
 }
 

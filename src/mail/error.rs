@@ -15,6 +15,19 @@ pub enum MailError {
     )]
     TokenKeyTooShort { len: usize, min: usize },
 
+    /// `secrets.previous_token_key` is set but too short.
+    #[error(
+        "secrets.previous_token_key is {len} bytes long, but it must be at least {min} bytes; \
+         it should be the token_key used before the rotation"
+    )]
+    PreviousTokenKeyTooShort { len: usize, min: usize },
+
+    /// `secrets.previous_token_key_until` is not a time.
+    #[error(
+        "secrets.previous_token_key_until must be an RFC 3339 time like 2027-01-31T00:00:00Z, or empty"
+    )]
+    PreviousTokenKeyUntil,
+
     /// A value would break or extend a header if it were written as given.
     /// This is a bug or hostile input upstream: the domain types and the
     /// config loader should not let such a value through.

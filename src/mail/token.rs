@@ -12,15 +12,22 @@
 //!
 //! Each kind of token MACs a different label (`unsubscribe`, `confirm`), so
 //! one can never be replayed as the other.
+//!
+//! Rotation: tokens are always made with the current key. A previous key
+//! (`secrets.previous_token_key`) is still accepted until its deadline
+//! (`secrets.previous_token_key_until`), so links in mail sent before the
+//! rotation keep working for a while.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 use super::MailError;
+use crate::config::SecretsSettings;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -45,6 +52,15 @@ const MAX_CLOCK_SKEW_SECS: i64 = 300;
 #[derive(Clone)]
 pub struct TokenKey {
     mac: HmacSha256,
+    /// The key before the last rotation: checked, never used to make tokens.
+    previous: Option<PreviousKey>,
+}
+
+#[derive(Clone)]
+struct PreviousKey {
+    mac: HmacSha256,
+    /// Unix seconds after which it is refused; `None`: no deadline.
+    until_unix: Option<i64>,
 }
 
 impl fmt::Debug for TokenKey {
@@ -57,21 +73,56 @@ impl TokenKey {
     /// Takes the configured `secrets.token_key` as it is (its UTF-8 bytes).
     /// Rejects keys shorter than 16 bytes.
     pub fn new(key: &str) -> Result<TokenKey, MailError> {
+        let too_short = || MailError::TokenKeyTooShort {
+            len: key.len(),
+            min: MIN_KEY_LEN,
+        };
         if key.len() < MIN_KEY_LEN {
-            return Err(MailError::TokenKeyTooShort {
-                len: key.len(),
-                min: MIN_KEY_LEN,
-            });
+            return Err(too_short());
         }
         // HMAC takes keys of any length; the error branch cannot happen, but
         // mapping it keeps this function total.
-        let mac = HmacSha256::new_from_slice(key.as_bytes()).map_err(|_| {
-            MailError::TokenKeyTooShort {
-                len: key.len(),
-                min: MIN_KEY_LEN,
-            }
-        })?;
-        Ok(TokenKey { mac })
+        let mac = HmacSha256::new_from_slice(key.as_bytes()).map_err(|_| too_short())?;
+        Ok(TokenKey {
+            mac,
+            previous: None,
+        })
+    }
+
+    /// Also accepts tokens made with `previous` (the key before a
+    /// rotation) until `until_unix` (inclusive; `None`: no deadline).
+    /// Rejects a previous key shorter than 16 bytes, like [`TokenKey::new`].
+    pub fn with_previous(
+        mut self,
+        previous: &str,
+        until_unix: Option<i64>,
+    ) -> Result<TokenKey, MailError> {
+        let too_short = || MailError::PreviousTokenKeyTooShort {
+            len: previous.len(),
+            min: MIN_KEY_LEN,
+        };
+        if previous.len() < MIN_KEY_LEN {
+            return Err(too_short());
+        }
+        let mac = HmacSha256::new_from_slice(previous.as_bytes()).map_err(|_| too_short())?;
+        self.previous = Some(PreviousKey { mac, until_unix });
+        Ok(self)
+    }
+
+    /// The keys from `[secrets]`: `token_key`, plus `previous_token_key`
+    /// until `previous_token_key_until` when it is set.
+    pub fn from_settings(secrets: &SecretsSettings) -> Result<TokenKey, MailError> {
+        let key = TokenKey::new(secrets.token_key.expose_secret())?;
+        let previous = secrets.previous_token_key.expose_secret();
+        if previous.is_empty() {
+            return Ok(key);
+        }
+        // The config loader has checked the deadline already; a bad one
+        // here would be a bug, and refusing the old key is the safe side.
+        let until = secrets
+            .previous_token_key_until()
+            .map_err(|_| MailError::PreviousTokenKeyUntil)?;
+        key.with_previous(previous, until.map(|t| t.as_second()))
     }
 
     /// The token for the one-click unsubscribe link of `subscriber_id`:
@@ -89,9 +140,15 @@ impl TokenKey {
     /// The subscriber id in a genuine unsubscribe token; `None` for anything
     /// else (wrong length, bad characters, forged or from another key).
     pub fn verify_unsubscribe(&self, token: &str) -> Option<i64> {
+        self.verify_unsubscribe_at(token, jiff::Timestamp::now().as_second())
+    }
+
+    /// Like [`TokenKey::verify_unsubscribe`] at the time `now_unix`, which
+    /// decides whether the previous key is still accepted.
+    pub fn verify_unsubscribe_at(&self, token: &str, now_unix: i64) -> Option<i64> {
         let raw: [u8; ID_LEN + MAC_LEN] = decode_fixed(token)?;
         let (id, tag) = raw.split_at(ID_LEN);
-        self.check(UNSUBSCRIBE_LABEL, &[id], tag)?;
+        self.check(UNSUBSCRIBE_LABEL, &[id], tag, now_unix)?;
         Some(i64::from_be_bytes(id.try_into().ok()?))
     }
 
@@ -116,7 +173,7 @@ impl TokenKey {
         let raw: [u8; ID_LEN + TIME_LEN + MAC_LEN] = decode_fixed(token)?;
         let (id, rest) = raw.split_at(ID_LEN);
         let (issued, tag) = rest.split_at(TIME_LEN);
-        self.check(CONFIRM_LABEL, &[id, issued], tag)?;
+        self.check(CONFIRM_LABEL, &[id, issued], tag, now_unix)?;
         let issued = i64::from_be_bytes(issued.try_into().ok()?);
         let age = now_unix.checked_sub(issued)?;
         let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
@@ -126,23 +183,42 @@ impl TokenKey {
         Some(i64::from_be_bytes(id.try_into().ok()?))
     }
 
-    fn keyed(&self, label: &[u8], parts: &[&[u8]]) -> HmacSha256 {
-        let mut mac = self.mac.clone();
-        mac.update(label);
-        for part in parts {
-            mac.update(part);
-        }
-        mac
-    }
-
     fn tag(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-        self.keyed(label, parts).finalize().into_bytes().into()
+        keyed(&self.mac, label, parts)
+            .finalize()
+            .into_bytes()
+            .into()
     }
 
-    /// Constant-time comparison of the truncated tag (hmac's own check).
-    fn check(&self, label: &[u8], parts: &[&[u8]], tag: &[u8]) -> Option<()> {
-        self.keyed(label, parts).verify_truncated_left(tag).ok()
+    /// Constant-time comparison of the truncated tag (hmac's own check),
+    /// under the current key, then under the previous one while it is
+    /// accepted at `now_unix`. Trying the second key only after the first
+    /// fails tells a timing observer at most which key made a genuine
+    /// token, nothing about the keys.
+    fn check(&self, label: &[u8], parts: &[&[u8]], tag: &[u8], now_unix: i64) -> Option<()> {
+        if keyed(&self.mac, label, parts)
+            .verify_truncated_left(tag)
+            .is_ok()
+        {
+            return Some(());
+        }
+        let previous = self.previous.as_ref()?;
+        if previous.until_unix.is_some_and(|until| now_unix > until) {
+            return None;
+        }
+        keyed(&previous.mac, label, parts)
+            .verify_truncated_left(tag)
+            .ok()
     }
+}
+
+fn keyed(key: &HmacSha256, label: &[u8], parts: &[&[u8]]) -> HmacSha256 {
+    let mut mac = key.clone();
+    mac.update(label);
+    for part in parts {
+        mac.update(part);
+    }
+    mac
 }
 
 /// Decodes base64url without padding into exactly `N` bytes. The length is
@@ -274,6 +350,83 @@ mod tests {
         raw[15] ^= 1;
         let forged = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(key.verify_confirm(&forged, 1_700_000_000, 3600), None);
+    }
+
+    const OLD_KEY: &str = "the-old-key-before-rotation-0123";
+
+    #[test]
+    fn after_rotation_an_old_token_works_until_the_deadline_and_new_tokens_use_the_new_key() {
+        let old = TokenKey::new(OLD_KEY).unwrap_or_else(|e| panic!("{e}"));
+        let deadline = 1_800_000_000;
+        let rotated = key()
+            .with_previous(OLD_KEY, Some(deadline))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let old_link = old.unsubscribe_token(42);
+        assert_eq!(
+            rotated.verify_unsubscribe_at(&old_link, deadline - 1),
+            Some(42)
+        );
+        assert_eq!(rotated.verify_unsubscribe_at(&old_link, deadline), Some(42));
+        assert_eq!(rotated.verify_unsubscribe_at(&old_link, deadline + 1), None);
+        let old_confirm = old.confirm_token(42, deadline - 60);
+        assert_eq!(
+            rotated.verify_confirm(&old_confirm, deadline, 3600),
+            Some(42)
+        );
+        assert_eq!(
+            rotated.verify_confirm(&old_confirm, deadline + 1, 3600),
+            None
+        );
+
+        // New tokens are made with the new key only.
+        assert_eq!(rotated.unsubscribe_token(42), key().unsubscribe_token(42));
+        assert_ne!(rotated.unsubscribe_token(42), old_link);
+        assert_eq!(
+            old.verify_unsubscribe_at(&rotated.unsubscribe_token(42), 0),
+            None
+        );
+        assert_eq!(
+            rotated.verify_unsubscribe_at(&rotated.unsubscribe_token(42), deadline + 1),
+            Some(42)
+        );
+    }
+
+    #[test]
+    fn a_previous_key_without_a_deadline_stays_accepted_and_a_third_key_never_is() {
+        let rotated = key()
+            .with_previous(OLD_KEY, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let old = TokenKey::new(OLD_KEY).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rotated.verify_unsubscribe_at(&old.unsubscribe_token(7), i64::MAX),
+            Some(7)
+        );
+        let other = TokenKey::new("a-third-key-never-configured").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rotated.verify_unsubscribe_at(&other.unsubscribe_token(7), 0),
+            None
+        );
+    }
+
+    #[test]
+    fn a_short_previous_key_is_rejected_with_its_setting_named() {
+        let error = key()
+            .with_previous("short", None)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&error, Err(m) if m.contains("secrets.previous_token_key")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn debug_output_does_not_show_the_previous_key() {
+        let rotated = key()
+            .with_previous(OLD_KEY, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{rotated:?}");
+        assert!(!shown.contains("old-key"), "{shown}");
     }
 
     proptest! {

@@ -20,6 +20,9 @@ pub struct ArchivedIssue {
 pub struct MetricsSnapshot {
     /// (issue slug, delivery status, count).
     pub deliveries: Vec<(String, String, i64)>,
+    /// (issue slug, deliveries that needed more than one attempt or are
+    /// waiting for a retry), for every issue with deliveries.
+    pub retried: Vec<(String, i64)>,
     /// (subscriber status, count).
     pub subscribers: Vec<(String, i64)>,
     /// (change source, count) of changes to `unsubscribed`.
@@ -74,8 +77,14 @@ impl Store {
     }
 
     pub async fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
-        let found: Vec<(String, String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
-            "SELECT i.slug, d.status, count(*) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
+        // Retried: attempts are counted when an outcome is recorded, so
+        // more than one means a retry happened, and a queued (or claimed)
+        // delivery with one or more is waiting for (or in) its retry.
+        let found: Vec<(String, String, i64, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
+            "SELECT i.slug, d.status, count(*), \
+             sum(CASE WHEN d.attempts > 1 \
+                 OR (d.attempts > 0 AND d.status IN ('queued', 'sending')) THEN 1 ELSE 0 END) \
+             FROM deliveries d JOIN issues i ON i.id = d.issue_id \
              GROUP BY i.slug, d.status ORDER BY i.slug, d.status",
         )
         .fetch_all(pool)
@@ -85,7 +94,10 @@ impl Store {
         let mut slugs: Vec<&str> = found.iter().map(|r| r.0.as_str()).collect();
         slugs.dedup();
         let mut deliveries = Vec::new();
+        let mut retried = Vec::new();
         for slug in slugs {
+            let n = found.iter().filter(|r| r.0 == slug).map(|r| r.3).sum();
+            retried.push((slug.to_owned(), n));
             for status in DELIVERY_STATUSES {
                 let n = found
                     .iter()
@@ -130,6 +142,7 @@ impl Store {
 
         Ok(MetricsSnapshot {
             deliveries,
+            retried,
             subscribers,
             unsubscribes,
             queue_depth,

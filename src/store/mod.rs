@@ -10,7 +10,8 @@
 //! [`lists`], [`issues`] (queued and sent issues), [`deliveries`] (claims
 //! with leases, outcomes), [`pace`] (the send rate shared by every
 //! sender), [`archive`] (the public archive and metrics queries),
-//! [`copy`] (`migrate-store`), [`timestamp`].
+//! [`copy`] (`migrate-store`), [`status_batch`] (the public pages' group
+//! commit), [`timestamp`].
 
 mod archive;
 mod backend;
@@ -22,6 +23,7 @@ mod issue_control;
 mod issues;
 mod lists;
 mod pace;
+mod status_batch;
 mod subscriber_status;
 mod subscribers;
 mod timestamp;
@@ -40,6 +42,7 @@ pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
 pub use issue_control::PausedBy;
 pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use pace::{CapWindow, Reservation, local_now_us};
+pub use status_batch::StatusRequest;
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
 pub use timestamp::{format_ms, now_ms};
 

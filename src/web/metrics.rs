@@ -1,5 +1,5 @@
-//! `GET /metrics`: Prometheus text format 0.0.4. Delivery, subscriber and
-//! unsubscribe counts come from the database at scrape time; HTTP request
+//! `GET /metrics`: Prometheus text format 0.0.4. Delivery (sent, failed,
+//! skipped, … and retried, by issue), subscriber and unsubscribe counts come from the database at scrape time; HTTP request
 //! counts are kept in this process by [`track`].
 
 use std::collections::BTreeMap;
@@ -78,6 +78,19 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
             "postbode_deliveries{{issue=\"{}\",status=\"{}\"}} {n}",
             label(issue),
             label(status)
+        );
+    }
+    family(
+        &mut out,
+        "postbode_deliveries_retried",
+        "Deliveries by issue that needed more than one attempt or wait for a retry.",
+        "gauge",
+    );
+    for (issue, n) in &s.retried {
+        let _ = writeln!(
+            out,
+            "postbode_deliveries_retried{{issue=\"{}\"}} {n}",
+            label(issue)
         );
     }
     family(
@@ -170,14 +183,16 @@ mod tests {
     fn every_family_has_help_and_type_and_the_rate_is_a_float() {
         let snapshot = MetricsSnapshot {
             deliveries: vec![("x".into(), "sent".into(), 3)],
+            retried: vec![("x".into(), 1)],
             subscribers: vec![("active".into(), 2)],
             unsubscribes: vec![("one-click".into(), 1)],
             queue_depth: 0,
             sent_last_minute: 3,
         };
         let text = render(&snapshot, &[(("/u/{token}".into(), 200), 4)]);
-        assert_eq!(text.matches("# HELP ").count(), 6);
-        assert_eq!(text.matches("# TYPE ").count(), 6);
+        assert_eq!(text.matches("# HELP ").count(), 7);
+        assert_eq!(text.matches("# TYPE ").count(), 7);
+        assert!(text.contains("postbode_deliveries_retried{issue=\"x\"} 1\n"));
         assert!(text.contains("postbode_deliveries{issue=\"x\",status=\"sent\"} 3\n"));
         assert!(text.contains("postbode_send_rate 0.05\n"), "{text}");
         assert!(

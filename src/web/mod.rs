@@ -3,14 +3,17 @@
 //! Prometheus metrics, a health check, and subscribing with double opt-in.
 //!
 //! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`subscribe`]
-//! (`/subscribe` and `/confirm/TOKEN`, with their rate limits), [`archive`]
+//! (`/subscribe` and `/confirm/TOKEN`), [`limits`] (per-client and
+//! per-address rate limits), [`archive`]
 //! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
 //! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits).
 
 pub mod archive;
+pub mod limits;
 pub mod metrics;
 pub mod pages;
 pub mod security;
+pub mod status_writer;
 pub mod subscribe;
 pub mod unsubscribe;
 
@@ -29,7 +32,7 @@ use crate::config::Settings;
 use crate::dispatch::transport::Transport;
 use crate::domain::{ListName, Mailbox};
 use crate::error::{Error, Result};
-use crate::mail::{DkimSigner, TokenKey};
+use crate::mail::{DkimSigner, MailError, TokenKey};
 use crate::store::Store;
 use pages::Lang;
 
@@ -58,16 +61,22 @@ struct Inner {
     /// `emails/` in the working directory, when it holds
     /// `system/confirm.mjml`; without it confirmation mails are plain text.
     emails: Option<PathBuf>,
-    limits: subscribe::Limits,
+    limits: limits::Limits,
+    /// Writes unsubscribes in batches (group commit).
+    status_writer: status_writer::StatusWriter,
 }
 
 impl AppState {
-    /// Fails (a configuration error) when `secrets.token_key` is unusable.
+    /// Fails (a configuration error) when `secrets.token_key` or
+    /// `secrets.previous_token_key` is unusable. Starts the status writer
+    /// task, so it must run inside a tokio runtime.
     pub fn new(settings: &Settings, store: Store) -> Result<AppState> {
-        let tokens = TokenKey::new(secrecy::ExposeSecret::expose_secret(
-            &settings.secrets.token_key,
-        ))
-        .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
+        let tokens = TokenKey::from_settings(&settings.secrets).map_err(|e| match e {
+            MailError::TokenKeyTooShort { .. } => {
+                Error::Config(format!("{e} (postbode init writes a random one)"))
+            }
+            e => Error::Config(e.to_string()),
+        })?;
         let language = &settings.newsletter.language;
         let transport = Transport::from_settings(&settings.smtp)?;
         let signer =
@@ -82,9 +91,11 @@ impl AppState {
                 crate::mail::confirmation::TEMPLATE
             );
         }
+        let status_writer = status_writer::StatusWriter::start(store.clone())?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
+                status_writer,
                 tokens,
                 newsletter: settings.newsletter.name.clone(),
                 base_url: settings.newsletter.base_url.as_str().to_owned(),
@@ -96,7 +107,7 @@ impl AppState {
                 reply_to: settings.reply_to(),
                 default_list: settings.newsletter.default_list.clone(),
                 emails,
-                limits: subscribe::Limits::default(),
+                limits: limits::Limits::new(settings.server.link_posts_per_minute),
             }),
         })
     }
@@ -128,6 +139,11 @@ pub fn router(state: AppState) -> Router {
         .merge(archive::routes())
         .merge(metrics::routes())
         .fallback(not_found)
+        // Inside the request counter, so 429s are counted too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_link_posts,
+        ))
         // Router::layer wraps each route (so MatchedPath is known) and the
         // fallback (counted as "unmatched").
         .layer(axum::middleware::from_fn_with_state(

@@ -115,6 +115,7 @@ struct Texts {
     thanks_note: &'static str,
     too_many_title: &'static str,
     too_many_lead: &'static str,
+    slow_down_lead: &'static str,
     confirm_title: &'static str,
     confirm_lead: &'static str,
     confirm_button: &'static str,
@@ -158,6 +159,7 @@ static NL: Texts = Texts {
     thanks_note: "Niets ontvangen? Kijk ook in je map met ongewenste mail. De link blijft 7 dagen geldig.",
     too_many_title: "Even geduld",
     too_many_lead: "Er kwamen te veel aanmeldingen tegelijk binnen. Probeer het over tien minuten opnieuw.",
+    slow_down_lead: "Er kwamen te veel verzoeken tegelijk binnen. Probeer het over een minuut opnieuw.",
     confirm_title: "Bevestig je aanmelding",
     confirm_lead: "Nog één klik: bevestig dat je deze nieuwsbrief wilt ontvangen.",
     confirm_button: "Ja, ik wil de nieuwsbrief ontvangen",
@@ -201,6 +203,7 @@ static EN: Texts = Texts {
     thanks_note: "Nothing arrived? Please check your spam folder too. The link stays valid for 7 days.",
     too_many_title: "Please wait",
     too_many_lead: "Too many sign-ups arrived at once. Please try again in ten minutes.",
+    slow_down_lead: "Too many requests arrived at once. Please try again in a minute.",
     confirm_title: "Confirm your subscription",
     confirm_lead: "One more click: confirm that you want to receive this newsletter.",
     confirm_button: "Confirm my subscription",
@@ -451,6 +454,14 @@ pub fn too_many(lang: Lang, newsletter: &str) -> String {
     layout(lang, newsletter, t.too_many_title, &body)
 }
 
+/// 429 for POSTs to the links in mails: the same for every token, so it
+/// reveals nothing about the link.
+pub fn too_many_requests(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.slow_down_lead));
+    layout(lang, newsletter, t.too_many_title, &body)
+}
+
 /// GET `/confirm/TOKEN`: one button that posts back to the same address.
 pub fn confirm(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
@@ -559,6 +570,7 @@ mod tests {
                 subscribe_form(lang, "N", "x", "", Some(FormError::Email)),
                 subscribe_thanks(lang, "N"),
                 too_many(lang, "N"),
+                too_many_requests(lang, "N"),
                 confirm(lang, "N"),
                 confirmed(lang, "N"),
                 confirm_invalid(lang, "N"),

@@ -10,19 +10,15 @@
 //!   answer does not take longer when a mail goes out.
 //! - A filled honeypot field (`website`) gets the same page and nothing
 //!   happens.
-//! - Limits, in memory: [`IP_LIMIT`] POSTs per client address per
-//!   [`IP_WINDOW`] (over it: 429), and [`ADDRESS_LIMIT`] confirmation mails
-//!   per address per [`ADDRESS_WINDOW`] (over it: the same page, no mail).
+//! - Limits (see [`limits`]): POSTs per client address (over it: 429),
+//!   and confirmation mails per address (over it: the same page, no mail).
 //! - `GET /confirm/TOKEN` shows a button and changes nothing (mail scanners
 //!   follow links); `POST /confirm/TOKEN` makes a pending or unsubscribed
 //!   subscriber active (source `confirm`) when the token is genuine and at
 //!   most [`CONFIRM_MAX_AGE_SECS`] old.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -34,78 +30,19 @@ use axum::routing::get;
 
 use super::pages::{self, FormError, Lang};
 use super::unsubscribe::form_pairs;
-use super::{AppState, Inner};
+use super::{AppState, Inner, limits};
 use crate::dispatch::transport::Envelope;
 use crate::domain::{ChangeSource, EmailAddress, Language, SubscriberName, SubscriberStatus};
 use crate::mail::confirmation::{self, Confirmation};
 use crate::store::NewSubscriber;
 
-/// POST `/subscribe` requests one client address may make per [`IP_WINDOW`].
-pub const IP_LIMIT: usize = 5;
-pub const IP_WINDOW: Duration = Duration::from_secs(10 * 60);
-/// Confirmation mails one address may get per [`ADDRESS_WINDOW`].
-pub const ADDRESS_LIMIT: usize = 3;
-pub const ADDRESS_WINDOW: Duration = Duration::from_secs(60 * 60);
 /// A confirmation link works for seven days.
 pub const CONFIRM_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
-
-/// Above this many keys a map is swept of keys with no recent hits.
-const SWEEP_AT: usize = 10_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/subscribe", get(form).post(subscribe))
         .route("/confirm/{token}", get(show_confirm).post(confirm))
-}
-
-/// Sliding-window counters, in memory (they start afresh on restart).
-#[derive(Debug, Default)]
-pub struct Limits {
-    by_ip: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
-    by_address: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl Limits {
-    /// Counts a POST from `ip`; false when it is over the limit.
-    fn allow_ip(&self, ip: IpAddr, now: Instant) -> bool {
-        hit(&self.by_ip, ip, IP_LIMIT, IP_WINDOW, now)
-    }
-
-    /// Counts a confirmation mail to `address`; false when it is over the
-    /// limit (and then no mail goes out).
-    fn allow_address(&self, address: &EmailAddress, now: Instant) -> bool {
-        hit(
-            &self.by_address,
-            address.as_str().to_lowercase(),
-            ADDRESS_LIMIT,
-            ADDRESS_WINDOW,
-            now,
-        )
-    }
-}
-
-/// Records a hit for `key` unless it already had `max` within `window`.
-fn hit<K: Hash + Eq>(
-    map: &Mutex<HashMap<K, VecDeque<Instant>>>,
-    key: K,
-    max: usize,
-    window: Duration,
-    now: Instant,
-) -> bool {
-    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-    let recent = |t: &Instant| now.saturating_duration_since(*t) < window;
-    if map.len() >= SWEEP_AT {
-        map.retain(|_, hits| hits.back().is_some_and(recent));
-    }
-    let hits = map.entry(key).or_default();
-    while hits.front().is_some_and(|t| !recent(t)) {
-        hits.pop_front();
-    }
-    if hits.len() >= max {
-        return false;
-    }
-    hits.push_back(now);
-    true
 }
 
 /// `GET /subscribe`.
@@ -130,13 +67,9 @@ async fn subscribe(
     let lang = state.lang(&headers);
     let newsletter = &state.inner.newsletter;
     let now = Instant::now();
-    if !state.inner.limits.allow_ip(client.ip(), now) {
+    if let Err(wait) = state.inner.limits.allow_subscribe(client.ip(), now) {
         tracing::warn!(client = %client.ip(), "subscribe: too many requests");
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            Html(pages::too_many(lang, newsletter)),
-        )
-            .into_response();
+        return limits::too_many(pages::too_many(lang, newsletter), wait);
     }
     let (mut email, mut name, mut website) = (String::new(), String::new(), String::new());
     for (key, value) in form_pairs(&body) {
@@ -337,35 +270,5 @@ async fn confirm(
         Ok(true) => Html(pages::confirmed(lang, newsletter)).into_response(),
         Ok(false) => invalid(),
         Err(e) => state.failure(&headers, &e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ip_limit_allows_five_per_window() {
-        let limits = Limits::default();
-        let ip: IpAddr = [192, 0, 2, 1].into();
-        let start = Instant::now();
-        for _ in 0..IP_LIMIT {
-            assert!(limits.allow_ip(ip, start));
-        }
-        assert!(!limits.allow_ip(ip, start));
-        assert!(limits.allow_ip([192, 0, 2, 2].into(), start));
-        assert!(limits.allow_ip(ip, start + IP_WINDOW));
-    }
-
-    #[test]
-    fn the_address_limit_ignores_case() {
-        let limits = Limits::default();
-        let start = Instant::now();
-        let a = EmailAddress::parse("Zoe@Example.nl").expect("address");
-        let b = EmailAddress::parse("zoe@example.nl").expect("address");
-        assert!(limits.allow_address(&a, start));
-        assert!(limits.allow_address(&b, start));
-        assert!(limits.allow_address(&a, start));
-        assert!(!limits.allow_address(&b, start));
     }
 }

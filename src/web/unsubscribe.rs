@@ -4,7 +4,9 @@
 //!   and link previews follow GET links.
 //! - `POST` unsubscribes at once: the RFC 8058 one-click body
 //!   (`List-Unsubscribe=One-Click`, from a mail client) or the page's button
-//!   (`from=page`). Repeating it is harmless.
+//!   (`from=page`). Repeating it is harmless. The write goes through the
+//!   [`super::status_writer`] (group commit); the page is answered after
+//!   the commit.
 //! - `POST /u/TOKEN/resubscribe` is the "I changed my mind" button.
 //!
 //! A forged, mangled or unknown token gets exactly the answer a genuine one
@@ -21,6 +23,7 @@ use axum::routing::{get, post};
 
 use super::{AppState, pages};
 use crate::domain::{ChangeSource, SubscriberStatus};
+use crate::store::StatusRequest;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -52,12 +55,22 @@ async fn unsubscribe(
     let token = token_of(path);
     if let Some(id) = state.inner.tokens.verify_unsubscribe(&token) {
         let source = source_of(&body);
-        match state
-            .inner
-            .store
-            .set_status_by_id(id, SubscriberStatus::Unsubscribed, source, None)
-            .await
-        {
+        // A repeat (a provider's retry, a second click) is answered from a
+        // read; only a real change goes to the writer task and its commit.
+        let written = match state.inner.store.status_by_id(id).await {
+            Ok(None | Some(SubscriberStatus::Unsubscribed)) => Ok(None),
+            Ok(Some(_)) => {
+                let request = StatusRequest {
+                    subscriber_id: id,
+                    to: SubscriberStatus::Unsubscribed,
+                    source,
+                    detail: None,
+                };
+                state.inner.status_writer.set_status(request).await
+            }
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(Some(change)) if change.from != Some(change.to) => {
                 tracing::info!(subscriber = id, source = source.as_str(), "unsubscribed");
             }

@@ -132,7 +132,12 @@ pub struct Server {
 impl Server {
     /// Starts `postbode serve` (or `args`) and waits for "listening on".
     pub fn start(app: &TestApp, args: &[&str]) -> Server {
-        let mut child = app.spawn(args);
+        Self::start_with_env(app, args, &[])
+    }
+
+    /// Like [`Server::start`], with `env` (e.g. `POSTBODE_SERVER__…`) set.
+    pub fn start_with_env(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut child = app.spawn_with_env(args, env);
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

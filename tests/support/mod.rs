@@ -93,6 +93,12 @@ impl TestApp {
 
     /// Starts `postbode ARGS` in the folder without waiting for it.
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.spawn_with_env(args, &[])
+    }
+
+    /// Like [`TestApp::spawn`], with `env` set (after the outside
+    /// POSTBODE_* variables are removed).
+    pub fn spawn_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_postbode"));
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -102,6 +108,9 @@ impl TestApp {
             if key.to_string_lossy().starts_with("POSTBODE_") || key == "RUST_LOG" {
                 cmd.env_remove(key);
             }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         cmd.spawn().expect("start postbode")
     }

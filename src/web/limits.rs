@@ -1,0 +1,215 @@
+//! Rate limits of the public pages, in memory per process (they start
+//! afresh on restart): sliding windows of recent hits per key.
+//!
+//! - POST `/subscribe`: [`IP_LIMIT`] per client IP per [`IP_WINDOW`], and
+//!   [`ADDRESS_LIMIT`] confirmation mails per address per
+//!   [`ADDRESS_WINDOW`].
+//! - POSTs to the links in mails (`/u/TOKEN`, `/u/TOKEN/resubscribe`,
+//!   `/confirm/TOKEN`): `server.link_posts_per_minute` per client IP, all
+//!   three together, checked by [`limit_link_posts`] before the token is
+//!   looked at, so a forged token and a genuine one get the same 429.
+//!
+//! The client IP is the TCP peer; behind a reverse proxy that is the
+//! proxy, so limit per client there too.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{AppState, pages};
+use crate::domain::EmailAddress;
+
+/// POST `/subscribe` requests one client address may make per [`IP_WINDOW`].
+pub const IP_LIMIT: usize = 5;
+pub const IP_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// Confirmation mails one address may get per [`ADDRESS_WINDOW`].
+pub const ADDRESS_LIMIT: usize = 3;
+pub const ADDRESS_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// The window of `server.link_posts_per_minute`.
+pub const LINK_WINDOW: Duration = Duration::from_secs(60);
+
+/// The routes whose POSTs [`limit_link_posts`] counts (route patterns).
+const LINK_ROUTES: [&str; 3] = ["/u/{token}", "/u/{token}/resubscribe", "/confirm/{token}"];
+
+/// Above this many keys a map is swept of keys with no recent hits.
+const SWEEP_AT: usize = 10_000;
+
+type Hits<K> = Mutex<HashMap<K, VecDeque<Instant>>>;
+
+#[derive(Debug)]
+pub struct Limits {
+    by_ip: Hits<IpAddr>,
+    by_address: Hits<String>,
+    links_by_ip: Hits<IpAddr>,
+    link_limit: usize,
+}
+
+impl Limits {
+    /// `link_posts_per_minute` is `server.link_posts_per_minute` (at least 1).
+    pub fn new(link_posts_per_minute: u32) -> Limits {
+        Limits {
+            by_ip: Hits::default(),
+            by_address: Hits::default(),
+            links_by_ip: Hits::default(),
+            link_limit: usize::try_from(link_posts_per_minute)
+                .unwrap_or(usize::MAX)
+                .max(1),
+        }
+    }
+
+    /// Counts a POST `/subscribe` from `ip`; over the limit: how long to wait.
+    pub fn allow_subscribe(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        hit(&self.by_ip, ip, IP_LIMIT, IP_WINDOW, now)
+    }
+
+    /// Counts a confirmation mail to `address`; false when it is over the
+    /// limit (and then no mail goes out).
+    pub fn allow_address(&self, address: &EmailAddress, now: Instant) -> bool {
+        hit(
+            &self.by_address,
+            address.as_str().to_lowercase(),
+            ADDRESS_LIMIT,
+            ADDRESS_WINDOW,
+            now,
+        )
+        .is_ok()
+    }
+
+    /// Counts a POST to a link from a mail; over the limit: how long to wait.
+    pub fn allow_link_post(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        hit(&self.links_by_ip, ip, self.link_limit, LINK_WINDOW, now)
+    }
+}
+
+/// Records a hit for `key` unless it already had `max` within `window`;
+/// then returns how long until the oldest of them leaves the window.
+fn hit<K: Hash + Eq>(
+    map: &Hits<K>,
+    key: K,
+    max: usize,
+    window: Duration,
+    now: Instant,
+) -> Result<(), Duration> {
+    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+    let recent = |t: &Instant| now.saturating_duration_since(*t) < window;
+    if map.len() >= SWEEP_AT {
+        map.retain(|_, hits| hits.back().is_some_and(recent));
+    }
+    let hits = map.entry(key).or_default();
+    while hits.front().is_some_and(|t| !recent(t)) {
+        hits.pop_front();
+    }
+    if hits.len() >= max {
+        let oldest = hits.front().copied().unwrap_or(now);
+        return Err(window.saturating_sub(now.saturating_duration_since(oldest)));
+    }
+    hits.push_back(now);
+    Ok(())
+}
+
+/// Middleware: a POST to one of the [`LINK_ROUTES`] over the client's limit
+/// gets [`too_many`] with the neutral page, before its handler runs.
+/// Requests without a peer address (not served over TCP) are not limited.
+pub async fn limit_link_posts(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limited = request.method() == Method::POST
+        && request
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|p| LINK_ROUTES.contains(&p.as_str()));
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let (true, Some(ip)) = (limited, client)
+        && let Err(wait) = state.inner.limits.allow_link_post(ip, Instant::now())
+    {
+        // debug, not warn: a flood of these must not flood the log.
+        tracing::debug!(client = %ip, "link POST over the per-IP limit");
+        let page = pages::too_many_requests(state.lang(request.headers()), &state.inner.newsletter);
+        return too_many(page, wait);
+    }
+    next.run(request).await
+}
+
+/// 429 with `page` and `Retry-After` in whole seconds (at least 1).
+pub fn too_many(page: String, wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    (StatusCode::TOO_MANY_REQUESTS, headers, Html(page)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subscribe_limit_allows_five_per_window_per_ip() {
+        let limits = Limits::new(600);
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        let start = Instant::now();
+        for _ in 0..IP_LIMIT {
+            assert!(limits.allow_subscribe(ip, start).is_ok());
+        }
+        assert_eq!(limits.allow_subscribe(ip, start), Err(IP_WINDOW));
+        assert!(limits.allow_subscribe([192, 0, 2, 2].into(), start).is_ok());
+        assert!(limits.allow_subscribe(ip, start + IP_WINDOW).is_ok());
+    }
+
+    #[test]
+    fn the_address_limit_ignores_case() {
+        let limits = Limits::new(600);
+        let start = Instant::now();
+        let a = EmailAddress::parse("Zoe@Example.nl").expect("address");
+        let b = EmailAddress::parse("zoe@example.nl").expect("address");
+        assert!(limits.allow_address(&a, start));
+        assert!(limits.allow_address(&b, start));
+        assert!(limits.allow_address(&a, start));
+        assert!(!limits.allow_address(&b, start));
+    }
+
+    #[test]
+    fn the_link_limit_is_per_ip_and_says_when_to_come_back() {
+        let limits = Limits::new(3);
+        let ip: IpAddr = [198, 51, 100, 7].into();
+        let start = Instant::now();
+        for i in 0..3 {
+            assert!(
+                limits
+                    .allow_link_post(ip, start + Duration::from_secs(i))
+                    .is_ok()
+            );
+        }
+        let later = start + Duration::from_secs(10);
+        assert_eq!(
+            limits.allow_link_post(ip, later),
+            Err(Duration::from_secs(50))
+        );
+        assert!(
+            limits
+                .allow_link_post([198, 51, 100, 8].into(), later)
+                .is_ok()
+        );
+        assert!(limits.allow_link_post(ip, start + LINK_WINDOW).is_ok());
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        let response = too_many(String::new(), Duration::from_millis(1500));
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        let response = too_many(String::new(), Duration::ZERO);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+}
