@@ -16,6 +16,17 @@ const MAX_GROUP: usize = 256;
 
 type Entry = (i64, Outcome, oneshot::Sender<bool>);
 
+/// How long to let outcomes gather before a write. SQLite runs in this
+/// process and a write costs microseconds, so none; PostgreSQL's fixed
+/// cost per statement (a round trip, planning, a WAL flush) is worth
+/// sharing among more outcomes.
+fn gather_time(store: &Store) -> Option<std::time::Duration> {
+    match store.backend() {
+        crate::store::Backend::Sqlite => None,
+        crate::store::Backend::Postgres => Some(std::time::Duration::from_millis(1)),
+    }
+}
+
 /// A handle to the recording task; cheap to clone.
 #[derive(Clone)]
 pub struct Recorder {
@@ -28,8 +39,12 @@ impl Recorder {
     pub fn start(store: Store) -> (Recorder, JoinHandle<Result<()>>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Entry>();
         let task = tokio::spawn(async move {
+            let gather = gather_time(&store);
             while let Some(first) = rx.recv().await {
                 let mut group = vec![first];
+                if let Some(wait) = gather {
+                    tokio::time::sleep(wait).await;
+                }
                 while group.len() < MAX_GROUP {
                     match rx.try_recv() {
                         Ok(next) => group.push(next),
