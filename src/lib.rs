@@ -11,7 +11,7 @@
 //! - [`domain`]: newtypes that parse (never validate later): email addresses,
 //!   names, list names, slugs, statuses.
 //! - [`render`]: issue folder -> MJML -> HTML + text; per-recipient personalisation.
-//! - [`store`]: the subscriber store (SQLite through sqlx; PostgreSQL later).
+//! - [`store`]: the subscriber store (SQLite or PostgreSQL, through sqlx).
 //! - [`import`]: streaming CSV import of subscribers.
 //! - [`export`]: `subscribers list` and `export`, streamed.
 //! - [`web`]: the public pages (`postbode serve`): one-click unsubscribe,
