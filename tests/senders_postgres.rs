@@ -200,6 +200,9 @@ fn a_send_begun_on_sqlite_continues_on_postgres_after_migrate_store() {
     assert!(again.stderr.contains("not empty"), "{}", again.stderr);
 
     let on_pg = [("POSTBODE_DATABASE__URL", url.as_str())];
+    // New rows get ids after the copied ones (the sequences moved on).
+    app.run_with_env(&["subscribers", "add", "nieuw@example.nl"], &on_pg)
+        .ok();
     let rest = app.run_with_env(&["send"], &on_pg).ok();
     assert!(rest.stdout.contains("failed 0"), "{}", rest.stdout);
     smtp.wait_for(298, Duration::from_secs(10));

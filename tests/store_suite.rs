@@ -1393,3 +1393,107 @@ fn an_address_is_parsed_for_the_suite() {
     let parsed: EmailAddress = email("Mixed.Case@Example.NL");
     assert_eq!(parsed.as_str(), "Mixed.Case@example.nl");
 }
+
+/// The shared send pace and `migrate-store`'s copy.
+mod pace_and_copy {
+    use super::*;
+    use postbode::store::CapWindow;
+
+    store_tests! {
+        async fn send_slots_handed_to_many_senders_at_once_never_overlap(store: &Store) {
+            let spacing = 1_000;
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let mut slots = Vec::new();
+                        for _ in 0..40 {
+                            let r = store.reserve_starts(5, spacing, &[]).await.expect("reserve");
+                            assert_eq!(r.count, 5);
+                            assert!(r.first_us >= r.now_us, "a block never starts in the past");
+                            slots.extend((0..r.count).map(|i| r.first_us + i * spacing));
+                        }
+                        slots
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            for task in tasks {
+                all.extend(task.await.expect("task"));
+            }
+            all.sort();
+            assert_eq!(all.len(), 8 * 40 * 5);
+            for pair in all.windows(2) {
+                assert!(pair[1] - pair[0] >= spacing, "slots {pair:?} closer than the spacing");
+            }
+        }
+
+        async fn a_full_hourly_cap_grants_nothing_and_says_when_to_ask_again(store: &Store) {
+            let hour = CapWindow { limit: 10, span_us: 3_600_000_000 };
+            let day = CapWindow { limit: 0, span_us: 86_400_000_000 };
+            let mut granted = Vec::new();
+            for _ in 0..3 {
+                let r = store.reserve_starts(4, 1_000, &[hour, day]).await.expect("reserve");
+                granted.push(r.count);
+            }
+            assert_eq!(granted, [4, 4, 2], "the cap cuts the third block short");
+            let full = store.reserve_starts(4, 1_000, &[hour, day]).await.expect("reserve");
+            assert_eq!(full.count, 0);
+            let retry_at = full.retry_at_us.expect("when to ask again");
+            let wait = retry_at - full.now_us;
+            assert!(
+                (3_540_000_000..=3_660_000_000).contains(&wait),
+                "room comes about an hour later, not after {wait} µs"
+            );
+            // Without caps the pace still hands out slots.
+            assert_eq!(store.reserve_starts(4, 1_000, &[]).await.expect("reserve").count, 4);
+        }
+
+        async fn copying_a_store_keeps_every_row_and_id_and_new_rows_follow(store: &Store) {
+            active_members(store, "lid", 1200, "default").await;
+            add(store, "later@example.nl", Pending, &["events"]).await;
+            store
+                .remove_subscriber(&email("lid5@example.nl"))
+                .await
+                .expect("erase")
+                .expect("known");
+            let now = now_ms();
+            let issue = started_issue(store, "2026-11-copy", "default", now).await;
+            let claimed = claim(store, &issue, "w", now, 10).await;
+            let outcomes: Vec<(i64, Outcome)> =
+                claimed.iter().map(|c| (c.delivery_id, sent(now))).collect();
+            store.record_outcomes(&outcomes).await.expect("record");
+
+            let dir = tempfile::tempdir().expect("temp dir");
+            let target = open(&format!("sqlite://{}", dir.path().join("copy.db").display())).await;
+            let report = store.copy_into(&target).await.expect("copy");
+            assert!(report.verified(), "{report:?}");
+            let rows = |table: &str| {
+                report.tables.iter().find(|t| t.0 == table).map(|t| t.2).expect("table")
+            };
+            assert_eq!(rows("subscribers"), 1200);
+            assert_eq!(rows("deliveries"), 1199);
+            assert_eq!(rows("erasures"), 1);
+
+            for address in ["lid0@example.nl", "lid1199@example.nl", "later@example.nl"] {
+                let (a, b) = (find(store, address).await, find(&target, address).await);
+                assert_eq!((a.id, a.status, a.lists), (b.id, b.status, b.lists), "{address}");
+            }
+            let copied = target.issue("2026-11-copy").await.expect("issue").expect("copied");
+            assert_eq!(copied.id, issue.id);
+            assert_eq!(delivery_counts(&target, &copied).await, delivery_counts(store, &issue).await);
+            assert_eq!(
+                target.status_history(&email("lid7@example.nl")).await.expect("history"),
+                store.status_history(&email("lid7@example.nl")).await.expect("history")
+            );
+            // New rows get ids after the copied ones.
+            let new = add(&target, "new@example.nl", Active, &["default"]).await;
+            assert!(new.id > find(&target, "later@example.nl").await.id);
+            // A second copy into a store that has data is refused and changes nothing.
+            let again = store.copy_into(&target).await.expect_err("not empty");
+            assert!(again.to_string().contains("not empty"), "{again}");
+            assert_eq!(target.row_count("subscribers").await.expect("count"), 1201);
+            target.close().await;
+        }
+    }
+}
