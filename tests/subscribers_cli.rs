@@ -125,7 +125,8 @@ fn remove_erases_the_person_and_keeps_only_an_anonymous_count() {
         .ok();
     app.run(&["subscribers", "unsubscribe", "anna@example.nl"])
         .ok();
-    assert!(contains(&app.database_bytes(), "anna@example.nl"));
+    let on_sqlite = !support::on_postgres();
+    assert!(!on_sqlite || contains(&app.database_bytes(), "anna@example.nl"));
 
     let run = app.run(&["subscribers", "remove", "anna@example.nl"]).ok();
     assert!(run.stdout.contains("erased"), "{}", run.stdout);
@@ -134,6 +135,7 @@ fn remove_erases_the_person_and_keeps_only_an_anonymous_count() {
         !export.contains("anna@example.nl") && !export.contains("Anna de Vries"),
         "{export}"
     );
+    // The files only on SQLite; on PostgreSQL erasure ends with a VACUUM.
     let db = app.database_bytes();
     assert!(
         !contains(&db, "anna@example.nl"),

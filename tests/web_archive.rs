@@ -400,24 +400,14 @@ fn metrics_parse_as_prometheus_text_and_count_deliveries_retries_unsubscribes_an
     assert!(!body.contains(&token), "a token became a label:\n{body}");
 }
 
-/// Runs one SQL statement on the test's SQLite file, to set up states a
+/// Runs one SQL statement on the test's database, to set up states a
 /// real send into the outbox never reaches (retries).
 fn sql(app: &TestApp, statement: &str) {
-    use sqlx::Connection as _;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(app.path("postbode.db"));
-        let mut db = sqlx::SqliteConnection::connect_with(&options)
+    support::with_store(app, async |store| {
+        store
+            .execute_raw(statement)
             .await
-            .expect("open the database");
-        sqlx::query(statement)
-            .execute(&mut db)
-            .await
-            .expect("run the statement");
-        db.close().await.expect("close");
+            .expect("run the statement")
     });
 }
 

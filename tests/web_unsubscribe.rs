@@ -455,11 +455,18 @@ fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_i
         "email,status\nan@example.nl,active\nbo@example.nl,active\ncor@example.nl,active\n",
     );
     app.run(&["subscribers", "import", "leden.csv"]).ok();
+    // The same database (SQLite, or PostgreSQL in CI's second pass).
+    let config = std::fs::read_to_string(app.path("postbode.toml")).expect("config");
+    let database = config
+        .lines()
+        .find(|l| l.starts_with("url = "))
+        .expect("database url")
+        .to_owned();
     let rotated = |until: &str| {
         app.write(
             "postbode.toml",
             format!(
-                "[database]\nurl = \"sqlite://postbode.db\"\n\n[server]\nbind = \"127.0.0.1:0\"\n\n\
+                "[database]\n{database}\n\n[server]\nbind = \"127.0.0.1:0\"\n\n\
                  [secrets]\ntoken_key = \"{NEW_KEY}\"\nprevious_token_key = \"{TOKEN_KEY}\"\n\
                  previous_token_key_until = \"{until}\"\n"
             ),

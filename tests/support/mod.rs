@@ -46,7 +46,8 @@ impl TestApp {
     pub fn with_config(extra: &str) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = format!(
-            "[database]\nurl = \"sqlite://postbode.db\"\n\n[secrets]\ntoken_key = \"test-key-0123456789abcdef0123456789abcdef\"\n{extra}"
+            "[database]\nurl = \"{}\"\n\n[secrets]\ntoken_key = \"test-key-0123456789abcdef0123456789abcdef\"\n{extra}",
+            test_database_url()
         );
         std::fs::write(dir.path().join("postbode.toml"), config).expect("write config");
         TestApp { dir }
@@ -136,6 +137,24 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
+}
+
+/// True when the CLI tests run on PostgreSQL: `POSTBODE_TEST_BACKEND=postgres`
+/// (with `POSTBODE_TEST_POSTGRES_URL`), as CI's second pass does.
+pub fn on_postgres() -> bool {
+    std::env::var("POSTBODE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The database of a new test app: `postbode.db` in its folder, or a
+/// fresh PostgreSQL database when [`on_postgres`].
+fn test_database_url() -> String {
+    if on_postgres() {
+        let server = std::env::var("POSTBODE_TEST_POSTGRES_URL")
+            .expect("POSTBODE_TEST_BACKEND=postgres needs POSTBODE_TEST_POSTGRES_URL");
+        postgres::fresh_database_blocking(&server)
+    } else {
+        "sqlite://postbode.db".into()
+    }
 }
 
 pub fn repo_file(rel: &str) -> PathBuf {

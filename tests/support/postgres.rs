@@ -45,13 +45,19 @@ pub async fn fresh_database(server: &str) -> String {
     with_database(server, &name)
 }
 
-/// Blocking [`fresh_database`], for tests without a runtime.
+/// Blocking [`fresh_database`], for tests without a runtime (on a thread
+/// of its own, so it works inside one too).
 pub fn fresh_database_blocking(server: &str) -> String {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(fresh_database(server))
+    let server = server.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(fresh_database(&server))
+    })
+    .join()
+    .expect("create a test database")
 }
 
 /// `server` with its database name replaced by `name`.
