@@ -97,6 +97,31 @@ fn a_sent_issue_serves_its_web_version_with_a_policy_that_allows_its_images() {
 }
 
 #[test]
+fn a_client_that_accepts_gzip_gets_the_web_version_compressed() {
+    use std::io::Read as _;
+    let (_app, server) = started();
+    let path = format!("/archive/{ISSUE}");
+    let plain = get(server.port, &path, &[]);
+    assert_eq!(plain.header("content-encoding"), None);
+    let packed = get(server.port, &path, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(packed.status, 200);
+    assert_eq!(packed.header("content-encoding"), Some("gzip"));
+    let mut unpacked = String::new();
+    flate2::read::GzDecoder::new(packed.raw_body.as_slice())
+        .read_to_string(&mut unpacked)
+        .expect("gzip");
+    assert_eq!(unpacked, plain.body);
+    assert!(
+        packed.raw_body.len() * 3 < plain.body.len(),
+        "{} bytes compressed to {}",
+        plain.body.len(),
+        packed.raw_body.len()
+    );
+    // The security headers are there either way.
+    assert_eq!(packed.header("x-content-type-options"), Some("nosniff"));
+}
+
+#[test]
 fn scheduled_cancelled_and_unknown_issues_are_not_found() {
     let (_app, server) = started();
     for slug in [SCHEDULED, CANCELLED, "bestaat-niet", "%3Cx%3E"] {

@@ -373,6 +373,47 @@ fn pages_are_dutch_by_default_and_english_when_asked() {
 }
 
 #[test]
+fn a_subscriber_who_chose_a_language_gets_their_pages_in_it_whatever_the_browser_asks() {
+    let app = TestApp::with_config("\n[server]\nbind = \"127.0.0.1:0\"\n");
+    app.write(
+        "leden.csv",
+        "email,status,language\nan@example.nl,active,en\nbo@example.nl,active,nl\ncor@example.nl,active,\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start(&app, &["serve"]);
+    let dutch_browser = [("Accept-Language", "nl")];
+    let english_browser = [("Accept-Language", "en")];
+    let page =
+        |id: i64, headers: &[(&str, &str)]| get(server.port, &format!("/u/{}", token(id)), headers);
+    assert!(
+        page(1, &dutch_browser).body.contains("<html lang=\"en\">"),
+        "An chose English"
+    );
+    assert!(
+        page(2, &english_browser)
+            .body
+            .contains("<html lang=\"nl\">"),
+        "Bo chose Dutch"
+    );
+    assert!(
+        page(3, &english_browser)
+            .body
+            .contains("<html lang=\"en\">"),
+        "Cor chose none"
+    );
+    let done = post_form(
+        server.port,
+        &format!("/u/{}", token(1)),
+        &dutch_browser,
+        ONE_CLICK,
+    );
+    assert!(done.body.contains("I changed my mind"), "{}", done.body);
+    // A forged token knows no subscriber: the browser's language.
+    let forged = get(server.port, "/u/not-a-token", &english_browser);
+    assert!(forged.body.contains("<html lang=\"en\">"));
+}
+
+#[test]
 fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
     let (app, server) = started();
     let health = get(server.port, "/healthz", &[]);

@@ -4,7 +4,7 @@
 use super::backend::on_db;
 use super::subscribers::log_status_change;
 use super::{StatusChange, Store, now_ms};
-use crate::domain::{ChangeSource, SubscriberStatus};
+use crate::domain::{ChangeSource, Language, SubscriberStatus};
 use crate::error::Result;
 
 impl Store {
@@ -17,6 +17,17 @@ impl Store {
                 .fetch_optional(pool)
                 .await?);
         Ok(status.and_then(|s| SubscriberStatus::parse(&s).ok()))
+    }
+
+    /// The language subscriber `subscriber_id` chose, if any (the public
+    /// pages speak it).
+    pub async fn language_by_id(&self, subscriber_id: i64) -> Result<Option<Language>> {
+        let language: Option<Option<String>> = on_db!(self, pool, _sql =>
+            sqlx::query_scalar("SELECT language FROM subscribers WHERE id = $1")
+                .bind(subscriber_id)
+                .fetch_optional(pool)
+                .await?);
+        Ok(language.flatten().and_then(|l| Language::parse(&l).ok()))
     }
 
     /// Moves subscriber `subscriber_id` to `to` and logs where the change

@@ -112,6 +112,19 @@ impl AppState {
         })
     }
 
+    /// The language of a page about one subscriber (behind a genuine
+    /// token): theirs, when they have one the pages speak; else as
+    /// [`AppState::lang`].
+    async fn lang_for(&self, headers: &HeaderMap, subscriber: Option<i64>) -> Lang {
+        if let Some(id) = subscriber
+            && let Ok(Some(language)) = self.inner.store.language_by_id(id).await
+            && let Some(lang) = Lang::from_tag(language.as_str())
+        {
+            return lang;
+        }
+        self.lang(headers)
+    }
+
     /// The page language: the first of nl/en in `Accept-Language`, else
     /// the newsletter's language.
     fn lang(&self, headers: &HeaderMap) -> Lang {

@@ -61,5 +61,8 @@ pub fn harden(router: Router) -> Router {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     ));
+    // gzip for clients that ask: a web version of an issue is about 50 KB
+    // of HTML. Small pages (under 32 bytes) and images are left alone.
+    router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true));
     router.layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -222,10 +222,21 @@ async fn send_confirmation(
     }
 }
 
-/// `GET /confirm/TOKEN`: the same page for every token, valid or not.
-async fn show_confirm(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `GET /confirm/TOKEN`: the same page for every token, valid or not (in
+/// the language they subscribed in, when the token is genuine).
+async fn show_confirm(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let token = path.map(|Path(t)| t).unwrap_or_default();
+    let now = jiff::Timestamp::now().as_second();
+    let subscriber = state
+        .inner
+        .tokens
+        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS);
     Html(pages::confirm(
-        state.lang(&headers),
+        state.lang_for(&headers, subscriber).await,
         &state.inner.newsletter,
     ))
     .into_response()
@@ -237,16 +248,16 @@ async fn confirm(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = state.lang(&headers);
     let newsletter = &state.inner.newsletter;
     let token = path.map(|Path(t)| t).unwrap_or_default();
     let now = jiff::Timestamp::now().as_second();
-    let invalid = || Html(pages::confirm_invalid(lang, newsletter)).into_response();
-    let Some(id) = state
+    let subscriber = state
         .inner
         .tokens
-        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS)
-    else {
+        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS);
+    let lang = state.lang_for(&headers, subscriber).await;
+    let invalid = || Html(pages::confirm_invalid(lang, newsletter)).into_response();
+    let Some(id) = subscriber else {
         return invalid();
     };
     let store = &state.inner.store;

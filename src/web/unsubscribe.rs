@@ -36,10 +36,16 @@ fn token_of(path: Result<Path<String>, PathRejection>) -> String {
     path.map(|Path(token)| token).unwrap_or_default()
 }
 
-/// `GET /u/TOKEN`: the same page for every token, valid or not.
-async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `GET /u/TOKEN`: the same page for every token, valid or not (in the
+/// subscriber's language when the token is genuine and they have one).
+async fn show(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let subscriber = state.inner.tokens.verify_unsubscribe(&token_of(path));
     Html(pages::unsubscribe(
-        state.lang(&headers),
+        state.lang_for(&headers, subscriber).await,
         &state.inner.newsletter,
     ))
     .into_response()
@@ -53,7 +59,8 @@ async fn unsubscribe(
     body: Bytes,
 ) -> Response {
     let token = token_of(path);
-    if let Some(id) = state.inner.tokens.verify_unsubscribe(&token) {
+    let subscriber = state.inner.tokens.verify_unsubscribe(&token);
+    if let Some(id) = subscriber {
         let source = source_of(&body);
         // A repeat (a provider's retry, a second click) is answered from a
         // read; only a real change goes to the writer task and its commit.
@@ -80,7 +87,7 @@ async fn unsubscribe(
     }
     let action = format!("/u/{}/resubscribe", percent_encode(&token));
     Html(pages::unsubscribed(
-        state.lang(&headers),
+        state.lang_for(&headers, subscriber).await,
         &state.inner.newsletter,
         &action,
     ))
@@ -95,7 +102,8 @@ async fn resubscribe(
     headers: HeaderMap,
 ) -> Response {
     let token = token_of(path);
-    if let Some(id) = state.inner.tokens.verify_unsubscribe(&token) {
+    let subscriber = state.inner.tokens.verify_unsubscribe(&token);
+    if let Some(id) = subscriber {
         let store = &state.inner.store;
         let result = match store.status_by_id(id).await {
             Ok(Some(SubscriberStatus::Unsubscribed)) => {
@@ -119,7 +127,7 @@ async fn resubscribe(
         }
     }
     Html(pages::resubscribed(
-        state.lang(&headers),
+        state.lang_for(&headers, subscriber).await,
         &state.inner.newsletter,
     ))
     .into_response()

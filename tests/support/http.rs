@@ -16,6 +16,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body's bytes, for a compressed one.
+    pub raw_body: Vec<u8>,
 }
 
 impl Response {
@@ -94,6 +96,7 @@ fn parse(raw: &[u8]) -> Response {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        raw_body: body,
     }
 }
 
