@@ -33,6 +33,7 @@
 use std::time::Duration;
 
 use crate::config::SendingSettings;
+use crate::error::Result;
 use crate::store::{CapWindow, Store, local_now_us};
 
 /// Slack per second of schedule, in microseconds (see the module docs).
@@ -41,6 +42,8 @@ const GRACE_US: i64 = 10_000;
 const LATE_LIMIT_US: i64 = GRACE_US / 2;
 /// The most slots asked for at once.
 const MAX_BLOCK: i64 = 4096;
+/// Tries at reserving slots before a database error is given up on.
+const DB_TRIES: u32 = 5;
 
 /// Decides when the next message may start; shared by all sending tasks
 /// of this process, and through the database with every other sender.
@@ -93,16 +96,18 @@ impl RateLimiter {
     /// Dropping the future gives up at most one slot (a start that did
     /// not happen, which only slows sending down). A cap may make this
     /// wait for hours; wrap it in a `select!` with a shutdown signal. When
-    /// the database cannot be reached it keeps trying, once a second.
-    pub async fn until_ready(&self) {
+    /// the database cannot be reached it tries [`DB_TRIES`] times, a
+    /// second apart, then gives up with the error: the message is not
+    /// sent, and the caller hands it back.
+    pub async fn until_ready(&self) -> Result<()> {
         loop {
-            let slot = self.next_slot().await;
+            let slot = self.next_slot().await?;
             let now = local_now_us();
             if slot > now {
                 tokio::time::sleep(micros(slot - now)).await;
             }
             if local_now_us() <= slot + LATE_LIMIT_US {
-                return;
+                return Ok(());
             }
             // Overslept (a busy machine): this slot is gone.
         }
@@ -110,11 +115,12 @@ impl RateLimiter {
 
     /// The next slot of this process's block, asking the database for a
     /// new block when it is used up.
-    async fn next_slot(&self) -> i64 {
+    async fn next_slot(&self) -> Result<i64> {
         let mut slots = self.slots.lock().await;
+        let mut failures = 0;
         loop {
             if let Some(slot) = slots.take(local_now_us(), self.spacing_us) {
-                return slot;
+                return Ok(slot);
             }
             match self
                 .store
@@ -139,6 +145,10 @@ impl RateLimiter {
                     }
                 }
                 Err(e) => {
+                    failures += 1;
+                    if failures >= DB_TRIES {
+                        return Err(e);
+                    }
                     tracing::warn!(error = %e, "could not reserve send slots; retrying in 1 s");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }

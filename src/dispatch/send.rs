@@ -366,7 +366,13 @@ impl Dispatcher {
                 at: 0,
             };
         }
-        self.limiter.until_ready().await;
+        if let Err(e) = self.limiter.until_ready().await {
+            // Not tried, so not counted: it goes back in the queue.
+            return Outcome::Released {
+                reason: format!("no send slot: {e}"),
+                at: now_ms().saturating_add(60_000),
+            };
+        }
         let envelope = Envelope {
             from: self.from.address.as_str().to_owned(),
             to: to.as_str().to_owned(),
