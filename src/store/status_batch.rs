@@ -4,6 +4,7 @@
 //! [`Store::set_status_by_id`] does.
 //!
 use super::backend::on_db;
+use super::subscribers::log_status_change;
 use super::{StatusChange, Store, now_ms};
 use crate::domain::{ChangeSource, SubscriberStatus};
 use crate::error::Result;
@@ -71,19 +72,15 @@ impl Store {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query(
-                        "INSERT INTO status_changes \
-                         (subscriber_id, at, from_status, to_status, source, detail) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .bind(from.map(|s| s.as_str()))
-                    .bind(to.as_str())
-                    .bind(request.source.as_str())
-                    .bind(request.detail.as_deref())
-                    .execute(&mut *tx)
-                    .await?;
+                    log_status_change!(
+                        &mut *tx,
+                        id,
+                        now,
+                        from,
+                        to,
+                        request.source,
+                        request.detail.as_deref()
+                    );
                 }
                 answers.push(Some(StatusChange { from, to }));
             }

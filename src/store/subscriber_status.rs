@@ -2,8 +2,7 @@
 //! the id, never the address.
 
 use super::backend::on_db;
-use super::subscribers::log_status_change;
-use super::{StatusChange, Store, now_ms};
+use super::{StatusChange, StatusRequest, Store};
 use crate::domain::{ChangeSource, Language, SubscriberStatus};
 use crate::error::Result;
 
@@ -54,46 +53,18 @@ impl Store {
                 to,
             }));
         }
-        // One writer at a time, queued here: SQLite's own busy handler
-        // sleeps in steps of up to 100 ms, which shows as latency spikes.
-        let _writer = self.writer.lock().await;
-        on_db!(self, pool, sql => {
-            let mut tx = pool.begin_with(sql.begin_write).await?;
-            let current: Option<String> = sqlx::query_scalar(&format!(
-                "SELECT status FROM subscribers WHERE id = $1{}",
-                sql.for_update
-            ))
-            .bind(subscriber_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(from) = current else {
-                return Ok(None);
-            };
-            let from = SubscriberStatus::parse(&from).ok();
-            if to == SubscriberStatus::Unsubscribed {
-                sqlx::query(
-                    "UPDATE deliveries SET status = 'skipped', last_reply = 'unsubscribed' \
-                     WHERE subscriber_id = $1 AND status = 'queued'",
-                )
-                .bind(subscriber_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if from == Some(to) {
-                tx.commit().await?;
-                return Ok(Some(StatusChange { from, to }));
-            }
-            let now = now_ms();
-            sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(to.as_str())
-                .bind(now)
-                .bind(subscriber_id)
-                .execute(&mut *tx)
-                .await?;
-            log_status_change!(&mut *tx, subscriber_id, now, from, to, source, detail);
-            tx.commit().await?;
-            Ok(Some(StatusChange { from, to }))
-        })
+        let request = StatusRequest {
+            subscriber_id,
+            to,
+            source,
+            detail: detail.map(str::to_owned),
+        };
+        // The batch of one: the same steps, lock and transaction.
+        Ok(self
+            .set_statuses_by_id(std::slice::from_ref(&request))
+            .await?
+            .pop()
+            .flatten())
     }
 
     /// The status someone had just before their last unsubscribe, so "I
