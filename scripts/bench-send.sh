@@ -17,33 +17,11 @@ sink_pid=
 cleanup() { [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-cargo build -q --release --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/postbode"
-port=$(( 20000 + RANDOM % 20000 ))
-user=$(id -un); [ "$user" = root ] && user=nobody
-smtp-sink -u "$user" "127.0.0.1:$port" 256 &
-sink_pid=$!
-sleep 0.5
-
-cd "$work"
-cp -r "$root/emails" .
-awk -v n="$rows" 'BEGIN { print "email,name"; for (i = 1; i <= n; i++) printf "lezer%d@voorbeeld%d.nl,Lezer %d\n", i, i % 97, i }' > leden.csv
-"$bin" --config "$work/postbode.toml" init > /dev/null
-cat >> postbode.toml <<TOML
-TOML
-python3 - "$port" <<'PY'
-import re, sys
-port = sys.argv[1]
-t = open('postbode.toml').read()
-t = t.replace('url = ""', f'url = "smtp://127.0.0.1:{port}"', 1)
-t = re.sub(r'rate_per_second = .*', 'rate_per_second = 1000000', t)
-t = re.sub(r'concurrency = .*', 'concurrency = 16', t)
-t = re.sub(r'pool_size = .*', 'pool_size = 16', t)
-t = re.sub(r'batch_size = .*', 'batch_size = 500', t)
-t = t.replace('domain = ""', 'domain = "example.org"').replace('selector = ""', 'selector = "bench"').replace('private_key_file = ""', 'private_key_file = "dkim.pem"')
-open('postbode.toml', 'w').write(t)
-PY
-"$bin" --config postbode.toml dkim keygen --selector bench --domain example.org --out dkim.pem > /dev/null
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+build_postbode
+start_smtp_sink
+prepare_send "$rows"
 "$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
 issue=emails/issues/2026-09-luisteren-naar-klachten
 "$bin" --config postbode.toml issue queue "$issue" > /dev/null 2>&1

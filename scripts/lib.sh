@@ -1,0 +1,43 @@
+# Shared by the benchmark scripts: sourced, not run.
+# Needs $root (the source tree) and $work (a scratch folder).
+
+# Builds the release binary and sets $bin.
+build_postbode() {
+  cargo build -q --release --manifest-path "$root/Cargo.toml"
+  bin="$root/target/release/postbode"
+}
+
+# Starts postfix's smtp-sink on a free loopback port; sets $port and
+# $sink_pid (the caller's cleanup kills it).
+start_smtp_sink() {
+  port=$(( 20000 + RANDOM % 20000 ))
+  local user
+  user=$(id -un); [ "$user" = root ] && user=nobody
+  smtp-sink -u "$user" "127.0.0.1:$port" 256 &
+  sink_pid=$!
+  sleep 0.5
+}
+
+# In $work: emails/, N generated subscribers in leden.csv, and a
+# postbode.toml that sends into the sink with DKIM rsa-2048 and the rate
+# limit effectively off (concurrency 16, batch 500).
+prepare_send() {
+  local rows=$1
+  cd "$work"
+  cp -r "$root/emails" .
+  awk -v n="$rows" 'BEGIN { print "email,name"; for (i = 1; i <= n; i++) printf "lezer%d@voorbeeld%d.nl,Lezer %d\n", i, i % 97, i }' > leden.csv
+  "$bin" --config "$work/postbode.toml" init > /dev/null
+  python3 - "$port" <<'PY'
+import re, sys
+port = sys.argv[1]
+t = open('postbode.toml').read()
+t = t.replace('url = ""', f'url = "smtp://127.0.0.1:{port}"', 1)
+t = re.sub(r'rate_per_second = .*', 'rate_per_second = 1000000', t)
+t = re.sub(r'concurrency = .*', 'concurrency = 16', t)
+t = re.sub(r'pool_size = .*', 'pool_size = 16', t)
+t = re.sub(r'batch_size = .*', 'batch_size = 500', t)
+t = t.replace('domain = ""', 'domain = "example.org"').replace('selector = ""', 'selector = "bench"').replace('private_key_file = ""', 'private_key_file = "dkim.pem"')
+open('postbode.toml', 'w').write(t)
+PY
+  "$bin" --config postbode.toml dkim keygen --selector bench --domain example.org --out dkim.pem > /dev/null
+}
