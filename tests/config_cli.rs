@@ -134,3 +134,23 @@ fn logs_are_json_lines_when_configured() {
     let parsed: serde_json::Value = serde_json::from_str(line).expect("JSON");
     assert_eq!(parsed["level"], "DEBUG");
 }
+
+#[test]
+fn a_postgres_server_that_cannot_be_reached_is_named_at_once_without_its_password() {
+    let app = TestApp::new();
+    let run = app.run_with_env(
+        &["subscribers", "list"],
+        &[(
+            "POSTBODE_DATABASE__URL",
+            "postgres://postbode:hunter2@127.0.0.1:1/postbode",
+        )],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot connect to PostgreSQL at postgres://***@127.0.0.1:1/postbode"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}

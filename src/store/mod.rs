@@ -107,6 +107,26 @@ impl Store {
                         "lock_timeout",
                         format!("{}ms", settings.busy_timeout_ms.max(1)),
                     )]);
+                // One connection first, so a server that is down or refuses
+                // us is named at once, not after the pool's 30 s of retries.
+                let probe = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
+                )
+                .await;
+                let cannot = |why: String| {
+                    Error::Failed(format!(
+                        "cannot connect to PostgreSQL at {:?} (database.url): {why}",
+                        settings.url
+                    ))
+                };
+                match probe {
+                    Ok(Ok(conn)) => {
+                        let _ = sqlx::Connection::close(conn).await;
+                    }
+                    Ok(Err(e)) => return Err(cannot(e.to_string())),
+                    Err(_) => return Err(cannot("no answer within 10 s".into())),
+                }
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(std::time::Duration::from_secs(30))
