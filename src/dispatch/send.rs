@@ -168,22 +168,54 @@ impl Dispatcher {
             if self.store.issue_status(issue.id).await? != Some(IssueStatus::Sending) {
                 return Ok(false);
             }
-            let now = now_ms();
-            let claimed = self
-                .store
-                .claim_due_deliveries(
-                    issue.id,
-                    &self.owner,
-                    now,
-                    now.saturating_add(self.lease_ms),
-                    self.batch_size,
-                )
-                .await?;
+            let claimed = self.claim(issue.id).await?;
             if claimed.is_empty() {
                 return Ok(false);
             }
             let (recorder, recording) = Recorder::start(self.store.clone());
-            let mut results = stream::iter(claimed)
+            // This batch, then the next ones, as one stream: the next batch
+            // is claimed while the last of this one are still in flight,
+            // so the pipeline never drains between batches. It ends at an
+            // empty claim, or when something calls for a stop between
+            // batches (handled after the drain, below).
+            let claim_error: Arc<std::sync::Mutex<Option<Error>>> = Arc::default();
+            let batches = stream::unfold(Some(claimed), {
+                let (me, shutdown, claim_error) =
+                    (Arc::clone(self), shutdown.clone(), Arc::clone(&claim_error));
+                let issue_id = issue.id;
+                move |batch| {
+                    let (me, shutdown, claim_error) =
+                        (Arc::clone(&me), shutdown.clone(), Arc::clone(&claim_error));
+                    async move {
+                        if let Some(batch) = batch {
+                            return Some((batch, None));
+                        }
+                        let stop = *shutdown.borrow()
+                            || me.faults.stopped()
+                            || me.faults.needs_person().is_some()
+                            || me.faults.server_down_reason().is_some();
+                        if stop {
+                            return None;
+                        }
+                        let next = match me.store.issue_status(issue_id).await {
+                            Ok(Some(IssueStatus::Sending)) => me.claim(issue_id).await,
+                            Ok(_) => return None,
+                            Err(e) => Err(e),
+                        };
+                        match next {
+                            Ok(next) if next.is_empty() => None,
+                            Ok(next) => Some((next, None)),
+                            Err(e) => {
+                                *claim_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                None
+                            }
+                        }
+                    }
+                }
+            });
+            let mut results = batches
+                .boxed()
+                .flat_map(stream::iter)
                 .map(|c| {
                     // Evaluated as a slot frees up, so a shutdown or halt
                     // stops the rest of the batch from starting.
@@ -235,6 +267,9 @@ impl Dispatcher {
             recording
                 .await
                 .map_err(|e| Error::Failed(format!("the outcome writer stopped: {e}")))??;
+            if let Some(e) = claim_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(e);
+            }
             if let Some(reason) = self.faults.needs_person() {
                 self.store
                     .pause_issue(&issue.slug, PausedBy::Person, &reason)
@@ -260,6 +295,20 @@ impl Dispatcher {
                 self.store.resume_issue(&issue.slug).await?;
             }
         }
+    }
+
+    /// Claims the next batch of due deliveries of an issue.
+    async fn claim(&self, issue_id: i64) -> Result<Vec<Claimed>> {
+        let now = now_ms();
+        self.store
+            .claim_due_deliveries(
+                issue_id,
+                &self.owner,
+                now,
+                now.saturating_add(self.lease_ms),
+                self.batch_size,
+            )
+            .await
     }
 
     /// Probes the mail server with backoff until it answers (true), or
