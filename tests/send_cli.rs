@@ -93,6 +93,44 @@ fn the_recorded_send_times_respect_the_rate() {
 }
 
 #[test]
+fn two_send_processes_on_one_database_share_one_rate() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 20\nconcurrency = 4\nbatch_size = 10",
+    );
+    subscribers(&app, 60);
+    queue(&app);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| app.run(&["send"]));
+        let b = s.spawn(|| app.run(&["send"]));
+        (a.join().expect("thread"), b.join().expect("thread"))
+    });
+    let (a, b) = (a.ok(), b.ok());
+    assert!(
+        !a.stdout.contains("sent 0,") && !b.stdout.contains("sent 0,"),
+        "both sent a share:\n{}\n{}",
+        a.stdout,
+        b.stdout
+    );
+    let got = smtp.wait_for(60, Duration::from_secs(10));
+    assert_eq!(got.len(), 60);
+    let mut times: Vec<_> = got.iter().map(|m| m.at).collect();
+    times.sort();
+    // Each process alone would send 20/s; together they still do.
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
+        assert!(
+            in_window <= 21,
+            "{in_window} messages within one second at a shared 20/s"
+        );
+    }
+}
+
+#[test]
 fn two_send_processes_at_once_send_no_message_twice() {
     let smtp = TestSmtp::start();
     let app = app_sending_to(&smtp.url(), "rate_per_second = 200\nbatch_size = 10");
