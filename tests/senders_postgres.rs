@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use support::TestApp;
 use support::postgres::{fresh_database_blocking, server_url};
 use support::sending::{ISSUE, app_sending_to, queue, status_json, subscribers};
-use support::smtp::TestSmtp;
+use support::smtp::{TestSmtp, busiest_second};
 
 /// An app sending to `smtp`, on a fresh PostgreSQL database.
 fn app_on_postgres(server: &str, smtp_url: &str, sending: &str) -> TestApp {
@@ -24,21 +24,6 @@ fn app_on_postgres(server: &str, smtp_url: &str, sending: &str) -> TestApp {
     );
     app.write("postbode.toml", config);
     app
-}
-
-/// The most arrivals in any one-second window.
-fn busiest_second(times: &[Instant]) -> usize {
-    let mut times = times.to_vec();
-    times.sort();
-    (0..times.len())
-        .map(|i| {
-            times[i..]
-                .iter()
-                .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
 }
 
 fn per_recipient(smtp: &TestSmtp) -> HashMap<String, usize> {

@@ -222,6 +222,17 @@ async fn send_confirmation(
     }
 }
 
+/// The subscriber a confirmation link names, when it is genuine and not
+/// older than [`CONFIRM_MAX_AGE_SECS`].
+fn confirming(state: &AppState, path: Result<Path<String>, PathRejection>) -> Option<i64> {
+    let token = path.map(|Path(t)| t).unwrap_or_default();
+    let now = jiff::Timestamp::now().as_second();
+    state
+        .inner
+        .tokens
+        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS)
+}
+
 /// `GET /confirm/TOKEN`: the same page for every token, valid or not (in
 /// the language they subscribed in, when the token is genuine).
 async fn show_confirm(
@@ -229,12 +240,7 @@ async fn show_confirm(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let token = path.map(|Path(t)| t).unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    let subscriber = state
-        .inner
-        .tokens
-        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS);
+    let subscriber = confirming(&state, path);
     Html(pages::confirm(
         state.lang_for(&headers, subscriber).await,
         &state.inner.newsletter,
@@ -249,12 +255,7 @@ async fn confirm(
     headers: HeaderMap,
 ) -> Response {
     let newsletter = &state.inner.newsletter;
-    let token = path.map(|Path(t)| t).unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    let subscriber = state
-        .inner
-        .tokens
-        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS);
+    let subscriber = confirming(&state, path);
     let lang = state.lang_for(&headers, subscriber).await;
     let invalid = || Html(pages::confirm_invalid(lang, newsletter)).into_response();
     let Some(id) = subscriber else {
