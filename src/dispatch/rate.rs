@@ -29,6 +29,10 @@
 //! A block holds at least `concurrency` slots, and about 10 ms of them at
 //! high rates, so a sender asks the database once per block, not once per
 //! message.
+//!
+//! At debug level (`postbode::dispatch::rate=debug`) every slot is logged
+//! as it is used (`start`) or given up (`slot given up`), with its time on
+//! the database's clock: the schedule the tests check end to end.
 
 use std::time::Duration;
 
@@ -101,26 +105,38 @@ impl RateLimiter {
     /// sent, and the caller hands it back.
     pub async fn until_ready(&self) -> Result<()> {
         loop {
-            let slot = self.next_slot().await?;
+            let (slot, offset) = self.next_slot().await?;
             let now = local_now_us();
             if slot > now {
                 tokio::time::sleep(micros(slot - now)).await;
             }
-            if local_now_us() <= slot + LATE_LIMIT_US {
+            let late_us = local_now_us() - slot;
+            let slot_us = slot - offset;
+            if late_us <= LATE_LIMIT_US {
+                tracing::debug!(slot_us, late_us, "start");
                 return Ok(());
             }
             // Overslept (a busy machine): this slot is gone.
+            tracing::debug!(slot_us, late_us, "slot given up");
         }
     }
 
     /// The next slot of this process's block, asking the database for a
-    /// new block when it is used up.
-    async fn next_slot(&self) -> Result<i64> {
+    /// new block when it is used up; with the block's offset (this
+    /// process's clock minus the database's).
+    async fn next_slot(&self) -> Result<(i64, i64)> {
         let mut slots = self.slots.lock().await;
         let mut failures = 0;
         loop {
-            if let Some(slot) = slots.take(local_now_us(), self.spacing_us) {
-                return Ok(slot);
+            let (before, now) = (*slots, local_now_us());
+            let slot = slots.take(now, self.spacing_us);
+            let used = i64::from(slot.is_some());
+            for missed in 0..before.left - slots.left - used {
+                let slot_us = before.next + missed * self.spacing_us - before.offset;
+                tracing::debug!(slot_us, late_us = now - slot_us - before.offset, "slot given up");
+            }
+            if let Some(slot) = slot {
+                return Ok((slot, slots.offset));
             }
             match self
                 .store
@@ -135,6 +151,7 @@ impl RateLimiter {
                         *slots = Slots {
                             next: r.first_us + offset,
                             left: r.count,
+                            offset,
                         };
                     } else if let Some(retry_at) = r.retry_at_us {
                         tracing::info!(
@@ -163,6 +180,8 @@ struct Slots {
     /// The next slot, in this process's microseconds.
     next: i64,
     left: i64,
+    /// This process's clock minus the database's, for this block.
+    offset: i64,
 }
 
 impl Slots {
@@ -247,6 +266,7 @@ mod tests {
         let mut slots = Slots {
             next: 1_000_000,
             left: 10,
+            offset: 0,
         };
         // 25 ms after the first slot with 10 ms spacing: the slots at 0,
         // 10 and 20 ms are more than LATE_LIMIT late (5 ms); 30 ms is next.
@@ -263,6 +283,7 @@ mod tests {
         let mut slots = Slots {
             next: 1_000_000,
             left: 2,
+            offset: 0,
         };
         assert_eq!(
             slots.take(1_000_000 + LATE_LIMIT_US, 10_000),

@@ -220,11 +220,12 @@ impl Dispatcher {
                     // Evaluated as a slot frees up, so a shutdown or halt
                     // stops the rest of the batch from starting.
                     let stop = *shutdown.borrow() || self.faults.stopped();
-                    let (me, compiled, issue, recorder) = (
+                    let (me, compiled, issue, recorder, shutdown) = (
                         Arc::clone(self),
                         Arc::clone(&compiled),
                         Arc::clone(&shared_issue),
                         recorder.clone(),
+                        shutdown.clone(),
                     );
                     async move {
                         let id = c.delivery_id;
@@ -239,7 +240,7 @@ impl Dispatcher {
                         // work) spread over every core. The slot stays taken
                         // until the outcome is committed.
                         let task = tokio::spawn(async move {
-                            let outcome = me.deliver(&issue, &compiled, c).await;
+                            let outcome = me.deliver(&issue, &compiled, c, shutdown).await;
                             recorder.record(id, outcome.clone()).await;
                             outcome
                         });
@@ -333,8 +334,15 @@ impl Dispatcher {
     }
 
     /// One delivery, start to finish. Never fails: every problem becomes
-    /// an outcome.
-    async fn deliver(&self, issue: &Issue, compiled: &CompiledIssue, c: Claimed) -> Outcome {
+    /// an outcome. A shutdown while it waits for its start sends it back
+    /// to the queue untried.
+    async fn deliver(
+        &self,
+        issue: &Issue,
+        compiled: &CompiledIssue,
+        c: Claimed,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Outcome {
         let (Some(subscriber_id), Some(email)) = (c.subscriber_id, c.email.as_deref()) else {
             return Outcome::Skipped {
                 reason: "the subscriber was erased".into(),
@@ -415,7 +423,23 @@ impl Dispatcher {
                 at: 0,
             };
         }
-        if let Err(e) = self.limiter.until_ready().await {
+        // A full hourly or daily cap makes this wait until there is room,
+        // which may be an hour: SIGTERM must not wait that long.
+        let stopping = async {
+            if shutdown.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let ready = tokio::select! {
+            ready = self.limiter.until_ready() => ready,
+            () = stopping => {
+                return Outcome::Released {
+                    reason: "released untried".into(),
+                    at: 0,
+                };
+            }
+        };
+        if let Err(e) = ready {
             // Not tried, so not counted: it goes back in the queue.
             return Outcome::Released {
                 reason: format!("no send slot: {e}"),
