@@ -133,7 +133,11 @@ impl RateLimiter {
             let used = i64::from(slot.is_some());
             for missed in 0..before.left - slots.left - used {
                 let slot_us = before.next + missed * self.spacing_us - before.offset;
-                tracing::debug!(slot_us, late_us = now - slot_us - before.offset, "slot given up");
+                tracing::debug!(
+                    slot_us,
+                    late_us = now - slot_us - before.offset,
+                    "slot given up"
+                );
             }
             if let Some(slot) = slot {
                 return Ok((slot, slots.offset));
