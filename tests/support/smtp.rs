@@ -236,18 +236,3 @@ impl Handler for Session {
         Response::custom(250, format!("2.0.0 Ok: queued as T{n}"))
     }
 }
-
-/// The most arrivals in any one-second window `[t, t + 1 s)`.
-pub fn busiest_second(times: &[Instant]) -> usize {
-    let mut times = times.to_vec();
-    times.sort();
-    (0..times.len())
-        .map(|i| {
-            times[i..]
-                .iter()
-                .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
