@@ -197,30 +197,73 @@ fn cancel_marks_the_rest_cancelled_and_the_counts_add_up() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
 
+/// Recipient → the Message-ID of each message they got. Every message
+/// must carry exactly one, in angle brackets.
+fn message_ids(got: &[Received]) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for m in got {
+        let text = String::from_utf8_lossy(&m.data);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        let fields = head
+            .split("\r\n")
+            .filter(|l| {
+                l.get(..11)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("message-id:"))
+            })
+            .count();
+        assert_eq!(fields, 1, "{fields} Message-ID fields in:\n{head}");
+        let id = support::encoded_words::header(&m.data, "Message-ID").unwrap_or_default();
+        assert!(
+            id.starts_with('<') && id.ends_with('>') && id.contains('@'),
+            "Message-ID {id:?} in:\n{head}"
+        );
+        for to in &m.to {
+            out.entry(to.clone()).or_default().push(id.clone());
+        }
+    }
+    out
+}
+
 #[test]
 fn sigkill_at_several_moments_loses_nobody_and_repeats_only_in_flight_messages_with_one_message_id()
 {
     let smtp = TestSmtp::start();
     let concurrency = 4;
+    let subscribers_n = 120;
     let app = app_sending_to(
         &smtp.url(),
         &format!(
             "rate_per_second = 60\nconcurrency = {concurrency}\nbatch_size = 10\nlease_secs = 1"
         ),
     );
-    subscribers(&app, 120);
+    subscribers(&app, subscribers_n);
     queue(&app);
-    let kills = [400u64, 900, 1500];
-    for after in kills {
+    // Each run is killed after this many more arrivals and a moment more,
+    // so the kills land at different points of a send in progress.
+    let kills = [(3usize, 0u64), (10, 120), (20, 270)];
+    for (arrivals, then) in kills {
+        let before = smtp.messages().len();
         let mut child = app.spawn(&["send"]);
-        std::thread::sleep(Duration::from_millis(after));
+        smtp.wait_for(before + arrivals, Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(then));
+        let so_far = smtp.messages();
+        let reached = message_ids(&so_far).len();
+        assert!(
+            so_far.len() >= before + arrivals && reached < subscribers_n,
+            "killed mid-send: {} new arrivals (waited for {arrivals}), {reached} of \
+             {subscribers_n} reached",
+            so_far.len() - before
+        );
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
+        let c = counts(&app);
+        let open = c["queued"].as_i64().unwrap_or(0) + c["sending"].as_i64().unwrap_or(0);
+        assert!(open > 0, "the killed send had more to do: {c}");
         std::thread::sleep(Duration::from_millis(1100)); // leases expire
     }
     app.run(&["send"]).ok();
-    let got = per_recipient(&smtp.messages());
-    assert_eq!(got.len(), 120, "nobody lost");
+    let got = message_ids(&smtp.messages());
+    assert_eq!(got.len(), subscribers_n, "nobody lost");
     let duplicates: usize = got.values().map(|ids| ids.len() - 1).sum();
     assert!(
         duplicates <= kills.len() * concurrency,
@@ -233,6 +276,13 @@ fn sigkill_at_several_moments_loses_nobody_and_repeats_only_in_flight_messages_w
             "a repeat with another Message-ID: {ids:?}"
         );
     }
+    // One Message-ID per delivery: a fixed one would pass the line above.
+    let distinct: HashSet<&String> = got.values().map(|ids| &ids[0]).collect();
+    assert_eq!(
+        distinct.len(),
+        subscribers_n,
+        "each person's own Message-ID"
+    );
     let c = counts(&app);
     assert_eq!(c["sent"], 120, "{c}");
     assert_eq!(total(&c), 120);

@@ -4,8 +4,11 @@
 //! parses the headers and parts.
 //!
 //! Needs `python3` with dkimpy and PyNaCl (`pip install dkimpy pynacl`).
-//! Without them each test prints `SKIPPED:` and passes, unless
-//! POSTBODE_REQUIRE_ALL_TESTS=1, when it fails.
+//! Without them each test is skipped with a line saying so, unless
+//! POSTBODE_REQUIRE_ALL_TESTS=1, when it fails (tests/support/outside.rs).
+
+#[path = "support/outside.rs"]
+mod outside;
 
 use std::path::Path;
 use std::process::Command;
@@ -72,31 +75,15 @@ out = {
 print(json.dumps(out))
 "#;
 
-/// True when python3 can verify DKIM here; otherwise says why and, under
-/// POSTBODE_REQUIRE_ALL_TESTS=1, fails.
+/// True when python3 can verify DKIM here; otherwise skipped, or failed
+/// under POSTBODE_REQUIRE_ALL_TESTS=1 (tests/support/outside.rs).
 fn python_can_verify(kind: KeyKind) -> bool {
-    let (import, what) = match kind {
-        KeyKind::Rsa2048 => (
-            "import dkim",
-            "python3 with dkimpy is missing (pip install dkimpy)",
-        ),
-        KeyKind::Ed25519 => (
-            "import dkim, nacl",
-            "python3 with dkimpy and PyNaCl (for Ed25519) is missing (pip install dkimpy pynacl)",
-        ),
-    };
-    let ok = Command::new("python3")
-        .args(["-c", import])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
+    match kind {
+        KeyKind::Rsa2048 => outside::python_with(&["dkim"], "pip install dkimpy"),
+        // PyNaCl for Ed25519.
+        KeyKind::Ed25519 => outside::python_with(&["dkim", "nacl"], "pip install dkimpy pynacl"),
     }
-    if std::env::var_os("POSTBODE_REQUIRE_ALL_TESTS").is_some_and(|v| v == "1") {
-        panic!("{what} and POSTBODE_REQUIRE_ALL_TESTS=1");
-    }
-    eprintln!("SKIPPED: {what}");
-    false
+    .is_some()
 }
 
 /// Keys are made once per test run: RSA generation is slow in debug builds.

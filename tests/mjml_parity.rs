@@ -23,9 +23,7 @@ const TOLERANCE: u8 = 48;
 
 fn reference_mjml(mjml: &str) -> Option<String> {
     let script = repo_file("tests/node/render.js");
-    let installed = repo_file("tests/node/node_modules/mjml").is_dir();
-    let node = browser::which("node").filter(|_| installed);
-    let node = browser::required(node, "node with the mjml package (cd tests/node && npm ci)")?;
+    let node = support::outside::node_with("mjml")?;
     let mut child = Command::new(node)
         .arg(script)
         .stdin(Stdio::piped())

@@ -59,13 +59,8 @@ fn subscriber(app: &TestApp, who: &str) -> serde_json::Value {
 
 #[test]
 fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and_english() {
-    let chromium = support::browser::Chromium::find();
-    let playwright = repo_file("tests/node/node_modules/playwright-core")
-        .is_dir()
-        .then_some(());
-    if chromium.is_none()
-        || support::browser::required(playwright, "playwright-core (cd tests/node && npm ci)")
-            .is_none()
+    if support::browser::Chromium::find().is_none()
+        || support::outside::node_with("playwright-core").is_none()
     {
         return;
     }

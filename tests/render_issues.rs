@@ -1,7 +1,8 @@
 //! The renderer through `postbode issue preview`: every sample issue in
 //! every format against golden files, and each kind of bad input.
 //!
-//! To accept a deliberate change of output: `POSTBODE_UPDATE_GOLDEN=1 cargo test --test render_issues`.
+//! To accept a deliberate change of output: `POSTBODE_UPDATE_GOLDEN=1 cargo test --test render_issues`
+//! (exactly `1`; refused when `CI` is set, so CI always compares).
 
 mod support;
 
@@ -17,10 +18,28 @@ fn preview(app: &TestApp, dir: &str, format: &str) -> support::Run {
     app.run(&["issue", "preview", dir, "--format", format])
 }
 
+/// Whether to rewrite the golden files instead of comparing: only for
+/// `POSTBODE_UPDATE_GOLDEN=1`, never under CI (a rewrite always passes).
+fn update_golden() -> bool {
+    let update = match std::env::var_os("POSTBODE_UPDATE_GOLDEN") {
+        None => false,
+        Some(v) if v.is_empty() || v == "0" => false,
+        Some(v) if v == "1" => true,
+        Some(v) => panic!("POSTBODE_UPDATE_GOLDEN={v:?}: set it to 1 to rewrite the golden files"),
+    };
+    if update && std::env::var_os("CI").is_some() {
+        panic!(
+            "POSTBODE_UPDATE_GOLDEN=1 is refused when CI is set: CI compares against the \
+             golden files; rewrite them on your own machine and commit them"
+        );
+    }
+    update
+}
+
 #[test]
 fn every_sample_issue_renders_in_every_format_as_its_golden_file() {
     let app = TestApp::new();
-    let update = std::env::var_os("POSTBODE_UPDATE_GOLDEN").is_some();
+    let update = update_golden();
     for slug in SAMPLES {
         let dir = repo_file(&format!("emails/issues/{slug}"));
         for (format, ext) in [

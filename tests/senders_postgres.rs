@@ -18,14 +18,14 @@ use support::smtp::TestSmtp;
 
 /// An app sending to `smtp`, on a fresh PostgreSQL database.
 fn app_on_postgres(server: &str, smtp_url: &str, sending: &str) -> TestApp {
-    let app = app_sending_to(smtp_url, sending);
+    let mut app = app_sending_to(smtp_url, sending);
     let url = fresh_database_blocking(server);
     let config = std::fs::read_to_string(app.path("postbode.toml")).expect("config");
-    let config = config.replace(
-        "url = \"sqlite://postbode.db\"",
-        &format!("url = \"{url}\""),
-    );
+    let old = app.database.as_deref().unwrap_or("sqlite://postbode.db");
+    let config = config.replace(&format!("url = \"{old}\""), &format!("url = \"{url}\""));
     app.write("postbode.toml", config);
+    // Dropped with the app (and the one it replaces, now).
+    app.database = Some(url);
     app
 }
 

@@ -51,7 +51,7 @@ macro_rules! store_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
-                let Some(store) = postgres_store().await else {
+                let Some((_database, store)) = postgres_store().await else {
                     return;
                 };
                 assert_eq!(store.backend(), Backend::Postgres);
@@ -78,11 +78,13 @@ async fn sqlite_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-/// A store on a new PostgreSQL database, or `None` (skipped).
-async fn postgres_store() -> Option<Store> {
+/// A store on a new PostgreSQL database (dropped with the first value),
+/// or `None` (skipped).
+async fn postgres_store() -> Option<(support::postgres::TestDatabase, Store)> {
     let server = support::postgres::server_url()?;
-    let url = support::postgres::fresh_database(&server).await;
-    Some(open(&url).await)
+    let database = support::postgres::fresh_database(&server).await;
+    let store = open(&database).await;
+    Some((database, store))
 }
 
 fn list(name: &str) -> ListName {

@@ -1078,6 +1078,12 @@ pub(super) mod pool {
     }
 }
 
+/// The tests' one way to find outside programs and to skip (or, under
+/// POSTBODE_REQUIRE_ALL_TESTS=1, fail) without them.
+#[cfg(test)]
+#[path = "../../tests/support/outside.rs"]
+mod outside;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1332,16 +1338,11 @@ while True:
         fn start(mode: &str) -> Option<TlsTestServer> {
             use std::io::BufRead;
             use std::process::{Command, Stdio};
-            let skip = |what: &str| {
-                if std::env::var_os("POSTBODE_REQUIRE_ALL_TESTS").is_some_and(|v| v == "1") {
-                    panic!("{what} is missing and POSTBODE_REQUIRE_ALL_TESTS=1");
-                }
-                eprintln!("SKIPPED: {what} is missing");
-                None
-            };
+            let openssl = outside::program("openssl", "Debian package openssl")?;
+            let python = outside::python_with(&["ssl"], "Debian package python3")?;
             let dir = tempfile::tempdir().expect("temp dir");
             let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-            let made = Command::new("openssl")
+            let made = Command::new(openssl)
                 .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
                 .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
                 .args([
@@ -1354,13 +1355,14 @@ while True:
                 .arg(&key)
                 .arg("-out")
                 .arg(&cert)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            if !made.is_ok_and(|status| status.success()) {
-                return skip("openssl");
-            }
-            let Ok(mut child) = Command::new("python3")
+                .output()
+                .expect("run openssl");
+            assert!(
+                made.status.success(),
+                "openssl made no certificate: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            let mut child = Command::new(python)
                 .arg("-c")
                 .arg(TLS_SERVER_PY)
                 .arg(mode)
@@ -1369,9 +1371,7 @@ while True:
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .spawn()
-            else {
-                return skip("python3");
-            };
+                .expect("run python3");
             let mut line = String::new();
             let stdout = child.stdout.take().expect("piped stdout");
             std::io::BufReader::new(stdout)

@@ -10,33 +10,10 @@ pub struct Chromium {
     program: PathBuf,
 }
 
-/// Finds a program on PATH.
-pub fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Returns `Some(value)`, or explains why the test is skipped: a failure
-/// when POSTBODE_REQUIRE_ALL_TESTS=1 (CI), a printed reason otherwise.
-pub fn required<T>(value: Option<T>, what: &str) -> Option<T> {
-    if value.is_none() {
-        if std::env::var_os("POSTBODE_REQUIRE_ALL_TESTS").is_some_and(|v| v == "1") {
-            panic!("{what} is missing and POSTBODE_REQUIRE_ALL_TESTS=1");
-        }
-        eprintln!("SKIPPED: {what} is missing (install it, or see .ci/run)");
-    }
-    value
-}
-
 impl Chromium {
     pub fn find() -> Option<Chromium> {
-        required(
-            which("chromium").map(|program| Chromium { program }),
-            "chromium (Debian package `chromium`)",
-        )
+        let program = super::outside::program("chromium", "Debian package chromium")?;
+        Some(Chromium { program })
     }
 
     fn command(&self, profile: &Path) -> Command {
@@ -73,8 +50,14 @@ impl Chromium {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// A PNG of `page` in a window of `width` x `height`.
+    /// A PNG of `page` in a window of `width` x `height`, at `png`.
     pub fn screenshot(&self, page: &Path, width: u32, height: u32, png: &Path) {
+        // A PNG left by an earlier run must not pass for this one.
+        match std::fs::remove_file(png) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("remove the old {}: {e}", png.display()),
+        }
         let profile = tempfile::tempdir().expect("profile dir");
         let out = self
             .command(profile.path())
@@ -143,11 +126,17 @@ pub fn frame_report(dom: &str) -> serde_json::Value {
     serde_json::from_str(&json).expect("report is JSON")
 }
 
-/// Where tests put screenshots: `target/screenshots/NAME` (printed).
+/// Where tests put screenshots: `target/screenshots/NAME` (printed),
+/// emptied first, so no image in it is from an earlier run.
 pub fn screenshot_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/screenshots")
         .join(name);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("empty {}: {e}", dir.display()),
+    }
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     println!("screenshots: {}", dir.display());
     eprintln!("screenshots: {}", dir.display());

@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod encoded_words;
 pub mod faults;
 pub mod http;
+pub mod outside;
 pub mod pace;
 pub mod postgres;
 pub mod sending;
@@ -16,6 +18,9 @@ use std::process::{Command, Output};
 
 pub struct TestApp {
     pub dir: tempfile::TempDir,
+    /// The app's PostgreSQL database when [`on_postgres`], dropped with
+    /// the app; a test that points the app at another one keeps that here.
+    pub database: Option<postgres::TestDatabase>,
 }
 
 /// What one run of the binary did.
@@ -46,12 +51,17 @@ impl TestApp {
     /// Like [`TestApp::new`], with extra TOML appended to the config.
     pub fn with_config(extra: &str) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let database = on_postgres().then(|| {
+            let server = std::env::var("POSTBODE_TEST_POSTGRES_URL")
+                .expect("POSTBODE_TEST_BACKEND=postgres needs POSTBODE_TEST_POSTGRES_URL");
+            postgres::fresh_database_blocking(&server)
+        });
+        let url = database.as_deref().unwrap_or("sqlite://postbode.db");
         let config = format!(
-            "[database]\nurl = \"{}\"\n\n[secrets]\ntoken_key = \"test-key-0123456789abcdef0123456789abcdef\"\n{extra}",
-            test_database_url()
+            "[database]\nurl = \"{url}\"\n\n[secrets]\ntoken_key = \"test-key-0123456789abcdef0123456789abcdef\"\n{extra}"
         );
         std::fs::write(dir.path().join("postbode.toml"), config).expect("write config");
-        TestApp { dir }
+        TestApp { dir, database }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -122,15 +132,27 @@ impl TestApp {
         self.run(&["subscribers", "export", "-"]).ok().stdout
     }
 
-    /// Every byte of the database files, to look for what must be gone.
-    pub fn database_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for suffix in ["", "-wal", "-shm"] {
-            if let Ok(b) = std::fs::read(self.path(&format!("postbode.db{suffix}"))) {
-                bytes.extend(b);
+    /// Whether `needle` (e.g. an erased address) is anywhere in the app's
+    /// database: on SQLite in any byte of its files (the WAL too, where
+    /// old pages linger); on PostgreSQL in any row of any table, as text.
+    pub fn database_holds(&self, needle: &str) -> bool {
+        match &self.database {
+            Some(db) => db.rows_containing(needle) > 0,
+            None => {
+                let mut bytes = Vec::new();
+                for suffix in ["", "-wal", "-shm"] {
+                    if let Ok(b) = std::fs::read(self.path(&format!("postbode.db{suffix}"))) {
+                        bytes.extend(b);
+                    }
+                }
+                assert!(
+                    !bytes.is_empty(),
+                    "no postbode.db in {}",
+                    self.dir.path().display()
+                );
+                contains(&bytes, needle)
             }
         }
-        bytes
     }
 }
 
@@ -144,18 +166,6 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 /// (with `POSTBODE_TEST_POSTGRES_URL`), as CI's second pass does.
 pub fn on_postgres() -> bool {
     std::env::var("POSTBODE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
-}
-
-/// The database of a new test app: `postbode.db` in its folder, or a
-/// fresh PostgreSQL database when [`on_postgres`].
-fn test_database_url() -> String {
-    if on_postgres() {
-        let server = std::env::var("POSTBODE_TEST_POSTGRES_URL")
-            .expect("POSTBODE_TEST_BACKEND=postgres needs POSTBODE_TEST_POSTGRES_URL");
-        postgres::fresh_database_blocking(&server)
-    } else {
-        "sqlite://postbode.db".into()
-    }
 }
 
 pub fn repo_file(rel: &str) -> PathBuf {

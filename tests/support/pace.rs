@@ -181,6 +181,8 @@ pub struct Watched {
 
 /// How a watched process ended.
 pub struct Ended {
+    /// False when SIGTERM did not stop it within 10 s, and SIGKILL did.
+    pub stopped_by_sigterm: bool,
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
@@ -233,17 +235,28 @@ impl Watched {
         true
     }
 
-    /// SIGTERM, then everything it wrote.
+    /// SIGTERM (SIGKILL if that does not stop it within 10 s), then
+    /// everything it wrote.
     pub fn stop(mut self) -> Ended {
         std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill -TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut stopped_by_sigterm = true;
+        while self.child.try_wait().expect("poll postbode").is_none() {
+            if Instant::now() > deadline {
+                stopped_by_sigterm = false;
+                self.child.kill().expect("SIGKILL");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = self.child.wait().expect("wait for postbode");
         let mut stdout = String::new();
         if let Some(mut pipe) = self.child.stdout.take() {
             pipe.read_to_string(&mut stdout).expect("read stdout");
         }
-        let status = self.child.wait().expect("wait for postbode");
         self.reader.join().expect("stderr reader");
         let stderr = std::mem::take(
             &mut self
@@ -254,6 +267,7 @@ impl Watched {
                 .0,
         );
         Ended {
+            stopped_by_sigterm,
             status,
             stdout,
             stderr,

@@ -1,63 +1,168 @@
 //! A fresh PostgreSQL database per test, on the server named by
 //! `POSTBODE_TEST_POSTGRES_URL` (e.g. `postgres://postbode:postbode@127.0.0.1/postbode`;
 //! `.ci/run` starts the machine's cluster and sets it). The user needs
-//! CREATEDB. Databases are named `postbode_test_<pid>_<n>` and left behind
-//! for inspection; `scripts/` and CI machines are thrown away.
+//! CREATEDB. Databases are named `postbode_test_<pid>_<n>` and dropped when
+//! the test ends (when its [`TestDatabase`] is dropped), unless
+//! `POSTBODE_KEEP_TEST_DATABASES=1` keeps them for inspection.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
 
-use super::browser::required;
-
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// The server's URL, or `None` (with the skip or failure that
-/// [`required`] prints) when the variable is not set.
+/// [`super::outside::missing`] gives) when the variable is not set.
 pub fn server_url() -> Option<String> {
-    required(
-        std::env::var("POSTBODE_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty()),
-        "PostgreSQL (set POSTBODE_TEST_POSTGRES_URL; .ci/run starts the machine's cluster)",
-    )
+    super::outside::postgres_url()
 }
 
-/// Creates an empty database and returns its URL.
-pub async fn fresh_database(server: &str) -> String {
+/// A database made for one test, dropped with this value. It reads as its
+/// URL (`&db`, `db.as_str()`, `{db}`).
+#[derive(Debug)]
+pub struct TestDatabase {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Rows of every table in the `public` schema whose text (the whole
+    /// row, as PostgreSQL writes it) holds `needle`, ignoring case.
+    pub fn rows_containing(&self, needle: &str) -> i64 {
+        let (url, needle) = (self.url.clone(), needle.to_owned());
+        blocking(move || async move {
+            let mut db = sqlx::PgConnection::connect(&url)
+                .await
+                .expect("connect to the test database");
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(&mut db)
+            .await
+            .expect("list tables");
+            assert!(!tables.is_empty(), "no tables in {url}");
+            let mut rows = 0;
+            for table in tables {
+                let sql = format!(
+                    "SELECT count(*) FROM public.\"{table}\" AS t \
+                     WHERE strpos(lower(t::text), lower($1)) > 0"
+                );
+                let n: i64 = sqlx::query_scalar(&sql)
+                    .bind(&needle)
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap_or_else(|e| panic!("search {table}: {e}"));
+                rows += n;
+            }
+            db.close().await.ok();
+            rows
+        })
+    }
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl std::fmt::Display for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if std::env::var_os("POSTBODE_KEEP_TEST_DATABASES").is_some_and(|v| v == "1") {
+            return;
+        }
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = on_own_runtime(move || async move { drop_database(&server, &name).await });
+        // A failing test is already unwinding; one more panic would abort.
+        if !std::thread::panicking() {
+            match dropped {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("drop test database {}: {e}", self.name),
+                Err(_) => panic!("drop test database {}", self.name),
+            }
+        }
+    }
+}
+
+/// Creates an empty database.
+pub async fn fresh_database(server: &str) -> TestDatabase {
     let name = format!(
         "postbode_test_{}_{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
+    // A database of an earlier run with the same process id.
+    drop_database(server, &name)
+        .await
+        .expect("drop old test database");
     let mut admin = sqlx::PgConnection::connect(server)
         .await
         .expect("connect to POSTBODE_TEST_POSTGRES_URL");
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop old test database");
     sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
         .expect("create test database");
     admin.close().await.ok();
-    with_database(server, &name)
+    TestDatabase {
+        server: server.to_owned(),
+        url: with_database(server, &name),
+        name,
+    }
 }
 
-/// Blocking [`fresh_database`], for tests without a runtime (on a thread
-/// of its own, so it works inside one too).
-pub fn fresh_database_blocking(server: &str) -> String {
+/// Blocking [`fresh_database`], for tests without a runtime.
+pub fn fresh_database_blocking(server: &str) -> TestDatabase {
     let server = server.to_owned();
+    blocking(move || async move { fresh_database(&server).await })
+}
+
+/// `DROP DATABASE IF EXISTS name WITH (FORCE)` (PostgreSQL 13+): whatever
+/// a killed test process left connected goes too.
+async fn drop_database(server: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut admin = sqlx::PgConnection::connect(server).await?;
+    let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    admin.close().await.ok();
+    dropped.map(|_| ())
+}
+
+/// Runs the future `work()` to its end on a runtime of its own, on a
+/// thread of its own (so it works inside a test's runtime too).
+fn blocking<T: Send + 'static, F: Future<Output = T>>(
+    work: impl FnOnce() -> F + Send + 'static,
+) -> T {
+    on_own_runtime(work).unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+fn on_own_runtime<T: Send + 'static, F: Future<Output = T>>(
+    work: impl FnOnce() -> F + Send + 'static,
+) -> std::thread::Result<T> {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime")
-            .block_on(fresh_database(&server))
+            .block_on(work())
     })
     .join()
-    .expect("create a test database")
 }
 
 /// `server` with its database name replaced by `name`.

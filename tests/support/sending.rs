@@ -63,8 +63,9 @@ pub fn status_json(app: &TestApp) -> serde_json::Value {
     serde_json::from_str(&run.stdout).expect("status is JSON")
 }
 
-/// postfix's smtp-sink on a free loopback port, stopped on drop. `None`
-/// (after saying why) when smtp-sink is not installed.
+/// postfix's smtp-sink on a loopback port it binds itself, stopped on
+/// drop. `None` (after [`super::outside::missing`]) when smtp-sink is not
+/// installed.
 pub struct SmtpSink {
     child: std::process::Child,
     port: u16,
@@ -74,27 +75,35 @@ impl SmtpSink {
     /// `options` are smtp-sink's own, e.g. `["-f", "RCPT"]` to reject
     /// every recipient with a 5xx.
     pub fn start(options: &[&str]) -> Option<SmtpSink> {
-        let program = super::browser::required(
-            super::browser::which("smtp-sink"),
-            "postfix's smtp-sink (Debian package postfix)",
-        )?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let program = super::outside::program("smtp-sink", "Debian package postfix")?;
         // smtp-sink refuses to run as root: -u drops to another user.
         let root = std::process::Command::new("id")
             .arg("-u")
             .output()
             .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-        let child = std::process::Command::new(program)
+        // Port 0: the kernel picks a free port as smtp-sink binds, so no
+        // other process can take it between a choice and the bind.
+        let mut child = std::process::Command::new(program)
             .args(if root { &["-u", "nobody"][..] } else { &[][..] })
             .args(options)
-            .arg(format!("127.0.0.1:{port}"))
+            .arg("127.0.0.1:0")
             .arg("64")
             .spawn()
             .expect("start smtp-sink");
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let port = loop {
+            if let Some(port) = listening_port(child.id()) {
+                break port;
+            }
+            if let Some(status) = child.try_wait().expect("smtp-sink status") {
+                panic!("smtp-sink exited before it listened: {status}");
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "smtp-sink did not listen within 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
         Some(SmtpSink { child, port })
     }
 
@@ -108,4 +117,29 @@ impl Drop for SmtpSink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The port of a TCP socket of process `pid` that is listening (Linux:
+/// its socket inodes in /proc/PID/fd, looked up in /proc/net/tcp).
+fn listening_port(pid: u32) -> Option<u16> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy();
+            let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
+            Some(inode.to_owned())
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
+        let (_, port) = local.split_once(':')?;
+        (*state == "0A" && inodes.iter().any(|i| i == inode))
+            .then(|| u16::from_str_radix(port, 16).ok())
+            .flatten()
+    })
 }
