@@ -133,15 +133,39 @@ pub fn fresh_database_blocking(server: &str) -> TestDatabase {
     blocking(move || async move { fresh_database(&server).await })
 }
 
-/// `DROP DATABASE IF EXISTS name WITH (FORCE)` (PostgreSQL 13+): whatever
-/// a killed test process left connected goes too.
+/// Drops the database `name`, first ending our own connections to it
+/// (a killed test's postbode may have left some). Not `WITH (FORCE)`: for
+/// a user who is not a superuser that fails while autovacuum is connected
+/// ("must be a member of the role whose process is being terminated"),
+/// and a plain DROP stops autovacuum by itself.
 async fn drop_database(server: &str, name: &str) -> Result<(), sqlx::Error> {
     let mut admin = sqlx::PgConnection::connect(server).await?;
-    let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    let mut attempt = 0;
+    let dropped = loop {
+        attempt += 1;
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid() AND usename = current_user",
+        )
+        .bind(name)
         .execute(&mut admin)
-        .await;
+        .await?;
+        // Waits up to 5 s for the ended connections to go.
+        match sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .await
+        {
+            // 55006 object_in_use: a connection came or stayed; again.
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("55006") && attempt < 5 =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            other => break other.map(|_| ()),
+        }
+    };
     admin.close().await.ok();
-    dropped.map(|_| ())
+    dropped
 }
 
 /// Runs the future `work()` to its end on a runtime of its own, on a
