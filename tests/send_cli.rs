@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use support::pace::{
-    SLOT_LOG, Watched, assert_arrivals_roughly_keep_the_rate, assert_slots_keep_the_rate,
-    cap_waits, slots, starts_counted,
+    SLOT_LOG, Watched, assert_arrivals_roughly_keep_the_rate, assert_no_arrival_before_its_slot,
+    assert_slots_keep_the_rate, cap_waits, database_clock_is_ours, slots, starts_counted,
 };
 use support::sending::{
     ISSUE, SmtpSink, app_sending_to, copy_emails, queue, status_json, subscribers,
@@ -87,6 +87,9 @@ fn one_sender_starts_every_message_on_its_own_slot_and_never_more_than_the_rate_
     assert_slots_keep_the_rate(&slots, rate);
     let arrivals: Vec<_> = got.iter().map(|m| m.at).collect();
     assert_arrivals_roughly_keep_the_rate(&arrivals, rate);
+    if database_clock_is_ours(&app) {
+        assert_no_arrival_before_its_slot(&slots, &arrivals);
+    }
 }
 
 #[test]
@@ -122,6 +125,9 @@ fn two_send_processes_on_one_database_share_one_rate() {
     assert_slots_keep_the_rate(&slots, rate);
     let arrivals: Vec<_> = got.iter().map(|m| m.at).collect();
     assert_arrivals_roughly_keep_the_rate(&arrivals, rate);
+    if database_clock_is_ours(&app) {
+        assert_no_arrival_before_its_slot(&slots, &arrivals);
+    }
 }
 
 /// Two senders against a cap of 5 (`key`, over `window_secs`) and 40
@@ -182,6 +188,10 @@ fn two_senders_start_exactly_a_cap_of_five_then_wait(key: &str, window_secs: i64
     let got = smtp.messages();
     assert_eq!(got.len(), started, "one message per start");
     assert!(started > 0, "{slots:?}");
+    if database_clock_is_ours(&app) {
+        let arrivals: Vec<_> = got.iter().map(|m| m.at).collect();
+        assert_no_arrival_before_its_slot(&slots, &arrivals);
+    }
 
     let counts = &status_json(&app)[0]["counts"];
     assert_eq!(counts["sent"], started, "{counts}");

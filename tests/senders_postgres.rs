@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use support::TestApp;
 use support::pace::{
-    SLOT_LOG, assert_arrivals_roughly_keep_the_rate, assert_slots_keep_the_rate, slots,
+    SLOT_LOG, assert_arrivals_roughly_keep_the_rate, assert_no_arrival_before_its_slot,
+    assert_slots_keep_the_rate, database_clock_is_ours, slots,
 };
 use support::postgres::{fresh_database_blocking, server_url};
 use support::sending::{ISSUE, app_sending_to, queue, status_json, subscribers};
@@ -89,6 +90,9 @@ fn three_senders_on_postgres_reach_every_subscriber_once_within_one_shared_rate(
     assert_slots_keep_the_rate(&slots, rate);
     let arrivals: Vec<Instant> = got.iter().map(|m| m.at).collect();
     assert_arrivals_roughly_keep_the_rate(&arrivals, rate);
+    if database_clock_is_ours(&app) {
+        assert_no_arrival_before_its_slot(&slots, &arrivals);
+    }
     let status = &status_json(&app)[0];
     assert_eq!(status["status"], "sent");
     assert_eq!(status["counts"]["sent"], people);

@@ -171,6 +171,68 @@ pub fn assert_arrivals_roughly_keep_the_rate(arrivals: &[Instant], rate: u32) {
     );
 }
 
+/// Asserts that no message arrived before its slot: the `i`-th arrival
+/// came after the `i`-th start, since every message starts before it
+/// arrives. This ties the logged schedule to what the server saw. Slots
+/// are on the database's clock, arrivals on this machine's: only for a
+/// database on this machine (see [`database_clock_is_ours`]).
+#[track_caller]
+pub fn assert_no_arrival_before_its_slot(slots: &[Slot], arrivals: &[Instant]) {
+    let (now, now_us) = (Instant::now(), wall_clock_us());
+    let mut arrived: Vec<i64> = arrivals
+        .iter()
+        .map(|a| now_us - i64::try_from(now.duration_since(*a).as_micros()).unwrap_or(i64::MAX))
+        .collect();
+    arrived.sort_unstable();
+    let mut started: Vec<i64> = slots
+        .iter()
+        .filter(|s| s.started)
+        .map(|s| s.at_us)
+        .collect();
+    started.sort_unstable();
+    assert_eq!(arrived.len(), started.len(), "one start per message");
+    for (i, (a, s)) in arrived.iter().zip(&started).enumerate() {
+        // A millisecond for the wall and monotonic clocks' drift.
+        assert!(
+            *a >= *s - 1_000,
+            "message {i} arrived {} µs before slot {i}",
+            s - a
+        );
+    }
+}
+
+/// This machine's clock in Unix microseconds.
+fn wall_clock_us() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970");
+    i64::try_from(since.as_micros()).expect("microseconds fit")
+}
+
+/// Whether the app's database keeps time by this machine's clock: SQLite,
+/// or PostgreSQL on a loopback address (as in CI).
+pub fn database_clock_is_ours(app: &TestApp) -> bool {
+    let settings = postbode::config::load_from(
+        Some(&app.path("postbode.toml")),
+        &std::collections::BTreeMap::new(),
+    )
+    .expect("config");
+    match &settings.database.url {
+        DatabaseUrl::Sqlite(_) => true,
+        DatabaseUrl::Postgres(url) => {
+            let url = url.expose_secret();
+            let host = url
+                .split("://")
+                .nth(1)
+                .map(|rest| rest.rsplit_once('@').map_or(rest, |(_, host)| host))
+                .unwrap_or_default();
+            ["127.0.0.1", "localhost", "[::1]"]
+                .iter()
+                .any(|h| host.starts_with(h))
+        }
+    }
+}
+
 /// A running `postbode` whose standard error is read as it comes.
 pub struct Watched {
     child: Child,
