@@ -64,10 +64,15 @@ async fn send_expecting_error(transport: &Transport, to: &str) -> SendError {
         .expect_err("the server refuses this recipient")
 }
 
-/// A port with nothing listening on it.
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
+/// A port that refuses connections: bound but never listening, and held
+/// (keep the socket) so no other test can take it meanwhile.
+fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind");
+    let port = socket.local_addr().expect("address").port();
+    (socket, port)
 }
 
 #[tokio::test]
@@ -172,7 +177,8 @@ async fn required_starttls_refuses_a_server_without_it_and_sends_nothing() {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_transient_connection_error() {
-    let url = format!("smtp://user:hunter2@127.0.0.1:{}", closed_port());
+    let (_held, port) = closed_port();
+    let url = format!("smtp://user:hunter2@127.0.0.1:{port}");
     let transport = transport(&url);
     let err = send_expecting_error(&transport, "lezer@example.nl").await;
     assert_eq!(err.kind, SendErrorKind::Connection, "{err:?}");
