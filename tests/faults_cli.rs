@@ -6,10 +6,12 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::TestApp;
+use support::db::{deliveries_of, status_log};
 use support::sending::{ISSUE, app_sending_to, queue, status_json, subscribers};
 use support::smtp::{Received, Reply, TestSmtp};
 
@@ -371,4 +373,317 @@ fn smtp_sink_dropping_every_message_ends_in_failures_not_an_endless_pause() {
     let c = counts(&app);
     assert_eq!(c["failed"], 6, "{c}");
     assert_eq!(total(&c), 6);
+}
+
+/// `postbode ARGS`, and how long it took; the test fails (and the process
+/// is killed) if it runs longer than `limit`.
+fn run_timed(app: &TestApp, args: &[&str], limit: Duration) -> (support::Run, Duration) {
+    let started = Instant::now();
+    let child = app.spawn(args);
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(limit) else {
+        // Only the process this test started.
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("postbode {args:?} still ran after {limit:?}");
+    };
+    let out = out.expect("wait for postbode");
+    let run = support::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (run, started.elapsed())
+}
+
+/// The RCPT TO of `who` that the server saw, with when: for a policy.
+#[derive(Clone, Default)]
+struct Tries(Arc<Mutex<Vec<Instant>>>);
+
+impl Tries {
+    fn note(&self) {
+        self.0.lock().expect("lock").push(Instant::now());
+    }
+
+    fn times(&self) -> Vec<Instant> {
+        self.0.lock().expect("lock").clone()
+    }
+}
+
+#[test]
+fn another_4xx_repeated_for_one_recipient_is_retried_with_growing_waits_then_failed_with_its_reply_after_max_attempts()
+ {
+    // A full mailbox (452 4.2.2, not a slow-down reply) for lezer1 only.
+    let tries = Tries::default();
+    let noted = tries.clone();
+    let smtp = TestSmtp::start_with(move |rcpt| {
+        if rcpt == "lezer1@example.nl" {
+            noted.note();
+            Reply::new(452, "4.2.2 Mailbox full")
+        } else {
+            Reply::ok()
+        }
+    });
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 1000\nmax_attempts = 3\nretry_base_secs = 1",
+    );
+    subscribers(&app, 5);
+    queue(&app);
+    // `send` waits for retries due within a minute, so one run sees all.
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "a failure for good exits 1: {}", run.stderr);
+    assert!(run.stderr.contains("failed 1"), "{}", run.stderr);
+
+    let times = tries.times();
+    assert_eq!(times.len(), 3, "sending.max_attempts tries, no more");
+    // retry_base_secs, then twice that, each ±20%.
+    let (first, second) = (times[1] - times[0], times[2] - times[1]);
+    assert!(first >= Duration::from_millis(800), "{first:?}");
+    assert!(second >= Duration::from_millis(1600), "{second:?}");
+    assert!(second > first, "{first:?}, then {second:?}");
+
+    let lezer1 = deliveries_of(&app, "lezer1@example.nl");
+    assert_eq!(lezer1.len(), 1, "{lezer1:?}");
+    assert_eq!(
+        (lezer1[0].status.as_str(), lezer1[0].attempts),
+        ("failed", 3),
+        "{lezer1:?}"
+    );
+    let reply = lezer1[0].last_reply.clone().unwrap_or_default();
+    assert!(
+        reply.contains("452") && reply.contains("4.2.2 Mailbox full"),
+        "the last reply is kept: {reply:?}"
+    );
+    let c = counts(&app);
+    assert_eq!(
+        (
+            c["sent"].as_i64(),
+            c["failed"].as_i64(),
+            c["queued"].as_i64()
+        ),
+        (Some(4), Some(1), Some(0)),
+        "{c}"
+    );
+    assert_eq!(total(&c), 5);
+    let status = app.run(&["issue", "status", ISSUE]).ok();
+    assert!(
+        status.stdout.contains("1 × ") && status.stdout.contains("4.2.2 Mailbox full"),
+        "{}",
+        status.stdout
+    );
+    // A full mailbox is not a bounce.
+    assert_eq!(status_of(&app, "lezer1@example.nl"), "active");
+}
+
+#[test]
+fn max_consecutive_failures_5xx_in_a_row_pause_the_issue_for_a_person_with_the_reason_in_issue_status()
+ {
+    // As on a blocklist: every recipient refused with a policy 5xx, until
+    // the test lifts it.
+    let blocked = Arc::new(AtomicBool::new(true));
+    let listed = Arc::clone(&blocked);
+    let smtp = TestSmtp::start_with(move |_| {
+        if listed.load(Ordering::SeqCst) {
+            Reply::new(
+                554,
+                "5.7.1 Service unavailable; client host blocked using a DNSBL",
+            )
+        } else {
+            Reply::ok()
+        }
+    });
+    // One message at a time, so exactly the limit is spent before the stop.
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 1000\nconcurrency = 1\nmax_consecutive_failures = 3",
+    );
+    subscribers(&app, 10);
+    queue(&app);
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("for a person"), "{}", run.stderr);
+
+    let status = &status_json(&app)[0];
+    assert_eq!(status["status"], "paused", "{status}");
+    let reason = status["paused_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("3 permanent failures in a row")
+            && reason.contains("max_consecutive_failures")
+            && reason.contains("5.7.1"),
+        "{reason}"
+    );
+    let c = &status["counts"];
+    assert_eq!(
+        (c["failed"].as_i64(), c["queued"].as_i64()),
+        (Some(3), Some(7)),
+        "the rest is untouched: {c}"
+    );
+    assert_eq!(total(c), 10);
+    let text = app.run(&["issue", "status", ISSUE]).ok();
+    assert!(
+        text.stdout.contains(&format!("paused: {reason}")),
+        "{}",
+        text.stdout
+    );
+    // Paused for a person: another run sends nothing.
+    let idle = app.run(&["send"]).ok();
+    assert!(idle.stdout.contains("sent 0, failed 0"), "{}", idle.stdout);
+    assert_eq!(smtp.messages().len(), 0);
+
+    // The person fixes it and resumes: the other seven go out.
+    blocked.store(false, Ordering::SeqCst);
+    app.run(&["issue", "resume", ISSUE]).ok();
+    let run = app.run(&["send"]).ok();
+    assert!(run.stdout.contains("sent 7, failed 0"), "{}", run.stdout);
+    let c = counts(&app);
+    assert_eq!(
+        (c["sent"].as_i64(), c["failed"].as_i64()),
+        (Some(7), Some(3)),
+        "{c}"
+    );
+    assert_eq!(status_json(&app)[0]["status"], "sent");
+}
+
+#[test]
+fn send_exits_1_after_breaker_max_wait_secs_when_the_mail_server_stays_down_and_the_next_run_resumes()
+ {
+    let smtp = TestSmtp::start();
+    let proxy = support::faults::FlakyProxy::start(smtp.addr);
+    proxy.set_down(true);
+    let wait = Duration::from_secs(3);
+    let app = app_sending_to(
+        &proxy.url(),
+        &format!(
+            "rate_per_second = 1000\nbreaker_max_wait_secs = {}",
+            wait.as_secs()
+        ),
+    );
+    subscribers(&app, 5);
+    queue(&app);
+    let (run, took) = run_timed(&app, &["send"], Duration::from_secs(60));
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("stayed unreachable") && run.stderr.contains("circuit breaker"),
+        "{}",
+        run.stderr
+    );
+    // It probed for the whole wait, and stopped soon after (probes back
+    // off: 0.5 s, 1 s, 2 s, ...).
+    assert!(took >= wait, "gave up after {took:?}, before {wait:?}");
+    assert!(
+        took < wait + Duration::from_secs(10),
+        "still probing {took:?} after a wait of {wait:?}"
+    );
+    let status = &status_json(&app)[0];
+    assert_eq!(status["status"], "paused", "{status}");
+    assert!(
+        status["paused_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("circuit breaker")),
+        "{status}"
+    );
+    // No attempts spent, nothing failed.
+    assert_eq!(status["counts"]["queued"], 5, "{status}");
+    for i in 0..5 {
+        let who = format!("lezer{i}@example.nl");
+        let d = deliveries_of(&app, &who);
+        assert_eq!(
+            (d[0].status.as_str(), d[0].attempts),
+            ("queued", 0),
+            "{who}: {d:?}"
+        );
+    }
+
+    proxy.set_down(false);
+    let run = app.run(&["send"]).ok();
+    assert!(run.stdout.contains("sent 5, failed 0"), "{}", run.stdout);
+    assert_eq!(status_json(&app)[0]["status"], "sent");
+    assert_eq!(per_recipient(&smtp.messages()).len(), 5);
+}
+
+#[test]
+fn a_hard_bounce_skips_the_persons_delivery_of_another_issue_with_the_reason() {
+    let tries = Tries::default();
+    let noted = tries.clone();
+    let smtp = TestSmtp::start_with(move |rcpt| {
+        if rcpt == "lezer1@example.nl" {
+            noted.note();
+            Reply::new(
+                550,
+                "5.1.1 <lezer1@example.nl>: Recipient address rejected: User unknown",
+            )
+        } else {
+            Reply::ok()
+        }
+    });
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    subscribers(&app, 4);
+    // Two issues due at once: one run starts both, so lezer1 has a queued
+    // delivery of each before either is sent.
+    queue(&app);
+    let next = app
+        .run(&["issue", "queue", &format!("emails/issues/{NEXT_ISSUE}")])
+        .ok();
+    assert_eq!(next.stdout.trim(), NEXT_ISSUE);
+    let run = app.run(&["send"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("failed 1, skipped 1"), "{}", run.stderr);
+
+    assert_eq!(
+        tries.times().len(),
+        1,
+        "the bounced address is not tried again"
+    );
+    let mut outcomes: Vec<_> = deliveries_of(&app, "lezer1@example.nl")
+        .into_iter()
+        .map(|d| (d.status, d.attempts, d.last_reply.unwrap_or_default()))
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!((outcomes[0].0.as_str(), outcomes[0].1), ("failed", 1));
+    assert!(outcomes[0].2.contains("5.1.1"), "{outcomes:?}");
+    assert_eq!(
+        (
+            outcomes[1].0.as_str(),
+            outcomes[1].1,
+            outcomes[1].2.as_str()
+        ),
+        ("skipped", 0, "the subscriber is bounced"),
+        "{outcomes:?}"
+    );
+    let log = status_log(&app, "lezer1@example.nl");
+    let last = log.last().expect("a status log");
+    assert_eq!(
+        (last.from.as_deref(), last.to.as_str(), last.source.as_str()),
+        (Some("active"), "bounced", "bounce"),
+        "{log:?}"
+    );
+    assert!(
+        last.detail.as_deref().is_some_and(|d| d.contains("5.1.1")),
+        "the reply in the status log: {log:?}"
+    );
+    // Everyone else got both.
+    let got = per_recipient(&smtp.messages());
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.values().all(|ids| ids.len() == 2), "{got:?}");
+}
+
+/// The second sample issue, for tests that need two.
+const NEXT_ISSUE: &str = "2026-11-schrijven-voor-iedereen";
+
+/// `who`'s status, from `subscribers list`.
+fn status_of(app: &TestApp, who: &str) -> String {
+    let run = app.run(&["subscribers", "list", "--format", "json"]).ok();
+    let all: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("JSON");
+    all.iter()
+        .find(|s| s["email"] == who)
+        .and_then(|s| s["status"].as_str())
+        .unwrap_or_else(|| panic!("{who} is not listed"))
+        .to_owned()
 }

@@ -1,16 +1,23 @@
 //! The public pages clicked through in a real browser (Debian's Chromium,
 //! driven by playwright-core from tests/node), in Dutch and in English:
-//! subscribe, confirm from the mail, unsubscribe, change one's mind.
+//! subscribe, confirm from the mail, unsubscribe from the link in an
+//! issue sent to them, change one's mind; the database is checked between
+//! clicks.
 //! Screenshots go to target/screenshots/pages/.
 
 mod support;
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+use support::db::status_log;
 use support::http::Server;
+use support::received::{Mail, path_under};
+use support::sending::ISSUE;
 use support::{TestApp, repo_file};
 
-const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
+/// `newsletter.base_url` of the app: the origin of the links in its mail.
+const BASE_URL: &str = "https://nieuws.example.org";
 
 /// Runs tests/node/pages.js; the `<h1>` of each page it saw.
 fn browse(args: &[&str]) -> Vec<String> {
@@ -25,6 +32,97 @@ fn browse(args: &[&str]) -> Vec<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("a JSON list of headings")
+}
+
+/// tests/node/pages.js in its step-by-step mode: it shows a page, says
+/// its `<h1>`, and clicks on only when told, so the test can look at the
+/// database between clicks.
+struct Clicks {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Clicks {
+    fn start(args: &[&str]) -> Clicks {
+        let mut child = Command::new("node")
+            .arg(repo_file("tests/node/pages.js"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run node");
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Clicks {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// The next line pages.js prints, as JSON.
+    fn line(&mut self) -> serde_json::Value {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read from node");
+        if line.is_empty() {
+            let _ = self.child.wait();
+            let mut err = String::new();
+            if let Some(mut stderr) = self.child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            }
+            panic!("pages.js stopped early:\n{err}");
+        }
+        serde_json::from_str(&line).expect("a JSON line")
+    }
+
+    /// The `<h1>` of the page it shows now.
+    fn page(&mut self) -> String {
+        self.line().as_str().expect("a heading").to_owned()
+    }
+
+    /// Lets it click the page's button.
+    fn go_on(&mut self) {
+        self.stdin.write_all(b"next\n").expect("write to node");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// The `<h1>` of every page it saw, once it has finished.
+    fn finish(mut self) -> Vec<String> {
+        let all = self.line();
+        drop(self.stdin);
+        let status = self.child.wait().expect("wait for node");
+        assert!(status.success(), "pages.js: {status}");
+        serde_json::from_value(all).expect("a list of headings")
+    }
+}
+
+/// The issue mail to `who` in the outbox: the one with a List-Unsubscribe.
+fn issue_mail_to(app: &TestApp, who: &str) -> Mail {
+    let mails: Vec<Mail> = std::fs::read_dir(app.path("outbox"))
+        .expect("outbox")
+        .flatten()
+        .map(|e| Mail::parse(&std::fs::read(e.path()).expect("read a mail")))
+        .filter(|m| m.header("To").is_some_and(|to| to.contains(who)))
+        .filter(|m| m.header("List-Unsubscribe").is_some())
+        .collect();
+    assert_eq!(mails.len(), 1, "one issue mail to {who}");
+    mails.into_iter().next().expect("one")
+}
+
+/// The last change in `who`'s status log, as "from → to (source)".
+fn last_change(app: &TestApp, who: &str) -> String {
+    let log = status_log(app, who);
+    let last = log
+        .last()
+        .unwrap_or_else(|| panic!("no status log for {who}"));
+    format!(
+        "{} → {} ({})",
+        last.from.as_deref().unwrap_or("none"),
+        last.to,
+        last.source
+    )
 }
 
 /// The token of the `/confirm/TOKEN` link in a mail, whatever its
@@ -65,18 +163,35 @@ fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and
         return;
     }
     let app = TestApp::with_config(
-        "\n[newsletter]\nname = \"Publiek Leren\"\n\n[server]\nbind = \"127.0.0.1:0\"\n",
+        "\n[newsletter]\nname = \"Publiek Leren\"\nbase_url = \"https://nieuws.example.org\"\n\n[server]\nbind = \"127.0.0.1:0\"\n",
     );
     support::sending::copy_emails(&app);
     let server = Server::start(&app, &["serve"]);
     let base = format!("http://127.0.0.1:{}", server.port);
     let shots = support::browser::screenshot_dir("pages");
-    let tokens = postbode::mail::TokenKey::new(TOKEN_KEY).expect("token key");
-
-    for (lang, expect) in [
-        ("nl", ["Aanmelden", "Bevestig", "Afmelden"]),
-        ("en", ["Subscribe", "Confirm", "Unsubscribe"]),
-    ] {
+    let readers = [
+        (
+            "nl",
+            [
+                "Aanmelden",
+                "Bevestig",
+                "Afmelden",
+                "Je bent afgemeld",
+                "Welkom terug",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Subscribe",
+                "Confirm",
+                "Unsubscribe",
+                "You are unsubscribed",
+                "Welcome back",
+            ],
+        ),
+    ];
+    for (lang, expect) in readers {
         let who = format!("lezer.{lang}@example.nl");
         let prefix = shots.join(lang).display().to_string();
         let seen = browse(&["subscribe", &base, lang, &who, &prefix]);
@@ -94,25 +209,47 @@ fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and
         let seen = browse(&["confirm", &format!("{base}/confirm/{path}"), lang, &prefix]);
         assert!(seen[0].contains(expect[1]), "{lang}: {seen:?}");
         assert_eq!(subscriber(&app, &who)["status"], "active");
+        assert_eq!(last_change(&app, &who), "pending → active (confirm)");
+    }
 
-        let id = app
-            .run(&["subscribers", "list", "--format", "csv"])
-            .ok()
-            .stdout
-            .lines()
-            .skip(1)
-            .position(|l| l.starts_with(&who))
-            .expect("listed") as i64
-            + 1;
-        let token = tokens.unsubscribe_token(id);
-        let seen = browse(&["unsubscribe", &format!("{base}/u/{token}"), lang, &prefix]);
-        assert!(seen[0].contains(expect[2]), "{lang}: {seen:?}");
+    // An issue for both, into the outbox too: each reader's own
+    // unsubscribe link, as their mail shows it.
+    app.run(&["issue", "queue", &format!("emails/issues/{ISSUE}")])
+        .ok();
+    let sent = app.run(&["send"]).ok();
+    assert!(sent.stdout.contains("sent 2,"), "{}", sent.stdout);
+    for (lang, expect) in readers {
+        let who = format!("lezer.{lang}@example.nl");
+        let prefix = shots.join(lang).display().to_string();
+        let mail = issue_mail_to(&app, &who);
+        let link = mail.footer_link("Afmelden");
+        assert_eq!(link, mail.one_click_url(), "footer and header agree");
+        // The link is under newsletter.base_url; this server answers elsewhere.
+        let path = path_under(&link, BASE_URL);
+
+        let mut clicks = Clicks::start(&["unsubscribe", &format!("{base}{path}"), lang, &prefix]);
+        let seen = clicks.page();
+        assert!(seen.contains(expect[2]), "{lang}: {seen:?}");
+        assert_eq!(
+            subscriber(&app, &who)["status"],
+            "active",
+            "opening the link changes nothing"
+        );
+        clicks.go_on();
+        let seen = clicks.page();
+        assert!(seen.contains(expect[3]), "{lang}: {seen:?}");
+        assert_eq!(subscriber(&app, &who)["status"], "unsubscribed");
+        assert_eq!(last_change(&app, &who), "active → unsubscribed (page)");
+        clicks.go_on();
+        let seen = clicks.finish();
         assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(seen[2].contains(expect[4]), "{lang}: {seen:?}");
         assert_eq!(
             subscriber(&app, &who)["status"],
             "active",
             "changed their mind"
         );
+        assert_eq!(last_change(&app, &who), "unsubscribed → active (page)");
     }
     drop(server);
 }

@@ -1,10 +1,18 @@
 //! The public unsubscribe pages, end to end: the real `postbode serve`, a
-//! real SQLite file, plain HTTP/1.1 over TCP.
+//! real SQLite file, plain HTTP/1.1 over TCP; and the links of a mail
+//! really sent, followed from the received message.
 
 mod support;
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use postbode::mail::TokenKey;
+use support::db::{deliveries_of, status_log};
 use support::http::{Response, Server, get, post_form};
+use support::received::{Mail, path_under};
+use support::sending::{ISSUE, app_sending_to, queue, subscribers};
+use support::smtp::TestSmtp;
 use support::{TestApp, email, with_store};
 
 /// The test config's `secrets.token_key` (see `TestApp::with_config`).
@@ -579,4 +587,227 @@ fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered
         assert_eq!(left.len(), 1, "subscriber {id}: {log:?}");
         assert_eq!(left[0].2, "one-click");
     }
+}
+
+/// `newsletter.base_url` of [`support::sending::app_sending_to`]: the
+/// origin of every link in the mail it sends.
+const MAIL_BASE_URL: &str = "https://nieuws.example.org";
+/// A second sample issue, queued after [`ISSUE`].
+const NEXT_ISSUE: &str = "2026-11-schrijven-voor-iedereen";
+
+/// Everyone's status, by address.
+fn everyone(app: &TestApp) -> BTreeMap<String, String> {
+    let run = app.run(&["subscribers", "list", "--format", "json"]).ok();
+    let all: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("JSON");
+    all.iter()
+        .map(|s| {
+            (
+                s["email"].as_str().expect("email").to_owned(),
+                s["status"].as_str().expect("status").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Five readers (`lezer0..4@example.nl`) got the first sample issue
+/// through a real SMTP server; the next issue has started (its five
+/// deliveries are queued, as a big send in progress would have them) but
+/// nothing of it is sent; `serve` runs.
+struct AfterOneIssue {
+    app: TestApp,
+    smtp: TestSmtp,
+    server: Server,
+}
+
+impl AfterOneIssue {
+    fn new() -> AfterOneIssue {
+        let smtp = TestSmtp::start();
+        let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+        subscribers(&app, 5);
+        queue(&app);
+        app.run(&["send"]).ok();
+        assert_eq!(smtp.wait_for(5, Duration::from_secs(10)).len(), 5);
+        let queued = app
+            .run(&["issue", "queue", &format!("emails/issues/{NEXT_ISSUE}")])
+            .ok();
+        assert_eq!(queued.stdout.trim(), NEXT_ISSUE);
+        // What `send` does first: fix the recipients of the due issue.
+        let started = with_store(&app, async |store| {
+            store
+                .start_due_issues(postbode::store::now_ms())
+                .await
+                .expect("start")
+        });
+        assert_eq!(started, [NEXT_ISSUE]);
+        for i in 0..5 {
+            let who = format!("lezer{i}@example.nl");
+            let statuses: Vec<_> = deliveries_of(&app, &who)
+                .into_iter()
+                .map(|d| (d.issue, d.status))
+                .collect();
+            assert_eq!(
+                statuses,
+                [
+                    (ISSUE.to_owned(), "sent".to_owned()),
+                    (NEXT_ISSUE.to_owned(), "queued".to_owned())
+                ],
+                "{who}"
+            );
+        }
+        let server = Server::start(&app, &["serve"]);
+        AfterOneIssue { app, smtp, server }
+    }
+
+    /// The message of the first issue that `who` received.
+    fn mail_to(&self, who: &str) -> Mail {
+        let got: Vec<_> = self
+            .smtp
+            .messages()
+            .into_iter()
+            .filter(|m| m.to == [who])
+            .collect();
+        assert_eq!(got.len(), 1, "one message to {who}");
+        Mail::parse(&got[0].data)
+    }
+
+    /// Checks that `who`, and nobody else, went from active to
+    /// unsubscribed with `source`; that their queued delivery of the next
+    /// issue was skipped at once; and that sending it reaches everyone else
+    /// but them.
+    fn assert_only_they_left(&self, who: &str, before: &BTreeMap<String, String>, source: &str) {
+        let app = &self.app;
+        let mut expected = before.clone();
+        assert_eq!(
+            expected.insert(who.to_owned(), "unsubscribed".to_owned()),
+            Some("active".to_owned())
+        );
+        assert_eq!(everyone(app), expected, "only {who} changed");
+        let log = status_log(app, who);
+        let left: Vec<_> = log.iter().filter(|c| c.to == "unsubscribed").collect();
+        assert_eq!(left.len(), 1, "{log:?}");
+        assert_eq!(
+            (left[0].from.as_deref(), left[0].source.as_str()),
+            (Some("active"), source),
+            "{log:?}"
+        );
+        assert_eq!(
+            log.last().map(|c| c.to.as_str()),
+            Some("unsubscribed"),
+            "{log:?}"
+        );
+        // Skipped in the same transaction as the unsubscribe, before any
+        // sender looked.
+        let next: Vec<_> = deliveries_of(app, who)
+            .into_iter()
+            .filter(|d| d.issue == NEXT_ISSUE)
+            .map(|d| (d.status, d.last_reply))
+            .collect();
+        assert_eq!(
+            next,
+            [("skipped".to_owned(), Some("unsubscribed".to_owned()))],
+            "{who}'s queued delivery"
+        );
+
+        let sent_before = self.smtp.messages().len();
+        let run = app.run(&["send"]).ok();
+        assert!(run.stdout.contains("sent 4, failed 0"), "{}", run.stdout);
+        let got = self.smtp.wait_for(sent_before + 4, Duration::from_secs(10));
+        let next_to: Vec<_> = got[sent_before..]
+            .iter()
+            .flat_map(|m| m.to.clone())
+            .collect();
+        assert_eq!(next_to.len(), 4, "{next_to:?}");
+        assert!(!next_to.iter().any(|t| t == who), "{next_to:?}");
+        let status = app
+            .run(&["issue", "status", NEXT_ISSUE, "--format", "json"])
+            .ok();
+        let status: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+        let c = &status[0]["counts"];
+        assert_eq!(
+            (
+                c["sent"].as_i64(),
+                c["skipped"].as_i64(),
+                c["queued"].as_i64()
+            ),
+            (Some(4), Some(1), Some(0)),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn the_one_click_header_of_a_sent_mail_unsubscribes_exactly_its_reader_and_skips_their_queued_issue()
+ {
+    let sent = AfterOneIssue::new();
+    let who = "lezer2@example.nl";
+    let url = sent.mail_to(who).one_click_url();
+    let path = path_under(&url, MAIL_BASE_URL);
+    assert!(path.starts_with("/u/"), "{url}");
+    let before = everyone(&sent.app);
+
+    // What a mail provider sends for its "unsubscribe" button (RFC 8058).
+    let done = post_form(sent.server.port, &path, &[], ONE_CLICK);
+    assert_eq!(done.status, 200, "{done:?}");
+    sent.assert_only_they_left(who, &before, "one-click");
+}
+
+#[test]
+fn the_footer_link_of_a_sent_mail_shows_a_button_that_unsubscribes_exactly_its_reader() {
+    let sent = AfterOneIssue::new();
+    let who = "lezer3@example.nl";
+    let mail = sent.mail_to(who);
+    let url = mail.footer_link("Afmelden");
+    assert_eq!(url, mail.one_click_url(), "the footer and the header agree");
+    let path = path_under(&url, MAIL_BASE_URL);
+    let before = everyone(&sent.app);
+
+    // A mail scanner or a reader opening the link: a page, no change.
+    let page = get(sent.server.port, &path, &[]);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("<form").count(), 1, "{}", page.body);
+    assert_eq!(page.body.matches("<button").count(), 1, "{}", page.body);
+    assert_eq!(everyone(&sent.app), before, "GET changes nothing");
+    assert_eq!(
+        deliveries_of(&sent.app, who)[1].status,
+        "queued",
+        "GET skips nothing"
+    );
+
+    // The button: the form's own fields, posted to the form's own URL.
+    assert!(
+        page.body.contains("<form method=\"post\">"),
+        "{}",
+        page.body
+    );
+    let done = post_form(sent.server.port, &path, &[], &form_fields(&page.body));
+    assert_eq!(done.status, 200, "{done:?}");
+    sent.assert_only_they_left(who, &before, "page");
+}
+
+/// The `name=value` pairs of the inputs in a page's one form, as a
+/// browser would post them.
+fn form_fields(page: &str) -> String {
+    let form = page
+        .split("<form")
+        .nth(1)
+        .and_then(|f| f.split("</form>").next())
+        .expect("a form");
+    let attribute = |tag: &str, name: &str| {
+        tag.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .map(str::to_owned)
+    };
+    form.split("<input")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = tag.split('>').next().unwrap_or("");
+            Some(format!(
+                "{}={}",
+                attribute(tag, "name")?,
+                attribute(tag, "value").unwrap_or_default()
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }

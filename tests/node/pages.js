@@ -3,7 +3,9 @@
 //   node pages.js subscribe   BASE LANG EMAIL SHOT_PREFIX
 //   node pages.js confirm     URL  LANG SHOT_PREFIX
 //   node pages.js unsubscribe URL  LANG SHOT_PREFIX
-// Prints one JSON line: the <h1> of every page it saw.
+// Prints one JSON line: the <h1> of every page it saw. `unsubscribe` goes
+// step by step: see there.
+const readline = require('readline');
 const { chromium } = require('playwright-core');
 
 async function main() {
@@ -38,13 +40,24 @@ async function main() {
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     await shot(prefix, '4-confirmed');
   } else if (mode === 'unsubscribe') {
+    // Step by step, so the test can look at the database between clicks:
+    // after each page its <h1> goes out as a line of its own, and the next
+    // click waits for a line on standard input.
     const [prefix] = rest;
+    const lines = readline.createInterface({ input: process.stdin });
+    const input = lines[Symbol.asyncIterator]();
+    const step = async (name) => {
+      await shot(prefix, name);
+      console.log(JSON.stringify(headings[headings.length - 1]));
+      if ((await input.next()).done) throw new Error('standard input closed: the test stopped');
+    };
     await page.goto(target);
-    await shot(prefix, '5-unsubscribe');
+    await step('5-unsubscribe');
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-    await shot(prefix, '6-unsubscribed');
+    await step('6-unsubscribed');
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     await shot(prefix, '7-resubscribed');
+    lines.close(); // else the open standard input keeps node running
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

@@ -4,12 +4,14 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod db;
 pub mod encoded_words;
 pub mod faults;
 pub mod http;
 pub mod outside;
 pub mod pace;
 pub mod postgres;
+pub mod received;
 pub mod sending;
 pub mod smtp;
 
