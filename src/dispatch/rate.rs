@@ -37,7 +37,7 @@
 use std::time::Duration;
 
 use crate::config::SendingSettings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{CapWindow, Store, local_now_us};
 
 /// Slack per second of schedule, in microseconds (see the module docs).
@@ -142,11 +142,19 @@ impl RateLimiter {
             if let Some(slot) = slot {
                 return Ok((slot, slots.offset));
             }
-            match self
-                .store
-                .reserve_starts(self.block, self.spacing_us, &self.caps)
-                .await
-            {
+            // In a task of its own: a sender may give up waiting for a slot
+            // (SIGTERM at a full cap), and a reservation dropped half way
+            // would leave its transaction, and SQLite's write lock, open.
+            let reservation = {
+                let (store, caps) = (self.store.clone(), self.caps.clone());
+                let (block, spacing_us) = (self.block, self.spacing_us);
+                tokio::spawn(async move { store.reserve_starts(block, spacing_us, &caps).await })
+            };
+            let reserved = match reservation.await {
+                Ok(reserved) => reserved,
+                Err(e) => Err(Error::Failed(format!("reserving send slots: {e}"))),
+            };
+            match reserved {
                 Ok(r) => {
                     // The database's times as ours: the answer arrived
                     // after its clock was read, so this errs late.

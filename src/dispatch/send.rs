@@ -431,13 +431,15 @@ impl Dispatcher {
             }
         };
         let ready = tokio::select! {
-            ready = self.limiter.until_ready() => ready,
+            // A stop seen first starts nothing more.
+            biased;
             () = stopping => {
                 return Outcome::Released {
                     reason: "released untried".into(),
                     at: 0,
                 };
             }
+            ready = self.limiter.until_ready() => ready,
         };
         if let Err(e) = ready {
             // Not tried, so not counted: it goes back in the queue.
