@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             send_at: now_ms(),
         })
         .await?;
-    store.start_due_issues(now_ms()).await?;
+    store.start_due_issues(now_ms(), None).await?;
 
     let began = Instant::now();
     let tasks: Vec<_> = (0..workers)

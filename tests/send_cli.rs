@@ -15,7 +15,7 @@ use support::sending::{
     ISSUE, SmtpSink, app_sending_to, copy_emails, queue, status_json, subscribers,
 };
 use support::smtp::TestSmtp;
-use support::{TestApp, repo_file};
+use support::{Run, TestApp, repo_file, with_store};
 
 #[test]
 fn a_send_delivers_exactly_one_message_to_each_active_subscriber_and_none_to_anyone_else() {
@@ -63,6 +63,128 @@ fn a_send_delivers_exactly_one_message_to_each_active_subscriber_and_none_to_any
     let again = app.run(&["send"]).ok();
     assert!(again.stdout.contains("sent 0"), "{}", again.stdout);
     assert_eq!(smtp.messages().len(), 30);
+}
+
+/// `issue status SLUG` as JSON, for an issue other than [`ISSUE`].
+fn status_of(app: &TestApp, slug: &str) -> serde_json::Value {
+    let run = app.run(&["issue", "status", slug, "--format", "json"]).ok();
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("status is JSON");
+    rows[0].clone()
+}
+
+/// Runs `postbode ARGS` like [`TestApp::run`], but kills it when it has
+/// not exited after `limit`: then `Err` with what it wrote so far.
+fn run_at_most(app: &TestApp, args: &[&str], limit: Duration) -> Result<Run, String> {
+    use std::io::Read;
+    let mut child = app.spawn(args);
+    fn read(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    }
+    let stdout = read(child.stdout.take().expect("piped stdout"));
+    let stderr = read(child.stderr.take().expect("piped stderr"));
+    let deadline = std::time::Instant::now() + limit;
+    let mut killed = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll postbode") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            killed = true;
+            child.kill().expect("kill postbode");
+            break child.wait().expect("wait for postbode");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    if killed {
+        return Err(format!(
+            "`postbode {}` was still running after {limit:?} and was killed\nstdout:\n{}\nstderr:\n{}",
+            args.join(" "),
+            run.stdout,
+            run.stderr
+        ));
+    }
+    Ok(run)
+}
+
+#[test]
+fn send_for_one_issue_sends_that_issue_exits_and_leaves_other_due_issues_alone() {
+    // Due and never started: its recipients must not be fixed.
+    const SCHEDULED: &str = "2026-09-luisteren-naar-klachten";
+    // Started earlier (recipients fixed, all due), nothing sent yet.
+    const STARTED: &str = "2026-11-schrijven-voor-iedereen";
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    subscribers(&app, 5);
+    app.run(&["issue", "queue", &format!("emails/issues/{STARTED}")])
+        .ok();
+    let started = with_store(&app, async |store| {
+        store
+            .start_due_issues(postbode::store::now_ms(), None)
+            .await
+            .expect("start")
+    });
+    assert_eq!(started, [STARTED]);
+    app.run(&["issue", "queue", &format!("emails/issues/{SCHEDULED}")])
+        .ok();
+    queue(&app);
+
+    let run = run_at_most(&app, &["send", "--issue", ISSUE], Duration::from_secs(30))
+        .unwrap_or_else(|stuck| panic!("{stuck}"))
+        .ok();
+    assert!(
+        run.stdout.contains("sent 5, failed 0")
+            && run.stdout.contains(&format!("finished: {ISSUE}")),
+        "{}",
+        run.stdout
+    );
+    let got = smtp.messages();
+    assert_eq!(got.len(), 5);
+    let own_id = format!("Message-ID: <pb.{ISSUE}.");
+    assert!(
+        got.iter().all(|m| support::contains(&m.data, &own_id)),
+        "only {ISSUE} was sent"
+    );
+    let sent = status_of(&app, ISSUE);
+    assert_eq!(sent["status"], "sent");
+    assert_eq!(sent["counts"]["sent"], 5, "{sent}");
+
+    let scheduled = status_of(&app, SCHEDULED);
+    assert_eq!(scheduled["status"], "scheduled", "{scheduled}");
+    assert_eq!(scheduled["recipients"], 0, "{scheduled}");
+    let none = serde_json::json!({
+        "queued": 0, "sending": 0, "sent": 0, "failed": 0, "skipped": 0, "cancelled": 0
+    });
+    assert_eq!(scheduled["counts"], none, "no recipients fixed");
+    let other = status_of(&app, STARTED);
+    assert_eq!(other["status"], "sending", "{other}");
+    assert_eq!(
+        other["counts"],
+        serde_json::json!({
+            "queued": 5, "sending": 0, "sent": 0, "failed": 0, "skipped": 0, "cancelled": 0
+        }),
+        "its deliveries untouched"
+    );
+
+    // Both are still whole: a send without --issue sends them.
+    let rest = run_at_most(&app, &["send"], Duration::from_secs(30))
+        .unwrap_or_else(|stuck| panic!("{stuck}"))
+        .ok();
+    assert!(rest.stdout.contains("sent 10, failed 0"), "{}", rest.stdout);
+    assert_eq!(smtp.messages().len(), 15);
+    for slug in [SCHEDULED, STARTED] {
+        let status = status_of(&app, slug);
+        assert_eq!(status["status"], "sent", "{status}");
+        assert_eq!(status["counts"]["sent"], 5, "{status}");
+    }
 }
 
 #[test]

@@ -208,7 +208,7 @@ async fn started_issue(store: &Store, slug: &str, on: &str, now: i64) -> Issue {
         .queue_issue(&new_issue(slug, on, now))
         .await
         .expect("queue issue");
-    let started = store.start_due_issues(now).await.expect("start");
+    let started = store.start_due_issues(now, None).await.expect("start");
     assert_eq!(started, [slug.to_owned()]);
     store.issue(slug).await.expect("issue").expect("queued")
 }
@@ -700,7 +700,7 @@ store_tests! {
         assert_eq!(slugs, ["second", "first", "early"]);
         assert_eq!(store.issue("first").await.expect("issue").map(|i| i.send_at), Some(t + 1000));
         assert!(store.issue("missing").await.expect("issue").is_none());
-        assert_eq!(store.next_due().await.expect("next due"), Some(t + 500));
+        assert_eq!(store.next_due(None).await.expect("next due"), Some(t + 500));
         assert_eq!(store.issue_status(queued.id).await.expect("status"), Some(IssueStatus::Scheduled));
     }
 
@@ -714,10 +714,10 @@ store_tests! {
         let t = now_ms();
         store.queue_issue(&new_issue("due", "default", t)).await.expect("queue");
         store.queue_issue(&new_issue("later", "events", t + 3_600_000)).await.expect("queue");
-        assert_eq!(store.next_due().await.expect("next"), Some(t));
-        assert!(store.start_due_issues(t - 1).await.expect("start").is_empty());
+        assert_eq!(store.next_due(None).await.expect("next"), Some(t));
+        assert!(store.start_due_issues(t - 1, None).await.expect("start").is_empty());
 
-        let started = store.start_due_issues(t).await.expect("start");
+        let started = store.start_due_issues(t, None).await.expect("start");
         assert_eq!(started, ["due"]);
         let issue = store.issue("due").await.expect("issue").expect("queued");
         assert_eq!(issue.status, IssueStatus::Sending);
@@ -727,10 +727,10 @@ store_tests! {
         assert_eq!(counts, DeliveryCounts { queued: 3, ..DeliveryCounts::default() });
         assert_eq!(counts.total(), issue.recipients);
         assert_eq!(counts.remaining(), 3);
-        assert_eq!(store.next_due().await.expect("next"), Some(t));
+        assert_eq!(store.next_due(None).await.expect("next"), Some(t));
 
         // Started once: a second run adds nobody.
-        assert!(store.start_due_issues(t + 10).await.expect("again").is_empty());
+        assert!(store.start_due_issues(t + 10, None).await.expect("again").is_empty());
         assert_eq!(delivery_counts(store, &issue).await.total(), 3);
         let sending: Vec<String> = store
             .sending_issues(None)
@@ -746,7 +746,7 @@ store_tests! {
         addresses.sort();
         assert_eq!(addresses, ["member0@example.nl", "member1@example.nl", "member2@example.nl"]);
 
-        let later = store.start_due_issues(t + 3_600_000).await.expect("later");
+        let later = store.start_due_issues(t + 3_600_000, None).await.expect("later");
         assert_eq!(later, ["later"]);
         let later = store.issue("later").await.expect("issue").expect("queued");
         assert_eq!(later.recipients, 1);
@@ -759,7 +759,7 @@ store_tests! {
         let mut starters = Vec::new();
         for _ in 0..4 {
             let store = store.clone();
-            starters.push(tokio::spawn(async move { store.start_due_issues(t).await }));
+            starters.push(tokio::spawn(async move { store.start_due_issues(t, None).await }));
         }
         let mut started = Vec::new();
         for starter in starters {
@@ -858,7 +858,7 @@ store_tests! {
         let early = claim(store, &issue, "alive", t + 29_999, 10).await;
         assert_eq!(early.len(), 1);
         assert!(!ids(&dead).contains(&early[0].delivery_id));
-        assert_eq!(store.next_due().await.expect("next"), Some(t + 30_000));
+        assert_eq!(store.next_due(None).await.expect("next"), Some(t + 30_000));
 
         // When it ends, the dead worker's claims come back, untried.
         let back = claim(store, &issue, "alive", t + 30_000, 10).await;
@@ -959,7 +959,7 @@ store_tests! {
         assert_eq!(store.sent_since(issue.id, t + 5).await.expect("since"), 1);
         assert_eq!(store.sent_since(issue.id, t + 6).await.expect("since"), 0);
         assert!(!store.finish_if_done(issue.id).await.expect("finish"));
-        assert_eq!(store.next_due().await.expect("next"), Some(t));
+        assert_eq!(store.next_due(None).await.expect("next"), Some(t));
 
         // A release is not a try; a retry is.
         let released = store
@@ -968,7 +968,7 @@ store_tests! {
             .expect("claim");
         assert_eq!(ids(&released), [d[4]]);
         assert_eq!(released[0].attempts, 0);
-        assert_eq!(store.next_due().await.expect("next"), Some(t + 60_000));
+        assert_eq!(store.next_due(None).await.expect("next"), Some(t + 60_000));
         let retried = claim(store, &issue, "w2", t + 60_000, 10).await;
         assert_eq!(ids(&retried), [d[1]]);
         assert_eq!(retried[0].attempts, 1);
@@ -1012,7 +1012,7 @@ store_tests! {
         let done = store.issue("outcomes").await.expect("issue").expect("stored");
         assert_eq!(done.status, IssueStatus::Sent);
         assert!(done.finished_at.is_some());
-        assert_eq!(store.next_due().await.expect("next"), None);
+        assert_eq!(store.next_due(None).await.expect("next"), None);
 
         // Attempts of finished deliveries, seen by queueing them again by
         // hand: sent and failed were tries, skipped was not.
@@ -1100,6 +1100,42 @@ store_tests! {
         assert_eq!(store.status_by_id(999_999).await.expect("unknown"), None);
     }
 
+    /// What `send --issue` does: only the named issue is started, resumed
+    /// and waited for; the others stay as they are.
+    async fn one_named_issue_is_started_resumed_and_waited_for_alone(store: &Store) {
+        active_members(store, "one", 2, "default").await;
+        let t = now_ms();
+        for (slug, at) in [("a", t), ("b", t + 100), ("c", t)] {
+            store.queue_issue(&new_issue(slug, "default", at)).await.expect("queue");
+        }
+        assert_eq!(store.next_due(Some("a")).await.expect("next"), Some(t));
+        assert_eq!(store.next_due(Some("b")).await.expect("next"), Some(t + 100));
+        assert_eq!(store.next_due(Some("missing")).await.expect("next"), None);
+
+        assert_eq!(store.start_due_issues(t + 100, Some("a")).await.expect("start"), ["a"]);
+        for slug in ["b", "c"] {
+            let other = store.issue(slug).await.expect("issue").expect("queued");
+            assert_eq!((other.status, other.recipients), (IssueStatus::Scheduled, 0), "{slug}");
+            assert_eq!(delivery_counts(store, &other).await.total(), 0, "{slug}");
+        }
+        // Its deliveries are due from the start.
+        assert_eq!(store.next_due(Some("a")).await.expect("next"), Some(t + 100));
+        assert!(store.start_due_issues(t + 100, Some("missing")).await.expect("start").is_empty());
+
+        assert_eq!(store.start_due_issues(t + 100, Some("c")).await.expect("start"), ["c"]);
+        store.pause_issue("a", PausedBy::Breaker, "server down").await.expect("pause");
+        store.pause_issue("c", PausedBy::Breaker, "server down").await.expect("pause");
+        assert_eq!(store.next_due(Some("c")).await.expect("next"), None);
+        assert_eq!(store.resume_breaker_paused(Some("a")).await.expect("resume"), 1);
+        let a = store.issue("a").await.expect("issue").expect("queued");
+        let c = store.issue("c").await.expect("issue").expect("queued");
+        assert_eq!((a.status, c.status), (IssueStatus::Sending, IssueStatus::Paused));
+        assert_eq!(store.next_due(Some("c")).await.expect("next"), None);
+        assert_eq!(store.next_due(None).await.expect("next"), Some(t + 100));
+        assert_eq!(store.resume_breaker_paused(None).await.expect("resume"), 1);
+        assert_eq!(store.start_due_issues(t + 100, None).await.expect("start"), ["b"]);
+    }
+
     async fn an_issue_is_paused_resumed_and_cancelled(store: &Store) {
         active_members(store, "p", 5, "default").await;
         let t = now_ms();
@@ -1109,7 +1145,7 @@ store_tests! {
         let paused = store.issue("control").await.expect("issue").expect("stored");
         assert_eq!(paused.status, IssueStatus::Paused);
         assert_eq!(paused.paused_reason.as_deref(), Some("wait"));
-        assert!(store.start_due_issues(t).await.expect("start").is_empty());
+        assert!(store.start_due_issues(t, None).await.expect("start").is_empty());
         assert!(store.pause_issue("control", PausedBy::Person, "again").await.is_err());
         store.resume_issue("control").await.expect("resume");
         let resumed = store.issue("control").await.expect("issue").expect("stored");
@@ -1117,16 +1153,16 @@ store_tests! {
         assert_eq!(resumed.paused_reason, None);
         assert!(store.resume_issue("control").await.is_err());
 
-        assert_eq!(store.start_due_issues(t).await.expect("start"), ["control"]);
+        assert_eq!(store.start_due_issues(t, None).await.expect("start"), ["control"]);
         let issue = store.issue("control").await.expect("issue").expect("stored");
 
         store.pause_issue("control", PausedBy::Breaker, "server down").await.expect("pause");
         assert_eq!(store.issue_status(issue.id).await.expect("status"), Some(IssueStatus::Paused));
-        assert_eq!(store.resume_breaker_paused().await.expect("resume"), 1);
+        assert_eq!(store.resume_breaker_paused(None).await.expect("resume"), 1);
         assert_eq!(store.issue_status(issue.id).await.expect("status"), Some(IssueStatus::Sending));
 
         store.pause_issue("control", PausedBy::Person, "by hand").await.expect("pause");
-        assert_eq!(store.resume_breaker_paused().await.expect("resume"), 0);
+        assert_eq!(store.resume_breaker_paused(None).await.expect("resume"), 0);
         store.resume_issue("control").await.expect("resume");
         assert_eq!(store.issue_status(issue.id).await.expect("status"), Some(IssueStatus::Sending));
         assert_eq!(delivery_counts(store, &issue).await.queued, 5);
@@ -1155,8 +1191,8 @@ store_tests! {
         // A scheduled issue can be cancelled before it starts.
         store.queue_issue(&new_issue("never", "default", t + 1_000_000)).await.expect("queue");
         assert_eq!(store.cancel_issue("never").await.expect("cancel"), 0);
-        assert!(store.start_due_issues(t + 1_000_000).await.expect("start").is_empty());
-        assert_eq!(store.next_due().await.expect("next"), None);
+        assert!(store.start_due_issues(t + 1_000_000, None).await.expect("start").is_empty());
+        assert_eq!(store.next_due(None).await.expect("next"), None);
     }
 
     async fn a_no_such_user_reply_marks_an_active_or_pending_subscriber_bounced(store: &Store) {
@@ -1300,7 +1336,7 @@ store_tests! {
 
         // Queue depth counts what is left of issues being sent.
         let second = store.queue_issue(&new_issue("more", "default", t)).await.expect("queue");
-        store.start_due_issues(t).await.expect("start");
+        store.start_due_issues(t, None).await.expect("start");
         let m = store.metrics_snapshot().await.expect("metrics");
         assert_eq!(m.queue_depth, 4);
         assert_eq!(m.deliveries.len(), 12);

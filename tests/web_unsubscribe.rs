@@ -634,7 +634,7 @@ impl AfterOneIssue {
         // What `send` does first: fix the recipients of the due issue.
         let started = with_store(&app, async |store| {
             store
-                .start_due_issues(postbode::store::now_ms())
+                .start_due_issues(postbode::store::now_ms(), None)
                 .await
                 .expect("start")
         });

@@ -43,7 +43,7 @@ pub enum Command {
     Issue(issue::IssueCommand),
     /// Send everything that is due, then exit (for cron)
     Send {
-        /// Only this issue
+        /// Only this issue: no other is started, resumed or waited for
         #[arg(long, value_name = "SLUG")]
         issue: Option<String>,
     },

@@ -83,7 +83,8 @@ fn summarise(report: &SendReport) -> Result<()> {
 /// outage, a throttling pause) rather than leaving it for the next cron run.
 const SEND_WAITS_FOR: Duration = Duration::from_secs(60);
 
-/// `send [--issue SLUG]`: everything due now (or within a minute), then exit.
+/// `send [--issue SLUG]`: everything due now (or within a minute), then exit;
+/// with `--issue`, only what is due of that issue.
 pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Result<()> {
     if let Some(slug) = issue
         && store.issue(slug).await?.is_none()
@@ -109,7 +110,10 @@ pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Re
         total.finished.extend(report.finished);
         total.waiting_for_server = report.waiting_for_server;
         total.retried = report.retried;
-        let Some(next) = store.next_due().await? else {
+        // Only what this run sends: with --issue, another issue's due
+        // deliveries are not waited for (they would be due at once, over
+        // and over, and the run would never end).
+        let Some(next) = store.next_due(issue).await? else {
             break;
         };
         let wait = Duration::from_millis(u64::try_from((next - now_ms()).max(0)).unwrap_or(0));
@@ -153,7 +157,7 @@ pub async fn dispatch_loop(settings: &Settings, store: &Store) -> Result<()> {
         if *shutdown.borrow() {
             return Ok(());
         }
-        let wait = match store.next_due().await? {
+        let wait = match store.next_due(None).await? {
             Some(at) => Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)),
             None => MAX_IDLE,
         };

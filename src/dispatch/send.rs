@@ -107,8 +107,9 @@ impl Dispatcher {
     }
 
     /// Starts due issues and sends everything that is due now, then
-    /// returns. Stops claiming when `shutdown` turns true, finishes what is
-    /// in flight and records it.
+    /// returns; with `only`, that issue alone: no other is started,
+    /// resumed or sent. Stops claiming when `shutdown` turns true, finishes
+    /// what is in flight and records it.
     pub async fn run_until_idle(
         self: &Arc<Self>,
         only: Option<&str>,
@@ -116,8 +117,8 @@ impl Dispatcher {
         progress: &ProgressBar,
     ) -> Result<SendReport> {
         // Issues the circuit breaker paused get another try each run.
-        self.store.resume_breaker_paused().await?;
-        let started = self.store.start_due_issues(now_ms()).await?;
+        self.store.resume_breaker_paused(only).await?;
+        let started = self.store.start_due_issues(now_ms(), only).await?;
         for slug in &started {
             tracing::info!(issue = %slug, "sending started");
         }

@@ -73,13 +73,14 @@ impl Store {
         Ok(())
     }
 
-    /// Issues the circuit breaker paused go back to sending: each run
-    /// tries the server again.
-    pub async fn resume_breaker_paused(&self) -> Result<u64> {
+    /// Issues the circuit breaker paused go back to sending (only the one
+    /// named by `only`, when given): each run tries the server again.
+    pub async fn resume_breaker_paused(&self, only: Option<&str>) -> Result<u64> {
         on_db!(self, pool, _sql => Ok(sqlx::query(
             "UPDATE issues SET status = 'sending', paused_by = NULL, paused_reason = NULL \
-             WHERE status = 'paused' AND paused_by = 'breaker'",
+             WHERE status = 'paused' AND paused_by = 'breaker' AND ($1 IS NULL OR slug = $1)",
         )
+        .bind(only)
         .execute(pool)
         .await?
         .rows_affected()))

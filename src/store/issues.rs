@@ -200,19 +200,21 @@ impl Store {
         ))
     }
 
-    /// Starts every scheduled issue whose time has come: its recipients
-    /// are fixed in one INSERT … SELECT of the list's active subscribers.
-    /// Returns the issues started.
-    pub async fn start_due_issues(&self, now: i64) -> Result<Vec<String>> {
+    /// Starts every scheduled issue whose time has come (only the one
+    /// named by `only`, when given): its recipients are fixed in one
+    /// INSERT … SELECT of the list's active subscribers. Returns the
+    /// issues started.
+    pub async fn start_due_issues(&self, now: i64, only: Option<&str>) -> Result<Vec<String>> {
         on_db!(self, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
             // Locked, so two senders starting at once fix the recipients once.
             let due: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
                 "SELECT id, slug, list_id FROM issues WHERE status = 'scheduled' AND send_at <= $1 \
-                 ORDER BY send_at{}",
+                 AND ($2 IS NULL OR slug = $2) ORDER BY send_at{}",
                 sql.for_update
             ))
             .bind(now)
+            .bind(only)
             .fetch_all(&mut *tx)
             .await?;
             for (id, _, list_id) in &due {
@@ -301,15 +303,19 @@ impl Store {
     }
 
     /// The earliest time something becomes due: a scheduled issue, or a
-    /// retry or expired lease of an issue being sent.
-    pub async fn next_due(&self) -> Result<Option<i64>> {
+    /// retry or expired lease of an issue being sent. With `only`, of that
+    /// issue alone (what `send --issue` waits for).
+    pub async fn next_due(&self, only: Option<&str>) -> Result<Option<i64>> {
         on_db!(self, pool, _sql => Ok(sqlx::query_scalar(
             "SELECT min(t) FROM ( \
                SELECT min(send_at) AS t FROM issues WHERE status = 'scheduled' \
+                 AND ($1 IS NULL OR slug = $1) \
                UNION ALL \
                SELECT min(d.next_attempt_at) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
-                 WHERE i.status = 'sending' AND d.status IN ('queued', 'sending')) AS due",
+                 WHERE i.status = 'sending' AND ($1 IS NULL OR i.slug = $1) \
+                 AND d.status IN ('queued', 'sending')) AS due",
         )
+        .bind(only)
         .fetch_one(pool)
         .await?))
     }
