@@ -1497,3 +1497,65 @@ mod pace_and_copy {
         }
     }
 }
+
+/// Issue 12: an id, once given, is never given to anyone else, whatever
+/// path creates the next person and wherever the store is copied.
+mod ids_are_never_reused {
+    use super::*;
+
+    store_tests! {
+        async fn an_erased_persons_id_goes_to_nobody_added_later(store: &Store) {
+            add(store, "a@example.nl", Active, &["default"]).await;
+            let b = add(store, "b@example.nl", Active, &["default"]).await;
+            store.remove_subscriber(&email("b@example.nl")).await.expect("erase").expect("known");
+            let c = add(store, "c@example.nl", Active, &["default"]).await;
+            assert!(c.id > b.id, "c got id {}, b had {}", c.id, b.id);
+
+            // The same through an import, after erasing the highest again.
+            store.remove_subscriber(&email("c@example.nl")).await.expect("erase").expect("known");
+            import(store, vec![row("d@example.nl", None, &["default"], &[])], true).await;
+            let d = find(store, "d@example.nl").await;
+            assert!(d.id > c.id, "d got id {}, c had {}", d.id, c.id);
+
+            // And through the subscribe page's path.
+            store.remove_subscriber(&email("d@example.nl")).await.expect("erase").expect("known");
+            let new = NewSubscriber {
+                email: email("e@example.nl"),
+                name: None,
+                status: Pending,
+                language: None,
+            };
+            let e = store
+                .add_subscriber(&new, &lists(&["default"]), ChangeSource::Page)
+                .await
+                .expect("add")
+                .expect("new");
+            assert!(e.id > d.id, "e got id {}, d had {}", e.id, d.id);
+        }
+
+        async fn a_copy_carries_the_highest_id_ever_given(store: &Store) {
+            add(store, "a@example.nl", Active, &["default"]).await;
+            let b = add(store, "b@example.nl", Active, &["default"]).await;
+            store.remove_subscriber(&email("b@example.nl")).await.expect("erase").expect("known");
+
+            let dir = tempfile::tempdir().expect("temp dir");
+            let mut targets =
+                vec![open(&format!("sqlite://{}", dir.path().join("copy.db").display())).await];
+            if let Some(server) = support::postgres::server_url() {
+                targets.push(open(&support::postgres::fresh_database(&server).await).await);
+            }
+            for target in targets {
+                let report = store.copy_into(&target).await.expect("copy");
+                assert!(report.verified(), "{report:?}");
+                let c = add(&target, "c@example.nl", Active, &["default"]).await;
+                assert!(
+                    c.id > b.id,
+                    "on {:?} after a copy, c got id {} that b had",
+                    target.backend(),
+                    c.id
+                );
+                target.close().await;
+            }
+        }
+    }
+}
