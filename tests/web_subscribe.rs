@@ -289,11 +289,18 @@ fn a_forged_or_expired_confirm_token_activates_nobody() {
         real_key.unsubscribe_token(id),
         "not-a-token".to_owned(),
     ];
+    // Honest: 404, a page that says the link does not work, offers to
+    // sign up again and to unsubscribe by address (was: 200).
     for token in &forged {
-        let page = post_form(server.port, &format!("/confirm/{token}"), &[], "");
-        assert_eq!(page.status, 200);
-        assert!(page.body.contains("ongeldig of verlopen"), "{}", page.body);
-        assert!(page.body.contains("href=\"/subscribe\""));
+        for page in [
+            get(server.port, &format!("/confirm/{token}"), &[]),
+            post_form(server.port, &format!("/confirm/{token}"), &[], ""),
+        ] {
+            assert_eq!(page.status, 404);
+            assert!(page.body.contains("Deze link werkt niet"), "{}", page.body);
+            assert!(page.body.contains("href=\"/subscribe\""));
+            assert!(page.body.contains("action=\"/unsubscribe\""));
+        }
         assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("pending"));
     }
     // The genuine one, for contrast.

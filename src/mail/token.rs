@@ -170,6 +170,19 @@ impl TokenKey {
     /// `max_age_secs` before `now_unix` (and not more than five minutes after
     /// it, for clock skew between hosts); `None` otherwise.
     pub fn verify_confirm(&self, token: &str, now_unix: i64, max_age_secs: u64) -> Option<i64> {
+        self.verify_confirm_issued(token, now_unix, max_age_secs)
+            .map(|(id, _)| id)
+    }
+
+    /// Like [`TokenKey::verify_confirm`], with the time the link was
+    /// issued (Unix seconds): a link older than the person's last status
+    /// change is stale.
+    pub fn verify_confirm_issued(
+        &self,
+        token: &str,
+        now_unix: i64,
+        max_age_secs: u64,
+    ) -> Option<(i64, i64)> {
         let raw: [u8; ID_LEN + TIME_LEN + MAC_LEN] = decode_fixed(token)?;
         let (id, rest) = raw.split_at(ID_LEN);
         let (issued, tag) = rest.split_at(TIME_LEN);
@@ -180,7 +193,7 @@ impl TokenKey {
         if age > max_age || age < -MAX_CLOCK_SKEW_SECS {
             return None;
         }
-        Some(i64::from_be_bytes(id.try_into().ok()?))
+        Some((i64::from_be_bytes(id.try_into().ok()?), issued))
     }
 
     fn tag(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
