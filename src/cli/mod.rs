@@ -5,6 +5,7 @@ mod dkim;
 mod init;
 mod issue;
 mod migrate;
+mod pending;
 mod quickstart;
 mod send;
 mod subscribers;
@@ -132,8 +133,9 @@ async fn execute(args: Args) -> Result<()> {
     }
 }
 
-/// `serve [--dispatch]`: the public pages on `server.bind`, and with
-/// `dispatch` the send loop beside them, until SIGINT or SIGTERM.
+/// `serve [--dispatch]`: the public pages on `server.bind`, the
+/// housekeeping ([`crate::housekeeping::run`]), and with `dispatch` the
+/// send loop beside them, until SIGINT or SIGTERM.
 async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool) -> Result<()> {
     let bind = &settings.server.bind;
     let listener = tokio::net::TcpListener::bind(bind)
@@ -144,6 +146,11 @@ async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool
         let _ = stop.wait_for(|stopped| *stopped).await;
     };
     let pages = crate::web::serve(settings, store.clone(), shutdown, listener);
+    tokio::spawn(crate::housekeeping::run(
+        store.clone(),
+        settings.subscribers.clone(),
+        send::shutdown_signal(),
+    ));
     if dispatch {
         tokio::try_join!(pages, send::dispatch_loop(settings, store)).map(|_| ())
     } else {

@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::domain::{ChangeSource, EmailAddress, ListName, SubscriberName, SubscriberStatus};
 use crate::error::{Error, Result};
 use crate::export::{self, ListFormat};
+use super::pending::Pending;
 use crate::import::{self, ImportOptions};
 use crate::store::{NewSubscriber, Store, SubscriberFilter};
 
@@ -29,6 +30,11 @@ pub enum SubscribersCommand {
         /// They already opted in elsewhere: make them active at once
         #[arg(long)]
         active: bool,
+        /// Mail them the double opt-in link now, through the normal mail
+        /// path (shared rate, recorded); without it pending people get
+        /// nothing until they confirm
+        #[arg(long, conflicts_with = "active")]
+        send_confirmation: bool,
     },
     /// Import a CSV file with a header row (email required; name, language,
     /// lists, status known; other columns become attributes)
@@ -40,6 +46,11 @@ pub enum SubscribersCommand {
         /// New and pending subscribers become active (they opted in elsewhere)
         #[arg(long)]
         active: bool,
+        /// Mail the file's pending people the double opt-in link now, through the normal mail
+        /// path (shared rate, recorded); without it pending people get
+        /// nothing until they confirm
+        #[arg(long, conflicts_with = "active")]
+        send_confirmation: bool,
     },
     /// List subscribers
     List {
@@ -67,6 +78,7 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
             name,
             list,
             active,
+            send_confirmation,
         } => {
             let email = parse_arg("email address", &email, EmailAddress::parse)?;
             let name = name
@@ -78,9 +90,29 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
                 Some(l) => parse_arg("--list", &l, ListName::parse)?,
                 None => settings.newsletter.default_list.clone(),
             };
-            add(store, email, name, list, active).await
+            let started = crate::store::now_ms();
+            add(store, email.clone(), name, list, active).await?;
+            // Pending after the command: new, or pending already.
+            let (ids, created) = match store.find_subscriber(&email).await? {
+                Some(s) if s.status == SubscriberStatus::Pending => {
+                    (vec![s.id], u64::from(s.created_at >= started))
+                }
+                _ => (Vec::new(), 0),
+            };
+            let pending = Pending {
+                ids: &ids,
+                created,
+                send: send_confirmation,
+                source: ChangeSource::Cli,
+            };
+            super::pending::follow_up(settings, store, pending).await
         }
-        SubscribersCommand::Import { file, list, active } => {
+        SubscribersCommand::Import {
+            file,
+            list,
+            active,
+            send_confirmation,
+        } => {
             let list = list
                 .map(|l| parse_arg("--list", &l, ListName::parse))
                 .transpose()?;
@@ -90,7 +122,14 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
                 default_list: settings.newsletter.default_list.clone(),
                 batch_size: 1000,
             };
-            import(store, &file, &options).await
+            let summary = import(store, &file, &options).await?;
+            let pending = Pending {
+                ids: &summary.pending,
+                created: summary.pending_created,
+                send: send_confirmation,
+                source: ChangeSource::Import,
+            };
+            super::pending::follow_up(settings, store, pending).await
         }
         SubscribersCommand::List {
             status,
@@ -212,7 +251,11 @@ async fn add(
     Ok(())
 }
 
-async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) -> Result<()> {
+async fn import(
+    store: &Store,
+    file: &std::path::Path,
+    options: &ImportOptions,
+) -> Result<import::ImportSummary> {
     let progress = ProgressBar::new(0);
     progress.set_style(
         ProgressStyle::with_template(
@@ -243,5 +286,5 @@ async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) 
             c.duplicates
         );
     }
-    Ok(())
+    Ok(summary)
 }

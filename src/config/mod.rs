@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use sections::{
     DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings, SecretsSettings,
-    SendingSettings, ServerSettings, Settings, SmtpSettings,
+    SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
 };
 pub use values::{BaseUrl, DatabaseUrl, LogFormat, SmtpUrl, TimeZoneName};
 
@@ -308,6 +308,10 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
     positive(
         "server.link_posts_per_minute",
         s.server.link_posts_per_minute.into(),
+    )?;
+    positive(
+        "subscribers.pending_expiry_days",
+        s.subscribers.pending_expiry_days.into(),
     )?;
     s.secrets
         .previous_token_key_until()

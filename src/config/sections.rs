@@ -21,6 +21,7 @@ pub struct Settings {
     pub sending: SendingSettings,
     pub dkim: DkimSettings,
     pub server: ServerSettings,
+    pub subscribers: SubscribersSettings,
     pub secrets: SecretsSettings,
     pub log: LogSettings,
 }
@@ -207,6 +208,24 @@ impl Default for ServerSettings {
         Self {
             bind: "127.0.0.1:8080".into(),
             link_posts_per_minute: 600,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubscribersSettings {
+    /// Subscribers still pending (never confirmed) this many days after
+    /// they were added, or after their last confirmation mail, are erased
+    /// by the housekeeping of `send` and `serve`. The confirmation mail
+    /// promises it.
+    pub pending_expiry_days: u32,
+}
+
+impl Default for SubscribersSettings {
+    fn default() -> Self {
+        Self {
+            pending_expiry_days: 30,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 const BATCH: usize = 1000;
 
 /// The tables, in an order that satisfies their foreign keys.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 10] = [
     "lists",
     "subscribers",
     "list_members",
@@ -25,6 +25,7 @@ pub const TABLES: [&str; 9] = [
     "deliveries",
     "send_pace",
     "send_starts",
+    "system_mails",
 ];
 
 /// Rows per table, in the source and in the target after the copy.
@@ -158,7 +159,10 @@ impl Store {
                     (i64, Option<i64>, i64, Option<String>, String, String, Option<String>),
                     (0, 1, 2, 3, 4, 5, 6)
                 );
-                copy_table!(src, dst, "erasures", "id, at, status", "id", (i64, i64, String), (0, 1, 2));
+                copy_table!(
+                    src, dst, "erasures", "id, at, status, reason", "id",
+                    (i64, i64, String, String), (0, 1, 2, 3)
+                );
                 copy_table!(
                     src, dst, "issues",
                     "id, slug, subject, preheader, issue_date, list_id, html_template, \
@@ -179,6 +183,10 @@ impl Store {
                 );
                 copy_table!(src, dst, "send_pace", "id, next_start", "id", (i64, i64), (0, 1));
                 copy_table!(src, dst, "send_starts", "minute, started", "minute", (i64, i64), (0, 1));
+                copy_table!(
+                    src, dst, "system_mails", "id, subscriber_id, kind, source, at", "id",
+                    (i64, i64, String, String, i64), (0, 1, 2, 3, 4)
+                );
                 src.commit().await?;
             });
             for statement in dsql.after_copy {

@@ -26,6 +26,7 @@ mod pace;
 mod status_batch;
 mod subscriber_status;
 mod subscribers;
+mod system_mails;
 mod timestamp;
 
 use std::str::FromStr;
@@ -44,6 +45,7 @@ pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use pace::{CapWindow, Reservation, local_now_us};
 pub use status_batch::StatusRequest;
 pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
+pub use system_mails::{ERASED_BY_ADMIN, ERASED_PENDING_EXPIRED, Recipient, SystemMailKind};
 pub use timestamp::{format_ms, now_ms};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};

@@ -22,5 +22,6 @@ pub const DIALECT: Dialect = Dialect {
         "SELECT setval(pg_get_serial_sequence('erasures', 'id'), coalesce((SELECT max(id) FROM erasures), 0) + 1, false)",
         "SELECT setval(pg_get_serial_sequence('issues', 'id'), coalesce((SELECT max(id) FROM issues), 0) + 1, false)",
         "SELECT setval(pg_get_serial_sequence('deliveries', 'id'), coalesce((SELECT max(id) FROM deliveries), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('system_mails', 'id'), coalesce((SELECT max(id) FROM system_mails), 0) + 1, false)",
     ],
 };
