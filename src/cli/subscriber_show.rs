@@ -222,15 +222,15 @@ fn write_table(p: &Profile, zone: &Zone, out: &mut dyn Write) -> std::io::Result
         "TIME", "FROM", "TO", "SOURCE"
     )?;
     for h in &p.history {
-        writeln!(
-            out,
+        let row = format!(
             "  {:<19}  {:<12}  {:<12}  {:<11}  {}",
             zone.table(h.at),
             h.from.map_or(none, |f| f.as_str()),
             h.to.as_str(),
             h.source.as_str(),
             h.detail.as_deref().unwrap_or(""),
-        )?;
+        );
+        writeln!(out, "{}", row.trim_end())?;
     }
     Ok(())
 }
