@@ -8,6 +8,7 @@ mod migrate;
 mod pending;
 mod quickstart;
 mod send;
+mod subscriber_show;
 mod subscribers;
 
 use std::path::PathBuf;

@@ -36,6 +36,7 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         list: None,
         activate: true,
         default_list: settings.newsletter.default_list.clone(),
+        basis: None,
         batch_size: 1000,
     };
     let summary = import::import_csv(&store, examples, &options, &ProgressBar::hidden(), |r| {

@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 pub use header::Header;
 
-use crate::domain::{EmailAddress, Language, ListName, SubscriberName, SubscriberStatus};
+use crate::domain::{
+    ConsentBasis, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
+};
 use crate::error::{Error, Result};
 use crate::store::{BatchCounts, ImportPolicy, ImportRow, Store};
 
@@ -32,6 +34,9 @@ pub struct ImportOptions {
     pub default_list: ListName,
     /// Rows per transaction.
     pub batch_size: usize,
+    /// `--basis`: kept with the consent of each person the import adds,
+    /// activates or puts on a new list; `None`: not stated.
+    pub basis: Option<ConsentBasis>,
 }
 
 /// A row that was not imported.
@@ -84,7 +89,7 @@ pub async fn import_csv(
     let mut summary = ImportSummary::default();
     let started = crate::store::now_ms();
     let mut pending: Vec<(i64, i64)> = Vec::new();
-    let mut importer = store.importer().await?;
+    let mut importer = store.importer().await?.with_basis(options.basis.clone());
     let policy = ImportPolicy {
         activate: options.activate,
     };

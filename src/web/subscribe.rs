@@ -26,7 +26,7 @@
 //!
 //! [`SystemMailer`]: crate::dispatch::system_mailer::SystemMailer
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::Router;
@@ -41,9 +41,10 @@ use super::pages::{self, BrokenLink, FormError, Lang};
 use super::unsubscribe::form_pairs;
 use super::{AppState, limits};
 use crate::domain::{
-    ChangeSource, EmailAddress, Language, StatusOutcome, SubscriberName, SubscriberStatus,
+    ChangeSource, ClientNetwork, EmailAddress, Language, StatusOutcome, SubscriberName,
+    SubscriberStatus,
 };
-use crate::store::{NewSubscriber, Recipient};
+use crate::store::{ConsentWay, NewSubscriber, Recipient};
 
 /// A confirmation link works for seven days.
 pub const CONFIRM_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
@@ -109,7 +110,7 @@ async fn subscribe(
             Err(_) => return again(FormError::Name),
         }
     };
-    match confirmation_due(&state, &address, person.as_ref(), lang).await {
+    match confirmation_due(&state, &address, person.as_ref(), lang, client.ip()).await {
         Ok(Some(id)) => {
             if state.inner.limits.allow_address(&address, now) {
                 let state = state.clone();
@@ -139,14 +140,19 @@ async fn subscribe(
 }
 
 /// Adds a new address as pending. Returns the subscriber id when a
-/// confirmation mail should go out (new, pending or unsubscribed).
+/// confirmation mail should go out (new, pending or unsubscribed). The
+/// request is kept as proof of consent (the form's list and language, the
+/// client's network), confirmed when they click the link.
 async fn confirmation_due(
     state: &AppState,
     address: &EmailAddress,
     name: Option<&SubscriberName>,
     lang: Lang,
+    client: IpAddr,
 ) -> crate::error::Result<Option<i64>> {
     let store = &state.inner.store;
+    let (list, language) = (&state.inner.default_list, Language::parse(lang.code()).ok());
+    let network = ClientNetwork::of(client);
     let known = match store.find_subscriber(address).await? {
         Some(s) => s,
         None => {
@@ -158,7 +164,16 @@ async fn confirmation_due(
             };
             let lists = [state.inner.default_list.clone()];
             if let Some(s) = store
-                .add_subscriber(&new, &lists, ChangeSource::Page)
+                .add_subscriber_consenting(
+                    &new,
+                    &lists,
+                    ChangeSource::Page,
+                    &ConsentWay::Form {
+                        list: list.clone(),
+                        language: language.clone(),
+                        client: Some(network.clone()),
+                    },
+                )
                 .await?
                 .new_subscriber()
             {
@@ -174,7 +189,12 @@ async fn confirmation_due(
         }
     };
     Ok(match known.status {
-        SubscriberStatus::Pending | SubscriberStatus::Unsubscribed => Some(known.id),
+        SubscriberStatus::Pending | SubscriberStatus::Unsubscribed => {
+            store
+                .record_form_request(known.id, list.clone(), language, Some(network))
+                .await?;
+            Some(known.id)
+        }
         _ => None,
     })
 }

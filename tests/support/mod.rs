@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod faults;
 pub mod http;
+pub mod mail_links;
 pub mod postgres;
 pub mod sending;
 pub mod smtp;
