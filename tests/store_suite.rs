@@ -1559,3 +1559,256 @@ mod ids_are_never_reused {
         }
     }
 }
+
+/// Proof of consent (GDPR art. 7): every way in records how and when, a
+/// confirmation stamps it, erasure takes it along, a copy carries it.
+mod proof_of_consent {
+    use super::*;
+    use postbode::domain::{ClientNetwork, ConsentBasis};
+    use postbode::store::{Consent, ConsentWay, LoggedChange};
+
+    fn basis(text: &str) -> Option<ConsentBasis> {
+        Some(ConsentBasis::parse(text).expect("basis"))
+    }
+
+    fn network(ip: &str) -> Option<ClientNetwork> {
+        Some(ClientNetwork::of(ip.parse().expect("ip")))
+    }
+
+    fn form(on: &str, lang: &str, ip: &str) -> ConsentWay {
+        ConsentWay::Form {
+            list: list(on),
+            language: Some(Language::parse(lang).expect("language")),
+            client: network(ip),
+        }
+    }
+
+    async fn consents(store: &Store, address: &str) -> Vec<Consent> {
+        let id = find(store, address).await.id;
+        store.consents(id).await.expect("consents")
+    }
+
+    /// Each consent's way, and whether it was confirmed.
+    async fn ways(store: &Store, address: &str) -> Vec<(ConsentWay, bool)> {
+        consents(store, address)
+            .await
+            .into_iter()
+            .map(|c| (c.way, c.confirmed_at.is_some()))
+            .collect()
+    }
+
+    async fn signup(store: &Store, address: &str, way: &ConsentWay) -> i64 {
+        let new = NewSubscriber {
+            email: email(address),
+            name: None,
+            status: Pending,
+            language: None,
+        };
+        store
+            .add_subscriber_consenting(&new, &lists(&["default"]), ChangeSource::Page, way)
+            .await
+            .expect("add")
+            .new_subscriber()
+            .expect("new")
+            .id
+    }
+
+    store_tests! {
+        async fn add_records_when_and_the_basis_stated_or_that_none_was(store: &Store) {
+            let before = jiff::Timestamp::now();
+            let new = NewSubscriber {
+                email: email("anna@example.nl"),
+                name: None,
+                status: Active,
+                language: None,
+            };
+            let congress = ConsentWay::Add {
+                list: list("events"),
+                basis: basis("aanmelding op het congres 2026"),
+            };
+            store
+                .add_subscriber_consenting(&new, &lists(&["events"]), ChangeSource::Cli, &congress)
+                .await
+                .expect("add")
+                .new_subscriber()
+                .expect("new");
+            add(store, "bert@example.nl", Pending, &["default"]).await;
+            let after = jiff::Timestamp::now();
+
+            let anna = consents(store, "anna@example.nl").await;
+            assert_eq!(anna.len(), 1);
+            assert_eq!(anna[0].way, congress);
+            assert_eq!(anna[0].confirmed_at, None);
+            // Milliseconds are stored; `before` may be finer.
+            assert!(anna[0].at.as_millisecond() >= before.as_millisecond() && anna[0].at <= after);
+            assert_eq!(
+                ways(store, "bert@example.nl").await,
+                [(ConsentWay::Add { list: list("default"), basis: None }, false)]
+            );
+        }
+
+        async fn an_import_records_its_basis_for_whom_it_adds_activates_or_puts_on_a_list(store: &Store) {
+            let rows = || vec![
+                row("a@example.nl", None, &["default"], &[]),
+                row("b@example.nl", None, &["default"], &[]),
+            ];
+            let members = basis("ledenlijst vereniging 2026");
+            let mut importer =
+                store.importer().await.expect("importer").with_basis(members.clone());
+            importer.import_batch(rows(), ImportPolicy { activate: false }).await.expect("import");
+            let imported = (ConsentWay::Import { basis: members.clone() }, false);
+            assert_eq!(ways(store, "a@example.nl").await, [imported.clone()]);
+
+            // The same file again changes nothing, so records nothing.
+            importer.import_batch(rows(), ImportPolicy { activate: false }).await.expect("again");
+            assert_eq!(ways(store, "a@example.nl").await, [imported.clone()]);
+
+            // Activating them, or a list they were not on, is consent again.
+            importer.import_batch(rows(), ImportPolicy { activate: true }).await.expect("activate");
+            importer
+                .import_batch(vec![row("a@example.nl", None, &["events"], &[])], ImportPolicy { activate: true })
+                .await
+                .expect("events");
+            assert_eq!(ways(store, "a@example.nl").await, vec![imported.clone(); 3]);
+            assert_eq!(ways(store, "b@example.nl").await, vec![imported.clone(); 2]);
+
+            // No --basis: recorded as not stated.
+            import(store, vec![row("c@example.nl", None, &["default"], &[])], false).await;
+            assert_eq!(
+                ways(store, "c@example.nl").await,
+                [(ConsentWay::Import { basis: None }, false)]
+            );
+        }
+
+        async fn the_form_keeps_its_list_language_and_network_and_a_confirmation_stamps_it(store: &Store) {
+            let id = signup(store, "zoe@example.nl", &form("default", "nl", "192.0.2.77")).await;
+            assert_eq!(
+                ways(store, "zoe@example.nl").await,
+                [(form("default", "nl", "192.0.2.1"), false)]
+            );
+            // Asking again while unconfirmed brings the one request up to date.
+            store
+                .record_form_request(id, list("default"), Language::parse("en").ok(), network("198.51.100.9"))
+                .await
+                .expect("again");
+            assert_eq!(
+                ways(store, "zoe@example.nl").await,
+                [(form("default", "en", "198.51.100.1"), false)]
+            );
+
+            let clicked = jiff::Timestamp::now();
+            let outcome = store.confirm_by_id(id, clicked.as_second()).await.expect("confirm");
+            assert!(matches!(outcome, StatusOutcome::Changed { .. }), "{outcome:?}");
+            let confirmed = consents(store, "zoe@example.nl").await;
+            assert_eq!(confirmed.len(), 1);
+            let at = confirmed[0].confirmed_at.expect("confirmed");
+            assert!(at.as_millisecond() >= clicked.as_millisecond());
+
+            // After leaving, subscribing again is a new consent.
+            store.set_status_by_id(id, Unsubscribed, ChangeSource::Page, None).await.expect("leave");
+            store
+                .record_form_request(id, list("default"), Language::parse("nl").ok(), network("192.0.2.5"))
+                .await
+                .expect("back");
+            assert_eq!(
+                ways(store, "zoe@example.nl").await,
+                [
+                    (form("default", "en", "198.51.100.1"), true),
+                    (form("default", "nl", "192.0.2.1"), false),
+                ]
+            );
+        }
+
+        async fn subscribers_stored_before_consent_records_are_marked_unknown(store: &Store) {
+            let old = add(store, "old@example.nl", Active, &["default"]).await;
+            // The migration again, on a store that has subscribers.
+            store.execute_raw("DROP TABLE consents").await.expect("drop");
+            let migration = match store.backend() {
+                Backend::Sqlite => include_str!("../migrations/sqlite/20261130000050_consents.sql"),
+                Backend::Postgres => include_str!("../migrations/postgres/20261130000050_consents.sql"),
+            };
+            store.execute_raw(migration).await.expect("migrate");
+            let found = consents(store, "old@example.nl").await;
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[0].way, ConsentWay::BeforeRecords);
+            assert_eq!(found[0].at.as_millisecond(), old.created_at);
+            assert_eq!(found[0].confirmed_at, None);
+        }
+
+        async fn an_erased_person_leaves_no_consent_record(store: &Store) {
+            let keep = add(store, "blijft@example.nl", Active, &["default"]).await;
+            let id = signup(store, "weg@example.nl", &form("default", "nl", "192.0.2.7")).await;
+            store.confirm_by_id(id, jiff::Timestamp::now().as_second()).await.expect("confirm");
+            store
+                .record_consent(id, &ConsentWay::Add { list: list("events"), basis: basis("beurs 2026") })
+                .await
+                .expect("record");
+            assert_eq!(store.consents(id).await.expect("consents").len(), 2);
+
+            store.remove_subscriber(&email("weg@example.nl")).await.expect("erase").expect("known");
+            assert_eq!(store.consents(id).await.expect("consents"), []);
+            assert_eq!(store.row_count("consents").await.expect("count"), 1, "only the other's");
+            assert_eq!(store.consents(keep.id).await.expect("consents").len(), 1);
+        }
+
+        async fn a_copy_carries_every_consent(store: &Store) {
+            let anna = add(store, "anna@example.nl", Active, &["default"]).await;
+            let zoe = signup(store, "zoe@example.nl", &form("default", "nl", "2001:db8:1234:5::1")).await;
+            store.confirm_by_id(zoe, jiff::Timestamp::now().as_second()).await.expect("confirm");
+            import(store, vec![row("c@example.nl", None, &["default"], &[])], false).await;
+            let c = find(store, "c@example.nl").await.id;
+
+            let dir = tempfile::tempdir().expect("temp dir");
+            let mut targets =
+                vec![open(&format!("sqlite://{}", dir.path().join("copy.db").display())).await];
+            if let Some(server) = support::postgres::server_url() {
+                targets.push(open(&support::postgres::fresh_database(&server).await).await);
+            }
+            for target in targets {
+                let report = store.copy_into(&target).await.expect("copy");
+                assert!(report.verified(), "{report:?}");
+                assert!(report.tables.iter().any(|(t, from, _)| *t == "consents" && *from == 3));
+                for id in [anna.id, zoe, c] {
+                    assert_eq!(
+                        target.consents(id).await.expect("copied"),
+                        store.consents(id).await.expect("source"),
+                        "subscriber {id} on {:?}",
+                        target.backend()
+                    );
+                }
+                // New consents after the copy get ids of their own.
+                add(&target, "new@example.nl", Active, &["default"]).await;
+                assert_eq!(target.row_count("consents").await.expect("count"), 4);
+                target.close().await;
+            }
+        }
+
+        async fn the_status_log_lists_every_change_in_order_with_time_and_source(store: &Store) {
+            let id = signup(store, "zoe@example.nl", &form("default", "nl", "192.0.2.7")).await;
+            store.confirm_by_id(id, jiff::Timestamp::now().as_second()).await.expect("confirm");
+            store.set_status_by_id(id, Unsubscribed, ChangeSource::OneClick, None).await.expect("leave");
+            store.resubscribe_by_id(id).await.expect("changed my mind");
+            store
+                .set_status_by_id(id, Bounced, ChangeSource::Bounce, Some("550 5.1.1 no such user"))
+                .await
+                .expect("bounce");
+            let log = store.status_log(id).await.expect("log");
+            let seen: Vec<_> = log
+                .iter()
+                .map(|c: &LoggedChange| (c.from, c.to, c.source, c.detail.as_deref()))
+                .collect();
+            assert_eq!(
+                seen,
+                [
+                    (None, Pending, ChangeSource::Page, None),
+                    (Some(Pending), Active, ChangeSource::Confirm, None),
+                    (Some(Active), Unsubscribed, ChangeSource::OneClick, None),
+                    (Some(Unsubscribed), Active, ChangeSource::Resubscribe, None),
+                    (Some(Active), Bounced, ChangeSource::Bounce, Some("550 5.1.1 no such user")),
+                ]
+            );
+            assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
+            assert_eq!(store.status_log(id + 1000).await.expect("nobody"), []);
+        }
+    }
+}

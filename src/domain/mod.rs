@@ -20,6 +20,8 @@ mod mailbox;
 mod parse_error;
 mod send_time;
 mod slug;
+mod client_network;
+mod consent_basis;
 mod subscriber_name;
 mod subscriber_status;
 
@@ -33,3 +35,5 @@ pub use send_time::SendTime;
 pub use slug::Slug;
 pub use subscriber_name::SubscriberName;
 pub use subscriber_status::SubscriberStatus;
+pub use client_network::ClientNetwork;
+pub use consent_basis::ConsentBasis;

@@ -214,3 +214,11 @@ impl Store {
         on_db!(self, pool, _sql => Ok(sqlx::query_scalar(&sql).fetch_one(pool).await?))
     }
 }
+                copy_table!(
+                    src, dst, "consents",
+                    "id, subscriber_id, method, at, list_name, language, client, basis, confirmed_at",
+                    "id",
+                    (i64, i64, String, i64, Option<String>, Option<String>, Option<String>,
+                     Option<String>, Option<i64>),
+                    (0, 1, 2, 3, 4, 5, 6, 7, 8)
+                );
