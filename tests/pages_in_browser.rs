@@ -156,12 +156,22 @@ fn a_truncated_link_shows_the_honest_page_whose_form_mails_a_link_that_unsubscri
         (
             1,
             "nl",
-            ["Deze link werkt niet", "Kijk in je mailbox", "Afmelden", "Je bent afgemeld"],
+            [
+                "Deze link werkt niet",
+                "Kijk in je mailbox",
+                "Afmelden",
+                "Je bent afgemeld",
+            ],
         ),
         (
             2,
             "en",
-            ["This link does not work", "Check your inbox", "Unsubscribe", "You are unsubscribed"],
+            [
+                "This link does not work",
+                "Check your inbox",
+                "Unsubscribe",
+                "You are unsubscribed",
+            ],
         ),
     ] {
         let who = format!("lezer.{lang}@example.nl");
@@ -171,7 +181,11 @@ fn a_truncated_link_shows_the_honest_page_whose_form_mails_a_link_that_unsubscri
         let seen = browse(&["broken-link", &cut, lang, &who, &prefix]);
         assert!(seen[0].contains(expect[0]), "{lang}: {seen:?}");
         assert!(seen[1].contains(expect[1]), "{lang}: {seen:?}");
-        assert_eq!(subscriber(&app, &who)["status"], "active", "nothing changed");
+        assert_eq!(
+            subscriber(&app, &who)["status"],
+            "active",
+            "nothing changed"
+        );
 
         // The fresh link is in the outbox (no smtp.url here), mailed in
         // the background.

@@ -97,7 +97,11 @@ fn age(app: &TestApp, who: &str, days: i64) {
 fn add_without_send_confirmation_says_the_pending_person_gets_nothing() {
     let app = app();
     let run = app.run(&["subscribers", "add", "anna@example.nl"]).ok();
-    assert!(run.stdout.contains("added anna@example.nl (pending)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("added anna@example.nl (pending)"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("1 new subscriber is pending"),
         "{}",
@@ -173,17 +177,28 @@ fn send_confirmation_mails_each_pending_person_once_recorded_and_the_link_confir
     };
     let english = to("nieuw@example.nl");
     assert!(english.contains("Subject: Confirm your subscription to Publiek Leren"));
-    assert!(english.contains("we forget the address after 30 days"), "{english}");
+    assert!(
+        english.contains("we forget the address after 30 days"),
+        "{english}"
+    );
     let dutch = to("oud@example.nl");
     assert!(dutch.contains("Subject: Bevestig je aanmelding voor Publiek Leren"));
-    assert!(dutch.contains("na 30 dagen vergeten we het adres"), "{dutch}");
+    assert!(
+        dutch.contains("na 30 dagen vergeten we het adres"),
+        "{dutch}"
+    );
     assert!(!mails.iter().any(|m| m.contains("To: actief@example.nl")));
     assert_eq!(confirmation_mails(&app, "nieuw@example.nl"), 1);
     assert_eq!(confirmation_mails(&app, "oud@example.nl"), 1);
 
     // `add --send-confirmation` for one more; its link confirms.
     let run = app
-        .run(&["subscribers", "add", "zoe@example.nl", "--send-confirmation"])
+        .run(&[
+            "subscribers",
+            "add",
+            "zoe@example.nl",
+            "--send-confirmation",
+        ])
         .ok();
     assert!(
         run.stdout
@@ -235,7 +250,10 @@ fn people_of_all_ages(app: &TestApp) {
 fn assert_only_the_old_pending_person_is_gone(app: &TestApp) {
     assert_eq!(status(app, "oud@example.nl"), None, "erased");
     assert_eq!(status(app, "jong@example.nl").as_deref(), Some("pending"));
-    assert_eq!(status(app, "gemaild@example.nl").as_deref(), Some("pending"));
+    assert_eq!(
+        status(app, "gemaild@example.nl").as_deref(),
+        Some("pending")
+    );
     assert_eq!(status(app, "actief@example.nl").as_deref(), Some("active"));
     let erasures = with_store(app, async |store| {
         store.metrics_snapshot().await.expect("metrics").erasures
@@ -302,8 +320,13 @@ fn the_expiry_is_configurable_and_the_mail_says_the_same_number() {
         "postbode.toml",
         format!("{config}\n[subscribers]\npending_expiry_days = 10\n"),
     );
-    app.run(&["subscribers", "add", "tien@example.nl", "--send-confirmation"])
-        .ok();
+    app.run(&[
+        "subscribers",
+        "add",
+        "tien@example.nl",
+        "--send-confirmation",
+    ])
+    .ok();
     let mail = unfolded(&outbox(&app)[0]);
     assert!(mail.contains("na 10 dagen vergeten we het adres"), "{mail}");
     app.run(&["subscribers", "add", "elf@example.nl"]).ok();

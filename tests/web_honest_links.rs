@@ -76,15 +76,18 @@ fn unsubscribe_token(app: &TestApp, who: &str) -> String {
 }
 
 fn confirm_token(app: &TestApp, id: i64, issued: i64) -> String {
-    key().confirm_token(id, salt_of(app, id).as_ref(), issued)
+    support::confirm_token(app, id, issued)
 }
 
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
+/// (from, to, source) of one status change.
+type Logged = (Option<String>, String, String);
+
 /// Everyone's status and full status log: what must not change.
-fn snapshot(app: &TestApp) -> Vec<(String, Vec<(Option<String>, String, String)>)> {
+fn snapshot(app: &TestApp) -> Vec<(String, Vec<Logged>)> {
     with_store(app, async |store| {
         let mut out = Vec::new();
         for who in PEOPLE {
@@ -188,7 +191,8 @@ fn an_unsubscribe_link_with_one_character_changed_gets_404_and_changes_nothing()
         }
     }
     // A genuine token of an id nobody has (erased, or never was).
-    for (what, response) in every_unsubscribe_request(&server, &key().unsubscribe_token(999, None)) {
+    for (what, response) in every_unsubscribe_request(&server, &key().unsubscribe_token(999, None))
+    {
         assert_honest_page(&response, &what);
     }
     assert_eq!(snapshot(&app), before);
