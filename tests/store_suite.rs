@@ -1657,11 +1657,11 @@ mod proof_of_consent {
                 store.importer().await.expect("importer").with_basis(members.clone());
             importer.import_batch(rows(), ImportPolicy { activate: false }).await.expect("import");
             let imported = (ConsentWay::Import { basis: members.clone() }, false);
-            assert_eq!(ways(store, "a@example.nl").await, [imported.clone()]);
+            assert_eq!(ways(store, "a@example.nl").await, std::slice::from_ref(&imported));
 
             // The same file again changes nothing, so records nothing.
             importer.import_batch(rows(), ImportPolicy { activate: false }).await.expect("again");
-            assert_eq!(ways(store, "a@example.nl").await, [imported.clone()]);
+            assert_eq!(ways(store, "a@example.nl").await, std::slice::from_ref(&imported));
 
             // Activating them, or a list they were not on, is consent again.
             importer.import_batch(rows(), ImportPolicy { activate: true }).await.expect("activate");
