@@ -26,10 +26,15 @@ pub async fn erase_expired_pending(store: &Store, settings: &SubscribersSettings
     let cutoff = now_ms() - i64::from(days) * DAY_MS;
     let erased = store.erase_expired_pending(cutoff).await?;
     if erased > 0 {
+        let who = if erased == 1 {
+            "subscriber"
+        } else {
+            "subscribers"
+        };
         tracing::info!(
             erased,
             days,
-            "housekeeping: erased {erased} subscribers still pending after {days} days"
+            "housekeeping: erased {erased} {who} still pending after {days} days"
         );
     } else {
         tracing::debug!(

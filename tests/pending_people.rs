@@ -271,7 +271,7 @@ fn send_erases_people_still_pending_after_the_expiry_and_nobody_else() {
     let run = app.run_with_env(&["send"], &[("RUST_LOG", "info")]).ok();
     assert!(
         run.stderr
-            .contains("erased 1 subscribers still pending after 30 days"),
+            .contains("erased 1 subscriber still pending after 30 days"),
         "{}",
         run.stderr
     );
