@@ -10,8 +10,6 @@ use std::process::Command;
 use support::http::Server;
 use support::{TestApp, repo_file};
 
-const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
-
 /// Runs tests/node/pages.js; the `<h1>` of each page it saw.
 fn browse(args: &[&str]) -> Vec<String> {
     let out = Command::new("node")
@@ -76,7 +74,6 @@ fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and
     let server = Server::start(&app, &["serve"]);
     let base = format!("http://127.0.0.1:{}", server.port);
     let shots = support::browser::screenshot_dir("pages");
-    let tokens = postbode::mail::TokenKey::new(TOKEN_KEY).expect("token key");
 
     for (lang, expect) in [
         ("nl", ["Aanmelden", "Bevestig", "Afmelden"]),
@@ -109,7 +106,7 @@ fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and
             .position(|l| l.starts_with(&who))
             .expect("listed") as i64
             + 1;
-        let token = tokens.unsubscribe_token(id);
+        let token = support::unsubscribe_token(&app, id);
         let seen = browse(&["unsubscribe", &format!("{base}/u/{token}"), lang, &prefix]);
         assert!(seen[0].contains(expect[2]), "{lang}: {seen:?}");
         assert_eq!(seen.len(), 3, "{seen:?}");

@@ -283,10 +283,18 @@ fn a_forged_or_expired_confirm_token_activates_nobody() {
     let now = i64::try_from(now).expect("seconds");
     let other_key = TokenKey::new("another-key-0123456789abcdef").expect("key");
     let real_key = TokenKey::new(TOKEN_KEY).expect("key");
+    let genuine = |issued| support::confirm_token(&app, id, issued);
+    let salt = with_store(&app, async |store| store.link_salt(id).await.expect("salt"));
+    let last = with_store(&app, async |store| {
+        store.last_status_change(id).await.expect("last")
+    });
     let forged = [
-        other_key.confirm_token(id, now),
-        real_key.confirm_token(id, now - 8 * 24 * 3600),
-        real_key.unsubscribe_token(id),
+        other_key.confirm_token(id, salt.salt(), now, last),
+        genuine(now - 8 * 24 * 3600),
+        // Made without their link salt, or with the wrong last change.
+        real_key.confirm_token(id, None, now, last),
+        real_key.confirm_token(id, salt.salt(), now, last + 1),
+        support::unsubscribe_token(&app, id),
         "not-a-token".to_owned(),
     ];
     // Honest: 404, a page that says the link does not work, offers to
@@ -304,12 +312,7 @@ fn a_forged_or_expired_confirm_token_activates_nobody() {
         assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("pending"));
     }
     // The genuine one, for contrast.
-    let page = post_form(
-        server.port,
-        &format!("/confirm/{}", real_key.confirm_token(id, now)),
-        &[],
-        "",
-    );
+    let page = post_form(server.port, &format!("/confirm/{}", genuine(now)), &[], "");
     assert!(page.body.contains("Je bent aangemeld"), "{}", page.body);
     assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("active"));
 }

@@ -28,6 +28,19 @@ impl LinkSalt {
     }
 }
 
+/// What a genuine confirmation link says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfirmLink {
+    pub subscriber_id: i64,
+    /// When it was made, Unix seconds (it expires).
+    pub issued_at: i64,
+    /// The id of the person's last status change when it was made: the
+    /// link works only while that is still their last one, so once it (or
+    /// anything else) changed their status, it is spent. `None` for a link
+    /// made before links carried it (their time is compared instead).
+    pub after_change: Option<i64>,
+}
+
 /// What the store knows of the id in a link token, for checking its MAC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SaltLookup {
@@ -36,6 +49,17 @@ pub enum SaltLookup {
     /// Stored before link salts existed: their tokens have none.
     Unsalted,
     Salted(LinkSalt),
+}
+
+impl SaltLookup {
+    /// The salt to make a token with; `None` for an unsalted subscriber
+    /// (and for nobody).
+    pub fn salt(&self) -> Option<&LinkSalt> {
+        match self {
+            SaltLookup::Salted(salt) => Some(salt),
+            SaltLookup::Unsalted | SaltLookup::Nobody => None,
+        }
+    }
 }
 
 impl fmt::Debug for LinkSalt {

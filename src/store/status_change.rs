@@ -21,7 +21,7 @@ use super::{StatusRequest, Store, now_ms};
 use crate::domain::status_rules::{
     self, Condition, LastChange, SuppressionEffect, Verdict, revert_target,
 };
-use crate::domain::{ChangeSource, EmailAddress, StatusOutcome, SubscriberStatus};
+use crate::domain::{ChangeSource, ConfirmLink, EmailAddress, StatusOutcome, SubscriberStatus};
 use crate::error::{Error, Result};
 
 /// What a change asks for.
@@ -32,9 +32,12 @@ pub(crate) enum Wanted {
     /// "I changed my mind": back to the status before the last
     /// unsubscribe (source `resubscribe`).
     Back,
-    /// Active, by a confirmation link issued at this Unix second (source
-    /// `confirm`).
-    ConfirmedBy { issued_at_unix: i64 },
+    /// Active, by a confirmation link issued at this Unix second, after
+    /// this status change (source `confirm`; see [`ConfirmLink`]).
+    ConfirmedBy {
+        issued_at_unix: i64,
+        after_change: Option<i64>,
+    },
 }
 
 /// One change to apply.
@@ -145,9 +148,38 @@ macro_rules! apply_change {
                     .execute(&mut *$tx)
                     .await?
                     .rows_affected(),
+                    // The link was made after their last change, and it is
+                    // still their last one: it has not been used, and
+                    // nothing (an unsubscribe by anyone) came after it.
                     (
                         Condition::LinkIssuedAfterLastChange,
-                        Wanted::ConfirmedBy { issued_at_unix },
+                        Wanted::ConfirmedBy {
+                            after_change: Some(after_change),
+                            ..
+                        },
+                    ) => sqlx::query(&format!(
+                        "{set} AND coalesce((SELECT max(c.id) FROM status_changes c \
+                         WHERE c.subscriber_id = $3), 0) = $5 \
+                         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.hash = $6 \
+                         AND s.reason IN ('bounced', 'complained'))"
+                    ))
+                    .bind(to.as_str())
+                    .bind(now)
+                    .bind(id)
+                    .bind(current.as_str())
+                    .bind(after_change)
+                    .bind(hash.as_bytes().as_slice())
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected(),
+                    // A link from before links carried the last change: no
+                    // change may come after the second it was made in.
+                    (
+                        Condition::LinkIssuedAfterLastChange,
+                        Wanted::ConfirmedBy {
+                            issued_at_unix,
+                            after_change: None,
+                        },
                     ) => sqlx::query(&format!(
                         "{set} AND NOT EXISTS (SELECT 1 FROM status_changes c \
                          WHERE c.subscriber_id = $3 AND c.at >= $5) \
@@ -224,10 +256,11 @@ macro_rules! apply_change {
     }};
 }
 
-/// A confirmation link issued at `issued_at_unix` (whole seconds) is stale
-/// once a status change at or after this time (Unix ms) exists: the next
-/// whole second, so a person created in the same second as their link
-/// still confirms.
+/// A confirmation link of the old form, issued at `issued_at_unix` (whole
+/// seconds), is stale once a status change at or after this time (Unix
+/// ms) exists: the next whole second, so a person created in the same
+/// second as their link still confirms. (Such links expire within a week
+/// of the upgrade; new ones carry the last change instead.)
 fn link_issued_before_ms(issued_at_unix: i64) -> i64 {
     issued_at_unix.saturating_add(1).saturating_mul(1000)
 }
@@ -285,22 +318,51 @@ impl Store {
         .await
     }
 
-    /// A confirmation link (`POST /confirm/TOKEN`) issued at
-    /// `issued_at_unix`: pending (or, with a link asked for after leaving,
-    /// unsubscribed) becomes active, and the suppression an unsubscribe or
-    /// erasure left is lifted. A link older than the person's last status
-    /// change is stale: it changes nothing. Source `confirm`.
+    /// A genuine confirmation link (`POST /confirm/TOKEN`): pending (or,
+    /// with a link asked for after leaving, unsubscribed) becomes active,
+    /// and the suppression an unsubscribe or erasure left is lifted. The
+    /// link works once: only while the status change it was made after is
+    /// still the person's last ([`ConfirmLink::after_change`]), so after it
+    /// was used, or after any unsubscribe, it changes nothing. Source
+    /// `confirm`.
+    pub async fn confirm(&self, link: &ConfirmLink) -> Result<StatusOutcome> {
+        self.apply_change(Change {
+            id: link.subscriber_id,
+            source: ChangeSource::Confirm,
+            wanted: Wanted::ConfirmedBy {
+                issued_at_unix: link.issued_at,
+                after_change: link.after_change,
+            },
+            detail: None,
+        })
+        .await
+    }
+
+    /// [`Store::confirm`] for a link of the old form (no last change in
+    /// it), issued at `issued_at_unix`: stale once any status change came
+    /// after the second it was made in.
     pub async fn confirm_by_id(
         &self,
         subscriber_id: i64,
         issued_at_unix: i64,
     ) -> Result<StatusOutcome> {
-        self.apply_change(Change {
-            id: subscriber_id,
-            source: ChangeSource::Confirm,
-            wanted: Wanted::ConfirmedBy { issued_at_unix },
-            detail: None,
+        self.confirm(&ConfirmLink {
+            subscriber_id,
+            issued_at: issued_at_unix,
+            after_change: None,
         })
         .await
+    }
+
+    /// The id of subscriber `subscriber_id`'s last status change (0 when
+    /// there is none): what a confirmation link made now carries.
+    pub async fn last_status_change(&self, subscriber_id: i64) -> Result<i64> {
+        let last: Option<i64> = on_db!(self, pool, _sql => sqlx::query_scalar(
+            "SELECT max(id) FROM status_changes WHERE subscriber_id = $1",
+        )
+        .bind(subscriber_id)
+        .fetch_one(pool)
+        .await?);
+        Ok(last.unwrap_or(0))
     }
 }
