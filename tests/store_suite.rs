@@ -14,12 +14,13 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use postbode::config::{DatabaseSettings, DatabaseUrl};
 use postbode::domain::{
-    ChangeSource, EmailAddress, Language, ListName, Slug, SubscriberName, SubscriberStatus,
+    ChangeSource, EmailAddress, Language, ListName, Slug, StatusOutcome, SubscriberName,
+    SubscriberStatus, SuppressionKey, SuppressionReason,
 };
 use postbode::store::{
-    Backend, BatchCounts, Claimed, DeliveryCounts, ImportPolicy, ImportRow, Issue, IssueStatus,
-    NewIssue, NewSubscriber, Outcome, PausedBy, StatusChange, Store, Subscriber, SubscriberFilter,
-    now_ms,
+    Added, Backend, BatchCounts, Claimed, DeliveryCounts, ImportPolicy, ImportRow, Issue,
+    IssueStatus, NewIssue, NewSubscriber, Outcome, PausedBy, Store, Subscriber, SubscriberFilter,
+    SuppressedCounts, now_ms,
 };
 use serde_json::{Map, Value};
 use support::email;
@@ -67,7 +68,15 @@ async fn open(url: &str) -> Store {
         url: DatabaseUrl::parse(url).expect("database url"),
         ..DatabaseSettings::default()
     };
-    Store::open(&settings).await.expect("open store")
+    Store::open(&settings)
+        .await
+        .expect("open store")
+        .with_suppression_key(suppression_key())
+}
+
+/// The suite's `secrets.suppression_key`.
+fn suppression_key() -> SuppressionKey {
+    SuppressionKey::parse("store-suite-suppression-key-0123").expect("key")
 }
 
 /// A store on a new SQLite file; keep the folder while using it.
@@ -104,6 +113,7 @@ async fn add(store: &Store, address: &str, status: SubscriberStatus, on: &[&str]
         .add_subscriber(&new, &lists(on), ChangeSource::Cli)
         .await
         .expect("add subscriber")
+        .new_subscriber()
         .expect("a new address")
 }
 
@@ -172,6 +182,7 @@ fn counts(
         unchanged,
         kept_gone,
         duplicates,
+        suppressed: SuppressedCounts::default(),
     }
 }
 
@@ -256,6 +267,7 @@ store_tests! {
             .add_subscriber(&new, &lists(&["events", "default"]), ChangeSource::Page)
             .await
             .expect("add")
+            .new_subscriber()
             .expect("new");
         assert_eq!(added.email.as_str(), "Anna.de.Vries@example.nl");
         assert_eq!(added.status, Pending);
@@ -292,7 +304,7 @@ store_tests! {
             .add_subscriber(&again, &lists(&["events"]), ChangeSource::Cli)
             .await
             .expect("add");
-        assert!(result.is_none());
+        assert!(matches!(result, Added::Known), "{result:?}");
         let stored = find(store, "piet@example.nl").await;
         assert_eq!(stored.id, first.id);
         assert_eq!(stored.status, Pending);
@@ -330,10 +342,10 @@ store_tests! {
     async fn status_changes_are_logged_with_their_source_and_a_repeat_logs_nothing(store: &Store) {
         add(store, "kim@example.nl", Pending, &["default"]).await;
         let confirmed = store
-            .set_status(&email("kim@example.nl"), Active, ChangeSource::Confirm, None)
+            .set_status(&email("kim@example.nl"), Active, ChangeSource::Cli, None)
             .await
             .expect("confirm");
-        assert_eq!(confirmed, Some(StatusChange { from: Some(Pending), to: Active }));
+        assert_eq!(confirmed, StatusOutcome::Changed { from: Pending, to: Active });
         let left = store
             .set_status(
                 &email("KIM@example.nl"),
@@ -343,14 +355,14 @@ store_tests! {
             )
             .await
             .expect("unsubscribe");
-        assert_eq!(left, Some(StatusChange { from: Some(Active), to: Unsubscribed }));
+        assert_eq!(left, StatusOutcome::Changed { from: Active, to: Unsubscribed });
         let before = find(store, "kim@example.nl").await.updated_at;
 
         let repeat = store
             .set_status(&email("kim@example.nl"), Unsubscribed, ChangeSource::Page, None)
             .await
             .expect("repeat");
-        assert_eq!(repeat, Some(StatusChange { from: Some(Unsubscribed), to: Unsubscribed }));
+        assert_eq!(repeat, StatusOutcome::Unchanged(Unsubscribed));
 
         let after = find(store, "kim@example.nl").await;
         assert_eq!(after.status, Unsubscribed);
@@ -359,7 +371,7 @@ store_tests! {
             history(store, "kim@example.nl").await,
             [
                 change(None, "pending", "cli"),
-                change(Some("pending"), "active", "confirm"),
+                change(Some("pending"), "active", "cli"),
                 change(Some("active"), "unsubscribed", "one-click"),
             ]
         );
@@ -367,7 +379,7 @@ store_tests! {
             .set_status(&email("nobody@example.nl"), Active, ChangeSource::Cli, None)
             .await
             .expect("unknown");
-        assert_eq!(unknown, None);
+        assert_eq!(unknown, StatusOutcome::Unknown);
     }
 
     async fn removing_a_subscriber_erases_them_and_their_status_history(store: &Store) {
@@ -400,11 +412,25 @@ store_tests! {
 
         assert!(store.remove_subscriber(&email("erik@example.nl")).await.expect("again").is_none());
         assert_eq!(store.erasure_count().await.expect("count"), 1);
-        // The address can come back as a new person.
-        add(store, "erik@example.nl", Pending, &[]).await;
+        // The address stays suppressed: no command brings it back, only
+        // the person (the subscribe form, then their confirmation).
+        assert_eq!(
+            store.suppression(&email("erik@example.nl")).await.expect("suppression").map(|s| s.0),
+            Some(SuppressionReason::Erased)
+        );
+        let again = NewSubscriber {
+            email: email("erik@example.nl"),
+            name: None,
+            status: Pending,
+            language: None,
+        };
+        let refused = store.add_subscriber(&again, &[], ChangeSource::Cli).await.expect("add");
+        assert!(matches!(refused, Added::Suppressed(SuppressionReason::Erased)), "{refused:?}");
+        let back = store.add_subscriber(&again, &[], ChangeSource::Page).await.expect("add");
+        assert!(matches!(back, Added::New(_)), "{back:?}");
         assert_eq!(
             history(store, "erik@example.nl").await,
-            [change(None, "pending", "cli")]
+            [change(None, "pending", "page")]
         );
     }
 
@@ -542,10 +568,14 @@ store_tests! {
         for address in ["weg@example.nl", "bounce@example.nl", "spam@example.nl"] {
             assert_eq!(history(store, address).await.len(), 2, "{address}");
         }
-        // An import may still record that someone left.
+        // An import may record that someone left, but never turns a bounce
+        // into an unsubscribe (that would let a link lift it).
         let done = import(store, vec![row("Bounce@example.nl", Some(Unsubscribed), &[], &[])], false).await;
+        assert_eq!(done, counts(0, 0, 1, 1, 0));
+        assert_eq!(find(store, "bounce@example.nl").await.status, Bounced);
+        let done = import(store, vec![row("weg@example.nl", Some(Complained), &[], &[])], false).await;
         assert_eq!(done, counts(0, 1, 0, 0, 0));
-        assert_eq!(find(store, "bounce@example.nl").await.status, Unsubscribed);
+        assert_eq!(find(store, "weg@example.nl").await.status, Complained);
     }
 
     async fn duplicates_in_a_batch_are_merged_into_one_person(store: &Store) {
@@ -1045,7 +1075,7 @@ store_tests! {
             .set_status_by_id(leaver.id, Unsubscribed, ChangeSource::OneClick, None)
             .await
             .expect("unsubscribe");
-        assert_eq!(left, Some(StatusChange { from: Some(Active), to: Unsubscribed }));
+        assert_eq!(left, StatusOutcome::Changed { from: Active, to: Unsubscribed });
         assert_eq!(store.status_by_id(leaver.id).await.expect("status"), Some(Unsubscribed));
         assert_eq!(
             delivery_counts(store, &issue).await,
@@ -1060,41 +1090,45 @@ store_tests! {
             .set_status_by_id(leaver.id, Unsubscribed, ChangeSource::Page, None)
             .await
             .expect("repeat");
-        assert_eq!(repeat, Some(StatusChange { from: Some(Unsubscribed), to: Unsubscribed }));
+        assert_eq!(repeat, StatusOutcome::Unchanged(Unsubscribed));
         assert_eq!(
             history(store, "u1@example.nl").await,
             [change(None, "active", "import"), change(Some("active"), "unsubscribed", "one-click")]
         );
-        assert_eq!(store.status_before_unsubscribe(leaver.id).await.expect("before"), Some(Active));
 
-        // Someone who never confirmed goes back to pending.
+        // "I changed my mind" puts them back where they were; someone who
+        // never confirmed goes back to pending.
+        let back = store.resubscribe_by_id(leaver.id).await.expect("back");
+        assert_eq!(back, StatusOutcome::Changed { from: Unsubscribed, to: Active });
         store
             .set_status_by_id(pending.id, Unsubscribed, ChangeSource::Page, None)
             .await
             .expect("unsubscribe");
-        assert_eq!(store.status_before_unsubscribe(pending.id).await.expect("before"), Some(Pending));
+        let back = store.resubscribe_by_id(pending.id).await.expect("back");
+        assert_eq!(back, StatusOutcome::Changed { from: Unsubscribed, to: Pending });
         let other = find(store, "u0@example.nl").await;
-        assert_eq!(store.status_before_unsubscribe(other.id).await.expect("before"), None);
+        assert_eq!(store.resubscribe_by_id(other.id).await.expect("active"), StatusOutcome::Unchanged(Active));
 
-        // Changing one's mind, then leaving again: the last one counts.
-        store
-            .set_status_by_id(leaver.id, Active, ChangeSource::Page, None)
-            .await
-            .expect("back");
+        // A bounce, then a page unsubscribe: refused, and nothing to undo.
         store
             .set_status(&email("u1@example.nl"), Bounced, ChangeSource::Bounce, None)
             .await
             .expect("bounced");
-        store
+        let again = store
             .set_status_by_id(leaver.id, Unsubscribed, ChangeSource::Page, None)
             .await
             .expect("again");
-        assert_eq!(store.status_before_unsubscribe(leaver.id).await.expect("before"), Some(Bounced));
+        assert_eq!(again, StatusOutcome::Refused { current: Bounced });
+        assert_eq!(
+            store.resubscribe_by_id(leaver.id).await.expect("refused"),
+            StatusOutcome::Refused { current: Bounced }
+        );
 
         assert_eq!(
             store.set_status_by_id(999_999, Active, ChangeSource::Page, None).await.expect("unknown"),
-            None
+            StatusOutcome::Unknown
         );
+        assert_eq!(store.resubscribe_by_id(999_999).await.expect("unknown"), StatusOutcome::Unknown);
         assert_eq!(store.status_by_id(999_999).await.expect("unknown"), None);
     }
 
@@ -1529,6 +1563,7 @@ mod ids_are_never_reused {
                 .add_subscriber(&new, &lists(&["default"]), ChangeSource::Page)
                 .await
                 .expect("add")
+                .new_subscriber()
                 .expect("new");
             assert!(e.id > d.id, "e got id {}, d had {}", e.id, d.id);
         }

@@ -3,7 +3,6 @@
 
 mod support;
 
-use postbode::mail::TokenKey;
 use support::http::{Response, Server, get, post_form};
 use support::{TestApp, email, with_store};
 
@@ -34,10 +33,9 @@ fn started() -> (TestApp, Server) {
     (app, server)
 }
 
-fn token(id: i64) -> String {
-    TokenKey::new(TOKEN_KEY)
-        .expect("test key")
-        .unsubscribe_token(id)
+/// The token a mail to subscriber `id` carries (their link salt in it).
+fn token(app: &TestApp, id: i64) -> String {
+    support::unsubscribe_token(app, id)
 }
 
 /// Status of each of the three subscribers, in id order.
@@ -72,7 +70,7 @@ fn assert_security_headers(response: &Response) {
 #[test]
 fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page() {
     let (app, server) = started();
-    let path = format!("/u/{}", token(2));
+    let path = format!("/u/{}", token(&app, 2));
     for _ in 0..3 {
         let page = get(server.port, &path, &[]);
         assert_eq!(page.status, 200);
@@ -96,7 +94,7 @@ fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page
     assert!(done.body.contains("Je bent afgemeld"), "{}", done.body);
     assert!(
         done.body
-            .contains(&format!("action=\"/u/{}/resubscribe\"", token(2))),
+            .contains(&format!("action=\"/u/{}/resubscribe\"", token(&app, 2))),
         "{}",
         done.body
     );
@@ -116,7 +114,7 @@ fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page
 #[test]
 fn an_rfc_8058_one_click_post_unsubscribes_at_once_and_twice_is_harmless() {
     let (app, server) = started();
-    let path = format!("/u/{}", token(1));
+    let path = format!("/u/{}", token(&app, 1));
     let first = post_form(server.port, &path, &[], ONE_CLICK);
     assert_eq!(first.status, 200);
     assert_eq!(statuses(&app), ["unsubscribed", "active", "active"]);
@@ -124,7 +122,11 @@ fn an_rfc_8058_one_click_post_unsubscribes_at_once_and_twice_is_harmless() {
     assert_eq!(second.status, 200);
     // Honest: the second says it was done already.
     assert!(first.body.contains("Je bent afgemeld"), "{}", first.body);
-    assert!(second.body.contains("Je was al afgemeld"), "{}", second.body);
+    assert!(
+        second.body.contains("Je was al afgemeld"),
+        "{}",
+        second.body
+    );
     assert_eq!(statuses(&app), ["unsubscribed", "active", "active"]);
     let log = history(&app, "an@example.nl");
     let unsubscribes: Vec<_> = log.iter().filter(|c| c.1 == "unsubscribed").collect();
@@ -135,7 +137,7 @@ fn an_rfc_8058_one_click_post_unsubscribes_at_once_and_twice_is_harmless() {
 #[test]
 fn i_changed_my_mind_subscribes_again() {
     let (app, server) = started();
-    let path = format!("/u/{}", token(3));
+    let path = format!("/u/{}", token(&app, 3));
     post_form(server.port, &path, &[], "from=page");
     assert_eq!(statuses(&app), ["active", "active", "unsubscribed"]);
     let back = post_form(server.port, &format!("{path}/resubscribe"), &[], "");
@@ -161,7 +163,7 @@ fn i_changed_my_mind_subscribes_again() {
 fn changing_ones_mind_does_not_skip_the_confirmation_of_someone_still_pending() {
     let (app, server) = started();
     app.run(&["subscribers", "add", "dirk@example.nl"]).ok();
-    let path = format!("/u/{}", token(4));
+    let path = format!("/u/{}", token(&app, 4));
     let dirk = |app: &TestApp| history(app, "dirk@example.nl").last().map(|c| c.1.clone());
     post_form(server.port, &path, &[], ONE_CLICK);
     assert_eq!(dirk(&app).as_deref(), Some("unsubscribed"));
@@ -260,7 +262,12 @@ fn path_segment(token: &str) -> String {
 fn forged_mangled_and_random_tokens_get_404_and_the_same_honest_page_and_change_nothing() {
     let (app, server) = started();
     // Cor has left, so a forged resubscribe would show.
-    post_form(server.port, &format!("/u/{}", token(3)), &[], ONE_CLICK);
+    post_form(
+        server.port,
+        &format!("/u/{}", token(&app, 3)),
+        &[],
+        ONE_CLICK,
+    );
     let before_statuses = statuses(&app);
     let before_logs: Vec<_> = ["an@example.nl", "bo@example.nl", "cor@example.nl"]
         .iter()
@@ -268,7 +275,7 @@ fn forged_mangled_and_random_tokens_get_404_and_the_same_honest_page_and_change_
         .collect();
 
     // A genuine token for an id nobody has: well formed, but unknown.
-    let unknown = format!("/u/{}", token(999));
+    let unknown = format!("/u/{}", token(&app, 999));
     let want = get(server.port, &unknown, &[]);
     assert_eq!(want.status, 404);
     assert!(want.body.contains("Deze link werkt niet"), "{}", want.body);
@@ -284,11 +291,11 @@ fn forged_mangled_and_random_tokens_get_404_and_the_same_honest_page_and_change_
         assert_eq!((answer.status, &answer.body), (404, &want.body));
     }
     // A genuine token's page is another.
-    let genuine_page = get(server.port, &format!("/u/{}", token(1)), &[]);
+    let genuine_page = get(server.port, &format!("/u/{}", token(&app, 1)), &[]);
     assert_eq!(genuine_page.status, 200);
     assert_ne!(genuine_page.body, want.body);
 
-    let genuine: Vec<String> = (1..=3).map(token).collect();
+    let genuine: Vec<String> = (1..=3).map(|id| token(&app, id)).collect();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for case in 0..200 {
         let forged = mangled(&mut rng, &genuine);
@@ -338,8 +345,8 @@ fn forged_mangled_and_random_tokens_get_404_and_the_same_honest_page_and_change_
 
 #[test]
 fn pages_are_dutch_by_default_and_english_when_asked() {
-    let (_app, server) = started();
-    let path = format!("/u/{}", token(1));
+    let (app, server) = started();
+    let path = format!("/u/{}", token(&app, 1));
     let nl = get(server.port, &path, &[]);
     assert!(nl.body.contains("<html lang=\"nl\">"), "{}", nl.body);
     assert!(nl.body.contains("Afmelden"));
@@ -384,8 +391,9 @@ fn a_subscriber_who_chose_a_language_gets_their_pages_in_it_whatever_the_browser
     let server = Server::start(&app, &["serve"]);
     let dutch_browser = [("Accept-Language", "nl")];
     let english_browser = [("Accept-Language", "en")];
-    let page =
-        |id: i64, headers: &[(&str, &str)]| get(server.port, &format!("/u/{}", token(id)), headers);
+    let page = |id: i64, headers: &[(&str, &str)]| {
+        get(server.port, &format!("/u/{}", token(&app, id)), headers)
+    };
     assert!(
         page(1, &dutch_browser).body.contains("<html lang=\"en\">"),
         "An chose English"
@@ -404,7 +412,7 @@ fn a_subscriber_who_chose_a_language_gets_their_pages_in_it_whatever_the_browser
     );
     let done = post_form(
         server.port,
-        &format!("/u/{}", token(1)),
+        &format!("/u/{}", token(&app, 1)),
         &dutch_browser,
         ONE_CLICK,
     );
@@ -421,7 +429,7 @@ fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
     assert_eq!(health.status, 200);
     assert_eq!(health.body, "ok");
     assert_security_headers(&health);
-    assert_security_headers(&get(server.port, &format!("/u/{}", token(1)), &[]));
+    assert_security_headers(&get(server.port, &format!("/u/{}", token(&app, 1)), &[]));
     assert_security_headers(&post_form(server.port, "/u/nope", &[], ONE_CLICK));
     let missing = get(server.port, "/archief", &[]);
     assert_eq!(missing.status, 404);
@@ -429,7 +437,7 @@ fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
 
     // A body over 16 KiB is refused and changes nothing.
     let big = format!("{ONE_CLICK}&pad={}", "x".repeat(20 * 1024));
-    let refused = post_form(server.port, &format!("/u/{}", token(1)), &[], &big);
+    let refused = post_form(server.port, &format!("/u/{}", token(&app, 1)), &[], &big);
     assert_eq!(refused.status, 413);
     assert_eq!(statuses(&app), ["active", "active", "active"]);
 
@@ -451,7 +459,7 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     );
     let port = server.port;
     // Four POSTs of the three kinds share one allowance per client IP.
-    let unsubscribe_1 = format!("/u/{}", token(1));
+    let unsubscribe_1 = format!("/u/{}", token(&app, 1));
     assert_eq!(post_form(port, &unsubscribe_1, &[], ONE_CLICK).status, 200);
     assert_eq!(post_form(port, "/u/forged", &[], ONE_CLICK).status, 404);
     let back = format!("{unsubscribe_1}/resubscribe");
@@ -459,7 +467,7 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     assert_eq!(post_form(port, "/confirm/forged", &[], "").status, 404);
     assert_eq!(statuses(&app), ["active", "active", "active"]);
 
-    let genuine = post_form(port, &format!("/u/{}", token(2)), &[], ONE_CLICK);
+    let genuine = post_form(port, &format!("/u/{}", token(&app, 2)), &[], ONE_CLICK);
     assert_eq!(genuine.status, 429, "{genuine:?}");
     let wait: u64 = genuine
         .header("retry-after")
@@ -475,7 +483,7 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     // A forged token, the other routes: the very same answer.
     for (path, body) in [
         ("/u/forged".to_owned(), ONE_CLICK),
-        (format!("/u/{}/resubscribe", token(2)), ""),
+        (format!("/u/{}/resubscribe", token(&app, 2)), ""),
         ("/confirm/forged".to_owned(), ""),
     ] {
         let refused = post_form(port, &path, &[], body);
@@ -485,7 +493,10 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     }
     // Nothing changed, and GETs (mail scanners, the pages) are not limited.
     assert_eq!(statuses(&app), ["active", "active", "active"]);
-    assert_eq!(get(port, &format!("/u/{}", token(2)), &[]).status, 200);
+    assert_eq!(
+        get(port, &format!("/u/{}", token(&app, 2)), &[]).status,
+        200
+    );
 }
 
 #[test]
@@ -516,12 +527,17 @@ fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_i
             ),
         );
     };
-    let new_token = |id: i64| TokenKey::new(NEW_KEY).expect("key").unsubscribe_token(id);
+    let new_token = |id: i64| support::unsubscribe_token_with(&app, NEW_KEY, id);
 
     rotated("2099-01-01T00:00:00Z");
     let server = Server::start(&app, &["serve"]);
     // token() is made with the old key, as in mail sent before the rotation.
-    let old = post_form(server.port, &format!("/u/{}", token(1)), &[], ONE_CLICK);
+    let old = post_form(
+        server.port,
+        &format!("/u/{}", token(&app, 1)),
+        &[],
+        ONE_CLICK,
+    );
     assert_eq!(old.status, 200);
     let new = post_form(server.port, &format!("/u/{}", new_token(2)), &[], ONE_CLICK);
     assert_eq!(new.status, 200);
@@ -531,7 +547,12 @@ fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_i
     // Past the deadline the old key is refused; the new one still works.
     rotated("2020-01-01T00:00:00Z");
     let server = Server::start(&app, &["serve"]);
-    let old = post_form(server.port, &format!("/u/{}", token(3)), &[], ONE_CLICK);
+    let old = post_form(
+        server.port,
+        &format!("/u/{}", token(&app, 3)),
+        &[],
+        ONE_CLICK,
+    );
     assert_eq!(old.status, 404, "a link that no longer works, honestly");
     assert!(old.body.contains("Deze link werkt niet"), "{}", old.body);
     assert_eq!(statuses(&app), ["unsubscribed", "unsubscribed", "active"]);
@@ -561,7 +582,7 @@ fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered
             let (app, barrier) = (&app, &barrier);
             scope.spawn(move || {
                 barrier.wait();
-                let path = format!("/u/{}", token(id));
+                let path = format!("/u/{}", token(&app, id));
                 let first = post_form(port, &path, &[], ONE_CLICK);
                 assert_eq!(first.status, 200, "{first:?}");
                 let status = with_store(app, async |store| {

@@ -138,6 +138,9 @@ async fn execute(args: Args) -> Result<()> {
 /// housekeeping ([`crate::housekeeping::run`]), and with `dispatch` the
 /// send loop beside them, until SIGINT or SIGTERM.
 async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool) -> Result<()> {
+    // Every unsubscribe the pages take goes on the suppression list: refuse
+    // to start rather than fail each one.
+    store.suppression_key()?;
     let bind = &settings.server.bind;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -168,10 +171,23 @@ where
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>,
 {
     let loaded = load(explicit)?;
-    let store = Store::open(&loaded.settings.database).await?;
+    let store = open_store(&loaded.settings).await?;
     let result = f(&loaded.settings, &store).await;
     store.close().await;
     result
+}
+
+/// Opens the configured database, with the suppression list's key when
+/// one is set (`secrets.suppression_key`). Without one, whatever must
+/// touch the list (every status change, adding, erasing) fails with an
+/// error that says how to make one; the config loader has already refused
+/// a key that is set but too short.
+pub(crate) async fn open_store(settings: &crate::config::Settings) -> Result<Store> {
+    let store = Store::open(&settings.database).await?;
+    Ok(match settings.secrets.suppression_key() {
+        Ok(Some(key)) => store.with_suppression_key(key),
+        _ => store,
+    })
 }
 
 /// Loads the configuration and starts logging with it.

@@ -316,6 +316,9 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
     s.secrets
         .previous_token_key_until()
         .map_err(|reason| ("secrets.previous_token_key_until", reason))?;
+    s.secrets
+        .suppression_key()
+        .map_err(|reason| ("secrets.suppression_key", reason))?;
     if s.log
         .filter
         .parse::<tracing_subscriber::EnvFilter>()

@@ -118,7 +118,12 @@ impl SystemMailer {
         source: ChangeSource,
     ) -> Result<()> {
         let issued = jiff::Timestamp::now();
-        let token = self.tokens.confirm_token(who.id, issued.as_second());
+        let salt = self.store.link_salt(who.id).await?;
+        // The link works once: while this is still their last change.
+        let last_change = self.store.last_status_change(who.id).await?;
+        let token = self
+            .tokens
+            .confirm_token(who.id, salt.salt(), issued.as_second(), last_change);
         let confirm_url = format!("{}/confirm/{token}", self.base_url);
         let message_id = confirmation::confirmation_message_id(
             who.id,
@@ -155,10 +160,11 @@ impl SystemMailer {
     /// carries) in `language`, and records it.
     pub async fn send_unsubscribe_link(&self, who: &Recipient, language: &str) -> Result<()> {
         let issued = jiff::Timestamp::now();
+        let salt = self.store.link_salt(who.id).await?;
         let url = format!(
             "{}/u/{}",
             self.base_url,
-            self.tokens.unsubscribe_token(who.id)
+            self.tokens.unsubscribe_token(who.id, salt.salt())
         );
         let message_id = unsubscribe_link::unsubscribe_link_message_id(
             who.id,

@@ -2,7 +2,9 @@
 //! the sending itself (that is `dispatch`):
 //!
 //! - `token.rs`: [`TokenKey`], HMAC tokens for unsubscribe and confirmation
-//!   links; they carry a subscriber id, never an address.
+//!   links; they carry a subscriber id, never an address, and MAC the
+//!   subscriber's link salt too.
+//! - `links.rs`: checking a token against the store (whose salt it needs).
 //! - `message_id.rs`: [`message_id`], the stable Message-ID of an issue's
 //!   mail to one subscriber, so a re-sent message is the same message.
 //! - `message.rs`: [`build`] an RFC 5322 message from an [`Outgoing`]:
@@ -27,6 +29,7 @@ pub mod confirmation;
 pub mod dkim;
 mod error;
 mod header_text;
+pub mod links;
 pub mod message;
 mod message_id;
 pub mod system_mail;

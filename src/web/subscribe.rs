@@ -41,8 +41,8 @@ use super::pages::{self, BrokenLink, FormError, Lang};
 use super::unsubscribe::form_pairs;
 use super::{AppState, limits};
 use crate::domain::{
-    ChangeSource, ClientNetwork, EmailAddress, Language, StatusOutcome, SubscriberName,
-    SubscriberStatus,
+    ChangeSource, ClientNetwork, ConfirmLink, EmailAddress, Language, StatusOutcome,
+    SubscriberName, SubscriberStatus,
 };
 use crate::store::{ConsentWay, NewSubscriber, Recipient};
 
@@ -199,16 +199,15 @@ async fn confirmation_due(
     })
 }
 
-/// The subscriber a confirmation link names and when it was issued (Unix
-/// seconds), when it is genuine and not older than
-/// [`CONFIRM_MAX_AGE_SECS`].
-fn confirming(state: &AppState, path: Result<Path<String>, PathRejection>) -> Option<(i64, i64)> {
+/// What a confirmation link says, when it is genuine (checked with their
+/// link salt) and not older than [`CONFIRM_MAX_AGE_SECS`].
+async fn confirming(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> crate::error::Result<Option<ConfirmLink>> {
     let token = path.map(|Path(t)| t).unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    state
-        .inner
-        .tokens
-        .verify_confirm_issued(&token, now, CONFIRM_MAX_AGE_SECS)
+    let (tokens, store) = (&state.inner.tokens, &state.inner.store);
+    crate::mail::links::verify_confirm(tokens, store, &token, CONFIRM_MAX_AGE_SECS).await
 }
 
 /// 404: the link does not work (the browser's language: it names nobody).
@@ -221,21 +220,22 @@ fn broken(state: &AppState, headers: &HeaderMap) -> Response {
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
-/// The subscriber a working confirmation link names, when the link was
-/// issued, and their status.
+/// The subscriber a working confirmation link names, what the link says,
+/// and their status.
 async fn named(
     state: &AppState,
     path: Result<Path<String>, PathRejection>,
-) -> crate::error::Result<Option<(i64, i64, SubscriberStatus)>> {
-    let Some((id, issued)) = confirming(state, path) else {
+) -> crate::error::Result<Option<(i64, ConfirmLink, SubscriberStatus)>> {
+    let Some(link) = confirming(state, path).await? else {
         return Ok(None);
     };
+    let id = link.subscriber_id;
     Ok(state
         .inner
         .store
         .status_by_id(id)
         .await?
-        .map(|s| (id, issued, s)))
+        .map(|s| (id, link, s)))
 }
 
 /// `GET /confirm/TOKEN`: one button (in the language they subscribed in);
@@ -265,13 +265,13 @@ async fn confirm(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let (id, issued) = match named(&state, path).await {
-        Ok(Some((id, issued, _))) => (id, issued),
+    let (id, link) = match named(&state, path).await {
+        Ok(Some((id, link, _))) => (id, link),
         Ok(None) => return broken(&state, &headers),
         Err(e) => return state.failure(&headers, &e),
     };
     let store = &state.inner.store;
-    let outcome = match store.confirm_by_id(id, issued).await {
+    let outcome = match store.confirm(&link).await {
         Ok(outcome) => outcome,
         Err(e) => return state.failure(&headers, &e),
     };

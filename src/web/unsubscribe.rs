@@ -60,7 +60,8 @@ async fn named(
     state: &AppState,
     token: &str,
 ) -> crate::error::Result<Option<(i64, SubscriberStatus)>> {
-    let Some(id) = state.inner.tokens.verify_unsubscribe(token) else {
+    let (tokens, store) = (&state.inner.tokens, &state.inner.store);
+    let Some(id) = crate::mail::links::verify_unsubscribe(tokens, store, token).await? else {
         return Ok(None);
     };
     Ok(state.inner.store.status_by_id(id).await?.map(|s| (id, s)))

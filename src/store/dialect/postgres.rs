@@ -25,4 +25,11 @@ pub const DIALECT: Dialect = Dialect {
         "SELECT setval(pg_get_serial_sequence('system_mails', 'id'), coalesce((SELECT max(id) FROM system_mails), 0) + 1, false)",
         "SELECT setval(pg_get_serial_sequence('consents', 'id'), coalesce((SELECT max(id) FROM consents), 0) + 1, false)",
     ],
+    // The identity sequence's last value (NULL before its first use).
+    subscriber_ids_given: "SELECT greatest(coalesce((SELECT max(id) FROM subscribers), 0), \
+                           coalesce(pg_sequence_last_value(pg_get_serial_sequence('subscribers', 'id')::regclass), 0))",
+    subscriber_ids_after: &[
+        "SELECT setval(pg_get_serial_sequence('subscribers', 'id'), \
+                             greatest($1, coalesce((SELECT max(id) FROM subscribers), 0)) + 1, false)",
+    ],
 };
