@@ -14,8 +14,8 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use postbode::config::{DatabaseSettings, DatabaseUrl};
 use postbode::domain::{
-    ChangeSource, EmailAddress, Language, ListName, Slug, StatusOutcome, SubscriberName,
-    SubscriberStatus, SuppressionKey, SuppressionReason,
+    ChangeSource, EmailAddress, Language, ListName, SaltLookup, Slug, StatusOutcome,
+    SubscriberName, SubscriberStatus, SuppressionKey, SuppressionReason,
 };
 use postbode::store::{
     Added, Backend, BatchCounts, Claimed, DeliveryCounts, ImportPolicy, ImportRow, Issue,
@@ -1844,6 +1844,374 @@ mod proof_of_consent {
             );
             assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
             assert_eq!(store.status_log(id + 1000).await.expect("nobody"), []);
+        }
+    }
+}
+
+/// A database made before issue 12 (every migration before the one that
+/// rebuilds `subscribers` with AUTOINCREMENT ids), with members,
+/// deliveries, a status log and consents, migrates with nothing lost or
+/// unlinked; afterwards ids are never reused and new people get a salt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqlite_database_from_before_the_id_rebuild_migrates_intact() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let older = dir.path().join("migrations");
+    std::fs::create_dir(&older).expect("mkdir");
+    let rebuild = "20261130100000";
+    for entry in std::fs::read_dir(support::repo_file("migrations/sqlite")).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if name.as_str() < rebuild {
+            std::fs::copy(&path, older.join(&name)).expect("copy");
+        }
+    }
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    {
+        let options = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .expect("options")
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.expect("pool");
+        sqlx::migrate::Migrator::new(older.as_path())
+            .await
+            .expect("older migrations")
+            .run(&pool)
+            .await
+            .expect("migrate to before the rebuild");
+        sqlx::raw_sql(
+            "INSERT INTO lists (id, name, created_at) VALUES (1, 'default', 0), (2, 'events', 0);
+             INSERT INTO subscribers (id, email, status, created_at, updated_at) VALUES
+               (1, 'een@example.nl', 'active', 0, 0),
+               (2, 'twee@example.nl', 'unsubscribed', 0, 0),
+               (5, 'vijf@example.nl', 'active', 0, 0);
+             INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES
+               (1, 1, 0), (1, 2, 0), (2, 2, 0), (1, 5, 0);
+             INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source) VALUES
+               (1, 0, NULL, 'active', 'import'), (2, 0, NULL, 'active', 'import'),
+               (2, 1, 'active', 'unsubscribed', 'one-click'), (5, 0, NULL, 'active', 'cli'),
+               (NULL, 0, NULL, 'active', 'cli');
+             INSERT INTO erasures (at, status) VALUES (0, 'active');
+             INSERT INTO issues (id, slug, subject, issue_date, list_id, html_template, text_template,
+               web_html, status, send_at, created_at) VALUES
+               (1, 'oud', 'Oud', '2026-11-01', 1, '', '', '', 'sending', 0, 0);
+             INSERT INTO deliveries (issue_id, subscriber_id, status, next_attempt_at) VALUES
+               (1, 1, 'sent', 0), (1, 2, 'skipped', 0), (1, 5, 'queued', 0), (1, NULL, 'sent', 0);
+             INSERT INTO consents (subscriber_id, method, at) VALUES
+               (1, 'import', 0), (5, 'add', 0);",
+        )
+        .execute(&pool)
+        .await
+        .expect("an existing database");
+        pool.close().await;
+    }
+
+    let store = open(&url).await;
+    for (table, rows) in [
+        ("lists", 2),
+        ("subscribers", 3),
+        ("list_members", 4),
+        ("status_changes", 5),
+        ("erasures", 1),
+        ("issues", 1),
+        ("deliveries", 4),
+        ("consents", 2),
+    ] {
+        assert_eq!(
+            store.row_count(table).await.expect("count"),
+            rows,
+            "{table}"
+        );
+    }
+    // Nothing unlinked: every delivery and log entry still names its person.
+    assert_eq!(
+        find(&store, "twee@example.nl").await.lists,
+        lists(&["default", "events"])
+    );
+    assert_eq!(
+        history(&store, "twee@example.nl").await,
+        [
+            change(None, "active", "import"),
+            change(Some("active"), "unsubscribed", "one-click")
+        ]
+    );
+    let claimed = claim(
+        &store,
+        &store.issue("oud").await.expect("issue").expect("kept"),
+        "w",
+        1,
+        10,
+    )
+    .await;
+    assert_eq!(ids(&claimed).len(), 1);
+    assert_eq!(claimed[0].subscriber_id, Some(5));
+    assert_eq!(claimed[0].email.as_deref(), Some("vijf@example.nl"));
+    // Stored before salts: none, so their links stay as they were.
+    assert!(claimed[0].link_salt.is_none());
+    assert_eq!(
+        store.link_salt(1).await.expect("salt"),
+        SaltLookup::Unsalted
+    );
+
+    // Foreign keys are on again: an erasure takes memberships and consents
+    // along, and unlinks deliveries.
+    store
+        .remove_subscriber(&email("vijf@example.nl"))
+        .await
+        .expect("erase")
+        .expect("known");
+    assert_eq!(store.row_count("list_members").await.expect("count"), 3);
+    assert_eq!(store.row_count("consents").await.expect("count"), 1);
+    assert_eq!(store.row_count("deliveries").await.expect("count"), 4);
+    // The highest id (vijf's, 5) is never given again.
+    let next = add(&store, "zes@example.nl", Active, &["default"]).await;
+    assert_eq!(next.id, 6);
+    assert!(matches!(
+        store.link_salt(6).await.expect("salt"),
+        SaltLookup::Salted(_)
+    ));
+    store.close().await;
+}
+
+/// Issue 12: link salts on every path, the suppression list, links that
+/// work once, and no change landing on a status it was not judged against.
+mod salts_suppressions_and_links {
+    use super::*;
+    use postbode::domain::ConfirmLink;
+    use postbode::store::Unsuppressed;
+
+    fn new(address: &str, status: SubscriberStatus) -> NewSubscriber {
+        NewSubscriber {
+            email: email(address),
+            name: None,
+            status,
+            language: None,
+        }
+    }
+
+    async fn salt(store: &Store, address: &str) -> SaltLookup {
+        let id = find(store, address).await.id;
+        store.link_salt(id).await.expect("salt")
+    }
+
+    async fn suppressed(store: &Store, address: &str) -> Option<SuppressionReason> {
+        store
+            .suppression(&email(address))
+            .await
+            .expect("suppression")
+            .map(|s| s.0)
+    }
+
+    /// A link made now for `id`, as the confirmation mail carries it.
+    async fn link(store: &Store, id: i64) -> ConfirmLink {
+        ConfirmLink {
+            subscriber_id: id,
+            issued_at: jiff::Timestamp::now().as_second(),
+            after_change: Some(store.last_status_change(id).await.expect("last change")),
+        }
+    }
+
+    store_tests! {
+        async fn every_way_in_gives_a_person_a_salt_of_their_own_and_a_copy_keeps_it(store: &Store) {
+            add(store, "cli@example.nl", Active, &["default"]).await;
+            store.add_subscriber(&new("page@example.nl", Pending), &lists(&["default"]), ChangeSource::Page)
+                .await
+                .expect("page");
+            import(store, vec![row("import@example.nl", None, &["default"], &[])], true).await;
+            let mut seen = HashSet::new();
+            for who in ["cli@example.nl", "page@example.nl", "import@example.nl"] {
+                let SaltLookup::Salted(salt) = salt(store, who).await else {
+                    panic!("{who} has no link salt");
+                };
+                assert!(seen.insert(*salt.as_bytes()), "{who} shares a salt");
+            }
+            assert_eq!(store.link_salt(999_999).await.expect("nobody"), SaltLookup::Nobody);
+
+            let dir = tempfile::tempdir().expect("temp dir");
+            let target = open(&format!("sqlite://{}", dir.path().join("copy.db").display())).await;
+            assert!(store.copy_into(&target).await.expect("copy").verified());
+            for who in ["cli@example.nl", "page@example.nl", "import@example.nl"] {
+                assert_eq!(salt(&target, who).await, salt(store, who).await, "{who}");
+            }
+            target.close().await;
+        }
+
+        async fn leaving_puts_an_address_on_the_list_and_an_import_skips_it_counted_by_reason(store: &Store) {
+            for who in ["weg", "bounce", "spam", "blijft"] {
+                add(store, &format!("{who}@example.nl"), Active, &["default"]).await;
+            }
+            store.set_status(&email("bounce@example.nl"), Bounced, ChangeSource::Bounce, None).await.expect("bounce");
+            store.set_status(&email("spam@example.nl"), Complained, ChangeSource::Complaint, None).await.expect("spam");
+            store.set_status(&email("blijft@example.nl"), Unsubscribed, ChangeSource::OneClick, None).await.expect("left");
+            assert_eq!(suppressed(store, "bounce@example.nl").await, Some(SuppressionReason::Bounced));
+            assert_eq!(suppressed(store, "spam@example.nl").await, Some(SuppressionReason::Complained));
+            assert_eq!(suppressed(store, "blijft@example.nl").await, Some(SuppressionReason::Unsubscribed));
+            assert_eq!(suppressed(store, "weg@example.nl").await, None);
+            for who in ["weg", "bounce", "spam"] {
+                store.remove_subscriber(&email(&format!("{who}@example.nl"))).await.expect("erase").expect("known");
+            }
+            // An erasure keeps a bounce or a complaint as it was.
+            assert_eq!(suppressed(store, "weg@example.nl").await, Some(SuppressionReason::Erased));
+            assert_eq!(suppressed(store, "bounce@example.nl").await, Some(SuppressionReason::Bounced));
+            assert_eq!(suppressed(store, "spam@example.nl").await, Some(SuppressionReason::Complained));
+
+            // The old file again, in another case: nobody comes back.
+            let done = import(
+                store,
+                vec![
+                    row("WEG@example.nl", Some(Active), &["default"], &[]),
+                    row("bounce@example.nl", None, &["default"], &[]),
+                    row("spam@example.nl", None, &["default"], &[]),
+                    row("blijft@example.nl", Some(Active), &["default"], &[]),
+                    row("nieuw@example.nl", None, &["default"], &[]),
+                ],
+                true,
+            )
+            .await;
+            assert_eq!(
+                done,
+                BatchCounts {
+                    suppressed: SuppressedCounts { erased: 1, unsubscribed: 0, bounced: 1, complained: 1 },
+                    ..counts(1, 0, 1, 1, 0)
+                }
+            );
+            for who in ["weg@example.nl", "bounce@example.nl", "spam@example.nl"] {
+                assert!(store.find_subscriber(&email(who)).await.expect("find").is_none(), "{who}");
+            }
+            assert_eq!(find(store, "blijft@example.nl").await.status, Unsubscribed);
+            // Nor one at a time.
+            let again = store.add_subscriber(&new("weg@example.nl", Active), &[], ChangeSource::Cli).await.expect("add");
+            assert!(matches!(again, Added::Suppressed(SuppressionReason::Erased)), "{again:?}");
+            // New people imported as having left go on the list too.
+            import(store, vec![row("al-weg@example.nl", Some(Unsubscribed), &[], &[])], false).await;
+            assert_eq!(suppressed(store, "al-weg@example.nl").await, Some(SuppressionReason::Unsubscribed));
+            assert_eq!(
+                store.suppression_counts().await.expect("counts"),
+                [
+                    (SuppressionReason::Erased, 1),
+                    (SuppressionReason::Unsubscribed, 2),
+                    (SuppressionReason::Bounced, 1),
+                    (SuppressionReason::Complained, 1),
+                ]
+            );
+        }
+
+        async fn only_the_person_lifts_an_erasure_and_only_an_admin_a_bounce(store: &Store) {
+            add(store, "terug@example.nl", Active, &["default"]).await;
+            store.remove_subscriber(&email("terug@example.nl")).await.expect("erase").expect("known");
+            // An admin cannot lift it.
+            assert_eq!(
+                store.unsuppress(&email("terug@example.nl"), "asked by phone").await.expect("unsuppress"),
+                Unsuppressed::PersonOnly(SuppressionReason::Erased)
+            );
+            // The person can: the form, then the link in the mail.
+            let added = store
+                .add_subscriber(&new("terug@example.nl", Pending), &lists(&["default"]), ChangeSource::Page)
+                .await
+                .expect("form")
+                .new_subscriber()
+                .expect("pending again");
+            assert_eq!(suppressed(store, "terug@example.nl").await, Some(SuppressionReason::Erased));
+            let confirmed = store.confirm(&link(store, added.id).await).await.expect("confirm");
+            assert_eq!(confirmed, StatusOutcome::Changed { from: Pending, to: Active });
+            assert_eq!(suppressed(store, "terug@example.nl").await, None);
+
+            // A bounce: the form takes nothing, an admin lifts it.
+            add(store, "stuk@example.nl", Active, &["default"]).await;
+            store.set_status(&email("stuk@example.nl"), Bounced, ChangeSource::Bounce, None).await.expect("bounce");
+            let form = store
+                .add_subscriber(&new("stuk@example.nl", Pending), &[], ChangeSource::Page)
+                .await
+                .expect("form");
+            assert!(matches!(form, Added::Known), "{form:?}");
+            assert_eq!(
+                store.unsuppress(&email("stuk@example.nl"), "mailbox repaired").await.expect("unsuppress"),
+                Unsuppressed::Lifted { reason: Some(SuppressionReason::Bounced), reactivated: true }
+            );
+            assert_eq!(find(store, "stuk@example.nl").await.status, Active);
+            assert_eq!(suppressed(store, "stuk@example.nl").await, None);
+            assert_eq!(
+                history(store, "stuk@example.nl").await.last(),
+                Some(&change(Some("bounced"), "active", "admin"))
+            );
+            // An erased bounce: lifted, logged without a person, addable again.
+            add(store, "weg@example.nl", Active, &["default"]).await;
+            store.set_status(&email("weg@example.nl"), Bounced, ChangeSource::Bounce, None).await.expect("bounce");
+            store.remove_subscriber(&email("weg@example.nl")).await.expect("erase").expect("known");
+            assert_eq!(
+                store.unsuppress(&email("weg@example.nl"), "new mailbox").await.expect("unsuppress"),
+                Unsuppressed::Lifted { reason: Some(SuppressionReason::Bounced), reactivated: false }
+            );
+            add(store, "weg@example.nl", Active, &["default"]).await;
+            assert_eq!(
+                store.unsuppress(&email("nooit@example.nl"), "?").await.expect("unsuppress"),
+                Unsuppressed::NotSuppressed
+            );
+        }
+
+        async fn a_confirmation_link_works_once_and_never_after_a_later_change(store: &Store) {
+            let id = store
+                .add_subscriber(&new("zoe@example.nl", Pending), &lists(&["default"]), ChangeSource::Page)
+                .await
+                .expect("form")
+                .new_subscriber()
+                .expect("new")
+                .id;
+            let first = link(store, id).await;
+            let second = link(store, id).await;
+            assert_eq!(store.confirm(&first).await.expect("confirm"), StatusOutcome::Changed { from: Pending, to: Active });
+            // Active already: the other link of the same request says so.
+            assert_eq!(store.confirm(&second).await.expect("again"), StatusOutcome::Unchanged(Active));
+            // An admin's unsubscribe: no old link undoes it.
+            store.set_status_by_id(id, Unsubscribed, ChangeSource::Cli, None).await.expect("admin");
+            for old in [first, second] {
+                assert_eq!(store.confirm(&old).await.expect("replay"), StatusOutcome::Refused { current: Unsubscribed });
+            }
+            assert_eq!(store.resubscribe_by_id(id).await.expect("resubscribe"), StatusOutcome::Refused { current: Unsubscribed });
+            // A link asked for after leaving is a new consent.
+            let fresh = link(store, id).await;
+            assert_eq!(store.confirm(&fresh).await.expect("fresh"), StatusOutcome::Changed { from: Unsubscribed, to: Active });
+            // A pending person an admin unsubscribes: their unused link is spent.
+            let kim = store
+                .add_subscriber(&new("kim@example.nl", Pending), &lists(&["default"]), ChangeSource::Page)
+                .await
+                .expect("form")
+                .new_subscriber()
+                .expect("new")
+                .id;
+            let unused = link(store, kim).await;
+            store.set_status_by_id(kim, Unsubscribed, ChangeSource::Cli, None).await.expect("admin");
+            assert_eq!(store.confirm(&unused).await.expect("spent"), StatusOutcome::Refused { current: Unsubscribed });
+            assert_eq!(store.confirm(&ConfirmLink { subscriber_id: 999_999, ..unused }).await.expect("nobody"), StatusOutcome::Unknown);
+        }
+
+        async fn a_bounce_that_races_a_confirmation_is_never_overwritten(store: &Store) {
+            for round in 0..20 {
+                let id = store
+                    .add_subscriber(&new(&format!("race{round}@example.nl"), Pending), &[], ChangeSource::Page)
+                    .await
+                    .expect("form")
+                    .new_subscriber()
+                    .expect("new")
+                    .id;
+                let confirm = link(store, id).await;
+                let (a, b) = (store.clone(), store.clone());
+                let confirming = tokio::spawn(async move { a.confirm(&confirm).await.expect("confirm") });
+                let bouncing = tokio::spawn(async move { b.mark_bounced(id, "550 5.1.1").await.expect("bounce") });
+                let (confirmed, bounced) = (confirming.await.expect("task"), bouncing.await.expect("task"));
+                // Whichever came first, the bounce stands: from pending or
+                // from active, and nothing lifts it.
+                assert_eq!(store.status_by_id(id).await.expect("status"), Some(Bounced), "round {round}: {confirmed:?} {bounced:?}");
+                assert!(bounced.changed(), "round {round}: {bounced:?}");
+                let log = history(store, &format!("race{round}@example.nl")).await;
+                assert_eq!(log.last().map(|c| c.1.as_str()), Some("bounced"), "round {round}: {log:?}");
+                // The log tells the same story as the outcomes.
+                assert_eq!(log.len(), if confirmed.changed() { 3 } else { 2 }, "round {round}: {log:?}");
+            }
         }
     }
 }

@@ -582,7 +582,7 @@ fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered
             let (app, barrier) = (&app, &barrier);
             scope.spawn(move || {
                 barrier.wait();
-                let path = format!("/u/{}", token(&app, id));
+                let path = format!("/u/{}", token(app, id));
                 let first = post_form(port, &path, &[], ONE_CLICK);
                 assert_eq!(first.status, 200, "{first:?}");
                 let status = with_store(app, async |store| {
