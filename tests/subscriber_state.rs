@@ -282,3 +282,72 @@ fn i_changed_my_mind_works_within_a_day_and_not_after() {
         "a resubscribe after 24 hours"
     );
 }
+
+#[test]
+fn the_commands_say_what_the_suppression_list_did() {
+    let app = app("");
+    app.write(
+        "leden.csv",
+        "email,status\nan@example.nl,active\nbo@example.nl,active\ncor@example.nl,active\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    app.run(&["subscribers", "remove", "bo@example.nl"]).ok();
+    with_store(&app, async |store| {
+        store
+            .set_status(
+                &email("cor@example.nl"),
+                SubscriberStatus::Bounced,
+                ChangeSource::Bounce,
+                None,
+            )
+            .await
+            .expect("bounce");
+    });
+    app.run(&["subscribers", "remove", "cor@example.nl"]).ok();
+
+    let again = app.run(&["subscribers", "import", "leden.csv"]).ok();
+    assert!(
+        again.stdout.contains(
+            "2 rows skipped: the address is on the suppression list (1 erased, 1 bounced)"
+        ),
+        "{}",
+        again.stdout
+    );
+    let add = app.run(&["subscribers", "add", "bo@example.nl"]);
+    assert_eq!(add.code, 2);
+    assert!(
+        add.stderr.contains("suppression list (erased)") && add.stderr.contains("subscribe page"),
+        "{}",
+        add.stderr
+    );
+
+    // An erasure only the person lifts; a bounce an admin does, with a reason.
+    let refused = app.run(&[
+        "subscribers",
+        "unsuppress",
+        "bo@example.nl",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("only the person"),
+        "{}",
+        refused.stderr
+    );
+    let lifted = app
+        .run(&[
+            "subscribers",
+            "unsuppress",
+            "cor@example.nl",
+            "--reason",
+            "mailbox works again",
+        ])
+        .ok();
+    assert!(lifted.stdout.contains("lifted"), "{}", lifted.stdout);
+    app.run(&["subscribers", "add", "cor@example.nl", "--active"])
+        .ok();
+    assert_eq!(status(&app, "cor@example.nl").as_deref(), Some("active"));
+    let missing = app.run(&["subscribers", "unsuppress", "cor@example.nl"]);
+    assert_eq!(missing.code, 2, "--reason is required");
+}
