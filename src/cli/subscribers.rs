@@ -1,5 +1,5 @@
-//! `postbode subscribers ...`: add, import, list, export, unsubscribe,
-//! remove, unsuppress.
+//! `postbode subscribers ...`: add, import, list, show (in
+//! [`super::subscriber_show`]), export, unsubscribe, remove, unsuppress.
 
 use std::io::Write;
 use std::path::PathBuf;
