@@ -347,3 +347,36 @@ fn the_expiry_is_configurable_and_the_mail_says_the_same_number() {
         refused.stderr
     );
 }
+
+/// `migrate-store` carries the record of confirmation mails (the expiry
+/// counts from it) and why each erased person was erased.
+#[test]
+fn migrate_store_keeps_the_mails_sent_and_the_erasure_reasons() {
+    if support::on_postgres() {
+        return; // The copy goes from SQLite to PostgreSQL.
+    }
+    let Some(server) = support::postgres::server_url() else {
+        return;
+    };
+    let app = app();
+    people_of_all_ages(&app);
+    app.run(&["send"]).ok();
+    let url = support::postgres::fresh_database_blocking(&server);
+    let run = app.run(&["migrate-store", "--to", &url]).ok();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("system_mails"))
+        .unwrap_or_else(|| panic!("no system_mails line in {}", run.stdout));
+    let counts: Vec<&str> = line.split_whitespace().skip(1).collect();
+    assert_eq!((counts[0], counts[1]), ("1", "1"), "{line}");
+    // On the copy: the same erasures, and the mailed person is still
+    // within their 30 days while the young one's clock runs as before.
+    let config = std::fs::read_to_string(app.path("postbode.toml")).expect("config");
+    let on_pg = config.replace("sqlite://postbode.db", &url);
+    app.write("postbode.toml", on_pg);
+    assert_only_the_old_pending_person_is_gone(&app);
+    assert_eq!(confirmation_mails(&app, "gemaild@example.nl"), 1);
+    app.run(&["send"]).ok();
+    assert_only_the_old_pending_person_is_gone(&app);
+}
