@@ -23,7 +23,8 @@ awk -v n="$rows" 'BEGIN {
 }' > "$work/subscribers.csv"
 printf 'file: %s rows, %s bytes\n' "$rows" "$(stat -c %s "$work/subscribers.csv")"
 
-printf '[database]\nurl = "sqlite://%s/bench.db"\n' "$work" > "$work/postbode.toml"
+printf '[database]\nurl = "sqlite://%s/bench.db"\n\n[secrets]\nsuppression_key = "%s"\n' \
+  "$work" "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$work/postbode.toml"
 run() {
   /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$bin" --config "$work/postbode.toml" \
     subscribers import "$work/subscribers.csv" --active > "$work/out" 2>&1

@@ -41,15 +41,17 @@ awk -v n="$rows" 'BEGIN { print "email"; for (i = 1; i <= n; i++) printf "lezer%
 "$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
 
 # Genuine tokens, computed as src/mail/token.rs does: base64url(id_be8 ||
-# HMAC-SHA256(key, "unsubscribe" || id_be8)[:16]).
+# HMAC-SHA256(key, "unsubscribe" || id_be8 || link_salt)[:16]), with each
+# subscriber's link salt read from the database.
 python3 - "$rows" > tokens.lua <<'PY'
-import base64, hashlib, hmac, re, struct, sys
+import base64, hashlib, hmac, re, sqlite3, struct, sys
 key = re.search(r'^token_key = "(.*)"', open('postbode.toml').read(), re.M).group(1).encode()
 n = int(sys.argv[1])
+salts = dict(sqlite3.connect('postbode.db').execute('SELECT id, link_salt FROM subscribers'))
 print("tokens = {")
 for i in range(1, n + 1):
     idb = struct.pack('>q', i)
-    tag = hmac.new(key, b'unsubscribe' + idb, hashlib.sha256).digest()[:16]
+    tag = hmac.new(key, b'unsubscribe' + idb + (salts.get(i) or b''), hashlib.sha256).digest()[:16]
     print('"' + base64.urlsafe_b64encode(idb + tag).rstrip(b'=').decode() + '",')
 print("}")
 PY

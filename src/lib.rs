@@ -16,6 +16,8 @@
 //! - [`export`]: `subscribers list` and `export`, streamed.
 //! - [`web`]: the public pages (`postbode serve`): one-click unsubscribe,
 //!   health check; axum, with strict security headers and request limits.
+//! - [`housekeeping`]: what `send` and `serve` clean up on the side: pending
+//!   subscribers past `subscribers.pending_expiry_days`.
 //! - [`telemetry`]: tracing set-up (text or JSON logs).
 //! - [`error`]: the error type and how it maps to exit codes.
 
@@ -25,6 +27,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod housekeeping;
 pub mod import;
 pub mod mail;
 pub mod render;

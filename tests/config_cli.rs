@@ -10,7 +10,7 @@ fn an_unknown_key_in_the_config_file_is_named_with_its_line_and_exit_code_two() 
     let run = app.run(&["subscribers", "list"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("rate_per_secnd"), "{}", run.stderr);
-    assert!(run.stderr.contains("line 8"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 9"), "{}", run.stderr);
     assert!(
         !app.path("postbode.db").exists(),
         "nothing may be created on a bad config"
@@ -23,7 +23,7 @@ fn a_bad_value_in_the_config_file_is_named_with_its_line_and_exit_code_two() {
     let run = app.run(&["subscribers", "list"]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("from") && run.stderr.contains("line 8"),
+        run.stderr.contains("from") && run.stderr.contains("line 9"),
         "{}",
         run.stderr
     );
@@ -53,7 +53,10 @@ fn the_config_file_can_come_from_an_environment_variable() {
     std::fs::create_dir(app.path("etc")).expect("mkdir");
     std::fs::write(
         app.path("etc/other.toml"),
-        "[database]\nurl = \"sqlite://other.db\"\n",
+        format!(
+            "[database]\nurl = \"sqlite://other.db\"\n\n[secrets]\nsuppression_key = \"{}\"\n",
+            support::SUPPRESSION_KEY
+        ),
     )
     .expect("write");
     app.run_with_env(
@@ -89,6 +92,20 @@ fn init_writes_a_private_config_with_a_fresh_token_key_and_creates_the_database(
         text.lines().any(|l| l == "previous_token_key = \"\""),
         "and no previous one"
     );
+    let keys: Vec<&str> = ["token_key = \"", "suppression_key = \""]
+        .iter()
+        .map(|prefix| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .and_then(|v| v.strip_suffix('"'))
+                .expect("the key is written")
+        })
+        .collect();
+    assert!(
+        keys.iter().all(|k| k.len() == 64),
+        "both keys are 32 random bytes: {keys:?}"
+    );
+    assert_ne!(keys[0], keys[1], "a suppression key of its own");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(app.path("new/postbode.toml"))
         .expect("stat")
@@ -153,4 +170,46 @@ fn a_postgres_server_that_cannot_be_reached_is_named_at_once_without_its_passwor
         run.stderr
     );
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}
+
+#[test]
+fn without_a_suppression_key_commands_that_change_subscribers_refuse_and_say_how_to_make_one() {
+    let app = TestApp::new();
+    // The config of an older postbode: no suppression_key.
+    let config = std::fs::read_to_string(app.path("postbode.toml")).expect("config");
+    let old: String = config
+        .lines()
+        .filter(|l| !l.starts_with("suppression_key"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    app.write("postbode.toml", old);
+    for args in [
+        &["subscribers", "add", "anna@example.nl"][..],
+        &["subscribers", "remove", "anna@example.nl"],
+        &["subscribers", "unsubscribe", "anna@example.nl"],
+        &["send"],
+        &["serve"],
+    ] {
+        let run = app.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("secrets.suppression_key")
+                && run.stderr.contains("openssl rand -hex 32"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // Reading needs no key.
+    app.run(&["subscribers", "list"]).ok();
+    // A key that is set but too short is named when the config is read.
+    let run = app.run_with_env(
+        &["subscribers", "list"],
+        &[("POSTBODE_SECRETS__SUPPRESSION_KEY", "short")],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("secrets.suppression_key") || run.stderr.contains("SUPPRESSION_KEY"),
+        "{}",
+        run.stderr
+    );
 }

@@ -253,3 +253,92 @@ fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and
     }
     drop(server);
 }
+
+/// Issue #12: a link a mail program cut short shows the honest page (404,
+/// "this link does not work"), its form mails a fresh unsubscribe link to
+/// the outbox, and that link unsubscribes exactly that reader. Screenshots
+/// go to target/screenshots/pages/honest-{nl,en}-*.png.
+#[test]
+fn a_truncated_link_shows_the_honest_page_whose_form_mails_a_link_that_unsubscribes() {
+    if support::browser::Chromium::find().is_none()
+        || support::outside::node_with("playwright-core").is_none()
+    {
+        return;
+    }
+    let app = TestApp::with_config(
+        "\n[newsletter]\nname = \"Publiek Leren\"\nbase_url = \"https://nieuws.example.org\"\n\n\
+         [server]\nbind = \"127.0.0.1:0\"\n",
+    );
+    support::sending::copy_emails(&app);
+    app.write(
+        "leden.csv",
+        "email,status\nlezer.nl@example.nl,active\nlezer.en@example.nl,active\nblijft@example.nl,active\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start(&app, &["serve"]);
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let shots = support::browser::screenshot_dir("pages");
+
+    for (id, lang, expect) in [
+        (
+            1,
+            "nl",
+            [
+                "Deze link werkt niet",
+                "Kijk in je mailbox",
+                "Afmelden",
+                "Je bent afgemeld",
+            ],
+        ),
+        (
+            2,
+            "en",
+            [
+                "This link does not work",
+                "Check your inbox",
+                "Unsubscribe",
+                "You are unsubscribed",
+            ],
+        ),
+    ] {
+        let who = format!("lezer.{lang}@example.nl");
+        let prefix = shots.join(format!("honest-{lang}")).display().to_string();
+        let token = support::unsubscribe_token(&app, id);
+        let cut = format!("{base}/u/{}", &token[..20]);
+        let seen = browse(&["broken-link", &cut, lang, &who, &prefix]);
+        assert!(seen[0].contains(expect[0]), "{lang}: {seen:?}");
+        assert!(seen[1].contains(expect[1]), "{lang}: {seen:?}");
+        assert_eq!(
+            subscriber(&app, &who)["status"],
+            "active",
+            "nothing changed"
+        );
+
+        // The fresh link is in the outbox (no smtp.url here), mailed in
+        // the background.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let path = loop {
+            let found = std::fs::read_dir(app.path("outbox"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| std::fs::read(e.path()).unwrap_or_default())
+                .filter(|m| String::from_utf8_lossy(m).contains(&format!("To: {who}")))
+                .find_map(|m| {
+                    support::mail_links::link_path(&m, "https://nieuws.example.org", "/u/")
+                });
+            if let Some(path) = found {
+                break path;
+            }
+            assert!(std::time::Instant::now() < deadline, "no mail to {who}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        assert_eq!(path, format!("/u/{token}"), "the reader's own link");
+        let seen = browse(&["mailed-link", &format!("{base}{path}"), lang, &prefix]);
+        assert!(seen[0].contains(expect[2]), "{lang}: {seen:?}");
+        assert!(seen[1].contains(expect[3]), "{lang}: {seen:?}");
+        assert_eq!(subscriber(&app, &who)["status"], "unsubscribed");
+    }
+    assert_eq!(subscriber(&app, "blijft@example.nl")["status"], "active");
+    drop(server);
+}

@@ -4,13 +4,10 @@
 
 mod support;
 
-use postbode::mail::TokenKey;
 use support::TestApp;
 use support::http::{Server, get, post_form};
 use support::sending::{ISSUE, copy_emails, queue, subscribers};
 
-/// The test config's `secrets.token_key` (see `TestApp::with_config`).
-const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
 const SENT_SUBJECT: &str = "Voorbij de pilot: wat een experiment nodig heeft om te blijven";
 const SCHEDULED: &str = "2026-11-schrijven-voor-iedereen";
 const CANCELLED: &str = "2026-09-luisteren-naar-klachten";
@@ -321,9 +318,7 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
 #[test]
 fn metrics_parse_as_prometheus_text_and_count_deliveries_retries_unsubscribes_and_requests() {
     let (app, server) = started();
-    let token = TokenKey::new(TOKEN_KEY)
-        .expect("test key")
-        .unsubscribe_token(1);
+    let token = support::unsubscribe_token(&app, 1);
     let done = post_form(
         server.port,
         &format!("/u/{token}"),

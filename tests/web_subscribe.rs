@@ -283,26 +283,35 @@ fn a_forged_or_expired_confirm_token_activates_nobody() {
     let now = i64::try_from(now).expect("seconds");
     let other_key = TokenKey::new("another-key-0123456789abcdef").expect("key");
     let real_key = TokenKey::new(TOKEN_KEY).expect("key");
+    let genuine = |issued| support::confirm_token(&app, id, issued);
+    let salt = with_store(&app, async |store| store.link_salt(id).await.expect("salt"));
+    let last = with_store(&app, async |store| {
+        store.last_status_change(id).await.expect("last")
+    });
     let forged = [
-        other_key.confirm_token(id, now),
-        real_key.confirm_token(id, now - 8 * 24 * 3600),
-        real_key.unsubscribe_token(id),
+        other_key.confirm_token(id, salt.salt(), now, last),
+        genuine(now - 8 * 24 * 3600),
+        // Made without their link salt.
+        real_key.confirm_token(id, None, now, last),
+        support::unsubscribe_token(&app, id),
         "not-a-token".to_owned(),
     ];
+    // Honest: 404, a page that says the link does not work, offers to
+    // sign up again and to unsubscribe by address (was: 200).
     for token in &forged {
-        let page = post_form(server.port, &format!("/confirm/{token}"), &[], "");
-        assert_eq!(page.status, 200);
-        assert!(page.body.contains("ongeldig of verlopen"), "{}", page.body);
-        assert!(page.body.contains("href=\"/subscribe\""));
+        for page in [
+            get(server.port, &format!("/confirm/{token}"), &[]),
+            post_form(server.port, &format!("/confirm/{token}"), &[], ""),
+        ] {
+            assert_eq!(page.status, 404);
+            assert!(page.body.contains("Deze link werkt niet"), "{}", page.body);
+            assert!(page.body.contains("href=\"/subscribe\""));
+            assert!(page.body.contains("action=\"/unsubscribe\""));
+        }
         assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("pending"));
     }
     // The genuine one, for contrast.
-    let page = post_form(
-        server.port,
-        &format!("/confirm/{}", real_key.confirm_token(id, now)),
-        &[],
-        "",
-    );
+    let page = post_form(server.port, &format!("/confirm/{}", genuine(now)), &[], "");
     assert!(page.body.contains("Je bent aangemeld"), "{}", page.body);
     assert_eq!(status(&app, "wacht@example.nl").as_deref(), Some("active"));
 }

@@ -7,7 +7,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use postbode::mail::TokenKey;
 use support::db::{deliveries_of, status_log};
 use support::http::{Response, Server, get, post_form};
 use support::received::{Mail, path_under};
@@ -42,10 +41,9 @@ fn started() -> (TestApp, Server) {
     (app, server)
 }
 
-fn token(id: i64) -> String {
-    TokenKey::new(TOKEN_KEY)
-        .expect("test key")
-        .unsubscribe_token(id)
+/// The token a mail to subscriber `id` carries (their link salt in it).
+fn token(app: &TestApp, id: i64) -> String {
+    support::unsubscribe_token(app, id)
 }
 
 /// Status of each of the three subscribers, in id order.
@@ -77,26 +75,10 @@ fn assert_security_headers(response: &Response) {
     }
 }
 
-/// The page with the resubscribe form's action (which carries the token)
-/// taken out, so pages for different tokens compare equal.
-fn without_actions(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some(at) = rest.find("action=\"") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 8..];
-        let end = after.find('"').expect("closing quote");
-        out.push_str("action=\"\"");
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[test]
 fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page() {
     let (app, server) = started();
-    let path = format!("/u/{}", token(2));
+    let path = format!("/u/{}", token(&app, 2));
     for _ in 0..3 {
         let page = get(server.port, &path, &[]);
         assert_eq!(page.status, 200);
@@ -120,7 +102,7 @@ fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page
     assert!(done.body.contains("Je bent afgemeld"), "{}", done.body);
     assert!(
         done.body
-            .contains(&format!("action=\"/u/{}/resubscribe\"", token(2))),
+            .contains(&format!("action=\"/u/{}/resubscribe\"", token(&app, 2))),
         "{}",
         done.body
     );
@@ -140,13 +122,19 @@ fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page
 #[test]
 fn an_rfc_8058_one_click_post_unsubscribes_at_once_and_twice_is_harmless() {
     let (app, server) = started();
-    let path = format!("/u/{}", token(1));
+    let path = format!("/u/{}", token(&app, 1));
     let first = post_form(server.port, &path, &[], ONE_CLICK);
     assert_eq!(first.status, 200);
     assert_eq!(statuses(&app), ["unsubscribed", "active", "active"]);
     let second = post_form(server.port, &path, &[], ONE_CLICK);
     assert_eq!(second.status, 200);
-    assert_eq!(first.body, second.body);
+    // Honest: the second says it was done already.
+    assert!(first.body.contains("Je bent afgemeld"), "{}", first.body);
+    assert!(
+        second.body.contains("Je was al afgemeld"),
+        "{}",
+        second.body
+    );
     assert_eq!(statuses(&app), ["unsubscribed", "active", "active"]);
     let log = history(&app, "an@example.nl");
     let unsubscribes: Vec<_> = log.iter().filter(|c| c.1 == "unsubscribed").collect();
@@ -157,7 +145,7 @@ fn an_rfc_8058_one_click_post_unsubscribes_at_once_and_twice_is_harmless() {
 #[test]
 fn i_changed_my_mind_subscribes_again() {
     let (app, server) = started();
-    let path = format!("/u/{}", token(3));
+    let path = format!("/u/{}", token(&app, 3));
     post_form(server.port, &path, &[], "from=page");
     assert_eq!(statuses(&app), ["active", "active", "unsubscribed"]);
     let back = post_form(server.port, &format!("{path}/resubscribe"), &[], "");
@@ -170,7 +158,7 @@ fn i_changed_my_mind_subscribes_again() {
         Some(&(
             Some("unsubscribed".to_owned()),
             "active".to_owned(),
-            "page".to_owned()
+            "resubscribe".to_owned()
         )),
         "{log:?}"
     );
@@ -183,7 +171,7 @@ fn i_changed_my_mind_subscribes_again() {
 fn changing_ones_mind_does_not_skip_the_confirmation_of_someone_still_pending() {
     let (app, server) = started();
     app.run(&["subscribers", "add", "dirk@example.nl"]).ok();
-    let path = format!("/u/{}", token(4));
+    let path = format!("/u/{}", token(&app, 4));
     let dirk = |app: &TestApp| history(app, "dirk@example.nl").last().map(|c| c.1.clone());
     post_form(server.port, &path, &[], ONE_CLICK);
     assert_eq!(dirk(&app).as_deref(), Some("unsubscribed"));
@@ -274,11 +262,20 @@ fn path_segment(token: &str) -> String {
         .collect()
 }
 
+/// Every link that does not work (forged, mangled, random, for nobody) gets
+/// the same answer: 404 and the one honest page that says the link does
+/// not work and offers to unsubscribe by address. Nothing changes. (Before
+/// issue #12 they got the genuine link's "Je bent afgemeld" with 200.)
 #[test]
-fn forged_mangled_and_random_tokens_get_the_same_answer_and_change_nothing() {
+fn forged_mangled_and_random_tokens_get_404_and_the_same_honest_page_and_change_nothing() {
     let (app, server) = started();
     // Cor has left, so a forged resubscribe would show.
-    post_form(server.port, &format!("/u/{}", token(3)), &[], ONE_CLICK);
+    post_form(
+        server.port,
+        &format!("/u/{}", token(&app, 3)),
+        &[],
+        ONE_CLICK,
+    );
     let before_statuses = statuses(&app);
     let before_logs: Vec<_> = ["an@example.nl", "bo@example.nl", "cor@example.nl"]
         .iter()
@@ -286,27 +283,37 @@ fn forged_mangled_and_random_tokens_get_the_same_answer_and_change_nothing() {
         .collect();
 
     // A genuine token for an id nobody has: well formed, but unknown.
-    let unknown = format!("/u/{}", token(999));
-    let want_get = get(server.port, &unknown, &[]);
-    let want_post = post_form(server.port, &unknown, &[], ONE_CLICK);
-    let want_back = post_form(server.port, &format!("{unknown}/resubscribe"), &[], "");
-    assert_eq!(want_get.status, 200);
-    assert_eq!(want_post.status, 200);
-    assert_eq!(want_back.status, 200);
-    // And the same as a genuine token's answers.
-    assert_eq!(
-        get(server.port, &format!("/u/{}", token(1)), &[]).body,
-        want_get.body
+    let unknown = format!("/u/{}", token(&app, 999));
+    let want = get(server.port, &unknown, &[]);
+    assert_eq!(want.status, 404);
+    assert!(want.body.contains("Deze link werkt niet"), "{}", want.body);
+    assert!(
+        want.body
+            .contains("<form method=\"post\" action=\"/unsubscribe\">")
     );
+    assert!(!want.body.contains("afgemeld<"), "{}", want.body);
+    for answer in [
+        post_form(server.port, &unknown, &[], ONE_CLICK),
+        post_form(server.port, &format!("{unknown}/resubscribe"), &[], ""),
+    ] {
+        assert_eq!((answer.status, &answer.body), (404, &want.body));
+    }
+    // A genuine token's page is another.
+    let genuine_page = get(server.port, &format!("/u/{}", token(&app, 1)), &[]);
+    assert_eq!(genuine_page.status, 200);
+    assert_ne!(genuine_page.body, want.body);
 
-    let genuine: Vec<String> = (1..=3).map(token).collect();
+    let genuine: Vec<String> = (1..=3).map(|id| token(&app, id)).collect();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for case in 0..200 {
         let forged = mangled(&mut rng, &genuine);
         let path = format!("/u/{}", path_segment(&forged));
         let shown = get(server.port, &path, &[]);
-        assert_eq!(shown.status, 200, "case {case}: GET {path}");
-        assert_eq!(shown.body, want_get.body, "case {case}: GET {path}");
+        assert_eq!(
+            (shown.status, &shown.body),
+            (404, &want.body),
+            "case {case}: GET {path}"
+        );
         assert_security_headers(&shown);
 
         let body = if rng.below(2) == 0 {
@@ -315,24 +322,25 @@ fn forged_mangled_and_random_tokens_get_the_same_answer_and_change_nothing() {
             "from=page"
         };
         let posted = post_form(server.port, &path, &[], body);
-        assert_eq!(posted.status, 200, "case {case}: POST {path}");
         assert_eq!(
-            without_actions(&posted.body),
-            without_actions(&want_post.body),
+            (posted.status, &posted.body),
+            (404, &want.body),
             "case {case}: POST {path}"
         );
 
         let back = post_form(server.port, &format!("{path}/resubscribe"), &[], "");
-        assert_eq!(back.status, 200, "case {case}: POST {path}/resubscribe");
-        assert_eq!(back.body, want_back.body, "case {case}: resubscribe {path}");
+        assert_eq!(
+            (back.status, &back.body),
+            (404, &want.body),
+            "case {case}: POST {path}/resubscribe"
+        );
     }
 
     // Percent-encoded bytes that are not UTF-8 at all.
     let raw = get(server.port, "/u/%FF%FEabc", &[]);
-    assert_eq!((raw.status, &raw.body), (200, &want_get.body));
+    assert_eq!((raw.status, &raw.body), (404, &want.body));
     let raw = post_form(server.port, "/u/%FF%FEabc", &[], ONE_CLICK);
-    assert_eq!(raw.status, 200);
-    assert_eq!(without_actions(&raw.body), without_actions(&want_post.body));
+    assert_eq!((raw.status, &raw.body), (404, &want.body));
 
     assert_eq!(statuses(&app), before_statuses);
     for (who, before) in ["an@example.nl", "bo@example.nl", "cor@example.nl"]
@@ -345,8 +353,8 @@ fn forged_mangled_and_random_tokens_get_the_same_answer_and_change_nothing() {
 
 #[test]
 fn pages_are_dutch_by_default_and_english_when_asked() {
-    let (_app, server) = started();
-    let path = format!("/u/{}", token(1));
+    let (app, server) = started();
+    let path = format!("/u/{}", token(&app, 1));
     let nl = get(server.port, &path, &[]);
     assert!(nl.body.contains("<html lang=\"nl\">"), "{}", nl.body);
     assert!(nl.body.contains("Afmelden"));
@@ -391,8 +399,9 @@ fn a_subscriber_who_chose_a_language_gets_their_pages_in_it_whatever_the_browser
     let server = Server::start(&app, &["serve"]);
     let dutch_browser = [("Accept-Language", "nl")];
     let english_browser = [("Accept-Language", "en")];
-    let page =
-        |id: i64, headers: &[(&str, &str)]| get(server.port, &format!("/u/{}", token(id)), headers);
+    let page = |id: i64, headers: &[(&str, &str)]| {
+        get(server.port, &format!("/u/{}", token(&app, id)), headers)
+    };
     assert!(
         page(1, &dutch_browser).body.contains("<html lang=\"en\">"),
         "An chose English"
@@ -411,7 +420,7 @@ fn a_subscriber_who_chose_a_language_gets_their_pages_in_it_whatever_the_browser
     );
     let done = post_form(
         server.port,
-        &format!("/u/{}", token(1)),
+        &format!("/u/{}", token(&app, 1)),
         &dutch_browser,
         ONE_CLICK,
     );
@@ -428,7 +437,7 @@ fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
     assert_eq!(health.status, 200);
     assert_eq!(health.body, "ok");
     assert_security_headers(&health);
-    assert_security_headers(&get(server.port, &format!("/u/{}", token(1)), &[]));
+    assert_security_headers(&get(server.port, &format!("/u/{}", token(&app, 1)), &[]));
     assert_security_headers(&post_form(server.port, "/u/nope", &[], ONE_CLICK));
     let missing = get(server.port, "/archief", &[]);
     assert_eq!(missing.status, 404);
@@ -436,7 +445,7 @@ fn every_answer_carries_the_security_headers_and_healthz_says_ok() {
 
     // A body over 16 KiB is refused and changes nothing.
     let big = format!("{ONE_CLICK}&pad={}", "x".repeat(20 * 1024));
-    let refused = post_form(server.port, &format!("/u/{}", token(1)), &[], &big);
+    let refused = post_form(server.port, &format!("/u/{}", token(&app, 1)), &[], &big);
     assert_eq!(refused.status, 413);
     assert_eq!(statuses(&app), ["active", "active", "active"]);
 
@@ -458,15 +467,15 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     );
     let port = server.port;
     // Four POSTs of the three kinds share one allowance per client IP.
-    let unsubscribe_1 = format!("/u/{}", token(1));
+    let unsubscribe_1 = format!("/u/{}", token(&app, 1));
     assert_eq!(post_form(port, &unsubscribe_1, &[], ONE_CLICK).status, 200);
-    assert_eq!(post_form(port, "/u/forged", &[], ONE_CLICK).status, 200);
+    assert_eq!(post_form(port, "/u/forged", &[], ONE_CLICK).status, 404);
     let back = format!("{unsubscribe_1}/resubscribe");
     assert_eq!(post_form(port, &back, &[], "").status, 200);
-    assert_eq!(post_form(port, "/confirm/forged", &[], "").status, 200);
+    assert_eq!(post_form(port, "/confirm/forged", &[], "").status, 404);
     assert_eq!(statuses(&app), ["active", "active", "active"]);
 
-    let genuine = post_form(port, &format!("/u/{}", token(2)), &[], ONE_CLICK);
+    let genuine = post_form(port, &format!("/u/{}", token(&app, 2)), &[], ONE_CLICK);
     assert_eq!(genuine.status, 429, "{genuine:?}");
     let wait: u64 = genuine
         .header("retry-after")
@@ -482,7 +491,7 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     // A forged token, the other routes: the very same answer.
     for (path, body) in [
         ("/u/forged".to_owned(), ONE_CLICK),
-        (format!("/u/{}/resubscribe", token(2)), ""),
+        (format!("/u/{}/resubscribe", token(&app, 2)), ""),
         ("/confirm/forged".to_owned(), ""),
     ] {
         let refused = post_form(port, &path, &[], body);
@@ -492,7 +501,10 @@ fn link_posts_over_the_per_ip_limit_get_429_with_retry_after_and_the_same_neutra
     }
     // Nothing changed, and GETs (mail scanners, the pages) are not limited.
     assert_eq!(statuses(&app), ["active", "active", "active"]);
-    assert_eq!(get(port, &format!("/u/{}", token(2)), &[]).status, 200);
+    assert_eq!(
+        get(port, &format!("/u/{}", token(&app, 2)), &[]).status,
+        200
+    );
 }
 
 #[test]
@@ -517,16 +529,23 @@ fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_i
             format!(
                 "[database]\n{database}\n\n[server]\nbind = \"127.0.0.1:0\"\n\n\
                  [secrets]\ntoken_key = \"{NEW_KEY}\"\nprevious_token_key = \"{TOKEN_KEY}\"\n\
-                 previous_token_key_until = \"{until}\"\n"
+                 previous_token_key_until = \"{until}\"\n\
+                 suppression_key = \"{}\"\n",
+                support::SUPPRESSION_KEY
             ),
         );
     };
-    let new_token = |id: i64| TokenKey::new(NEW_KEY).expect("key").unsubscribe_token(id);
+    let new_token = |id: i64| support::unsubscribe_token_with(&app, NEW_KEY, id);
 
     rotated("2099-01-01T00:00:00Z");
     let server = Server::start(&app, &["serve"]);
     // token() is made with the old key, as in mail sent before the rotation.
-    let old = post_form(server.port, &format!("/u/{}", token(1)), &[], ONE_CLICK);
+    let old = post_form(
+        server.port,
+        &format!("/u/{}", token(&app, 1)),
+        &[],
+        ONE_CLICK,
+    );
     assert_eq!(old.status, 200);
     let new = post_form(server.port, &format!("/u/{}", new_token(2)), &[], ONE_CLICK);
     assert_eq!(new.status, 200);
@@ -536,8 +555,14 @@ fn an_unsubscribe_link_made_under_the_old_key_still_works_after_rotation_until_i
     // Past the deadline the old key is refused; the new one still works.
     rotated("2020-01-01T00:00:00Z");
     let server = Server::start(&app, &["serve"]);
-    let old = post_form(server.port, &format!("/u/{}", token(3)), &[], ONE_CLICK);
-    assert_eq!(old.status, 200, "the same neutral answer");
+    let old = post_form(
+        server.port,
+        &format!("/u/{}", token(&app, 3)),
+        &[],
+        ONE_CLICK,
+    );
+    assert_eq!(old.status, 404, "a link that no longer works, honestly");
+    assert!(old.body.contains("Deze link werkt niet"), "{}", old.body);
     assert_eq!(statuses(&app), ["unsubscribed", "unsubscribed", "active"]);
     post_form(server.port, &format!("/u/{}", new_token(3)), &[], ONE_CLICK);
     assert_eq!(
@@ -565,7 +590,7 @@ fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered
             let (app, barrier) = (&app, &barrier);
             scope.spawn(move || {
                 barrier.wait();
-                let path = format!("/u/{}", token(id));
+                let path = format!("/u/{}", token(app, id));
                 let first = post_form(port, &path, &[], ONE_CLICK);
                 assert_eq!(first.status, 200, "{first:?}");
                 let status = with_store(app, async |store| {
@@ -577,7 +602,8 @@ fn many_simultaneous_one_click_posts_are_each_committed_before_they_are_answered
                     "subscriber {id} answered before the commit"
                 );
                 let again = post_form(port, &path, &[], ONE_CLICK);
-                assert_eq!(again.body, first.body);
+                assert_eq!(again.status, 200);
+                assert!(again.body.contains("Je was al afgemeld"), "{}", again.body);
             });
         }
     });

@@ -1,5 +1,5 @@
-//! `postbode init`: write a config file with a fresh token key if there is
-//! none, then create and migrate the database.
+//! `postbode init`: write a config file with a fresh token key and
+//! suppression key if there is none, then create and migrate the database.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -40,15 +40,24 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// The example file with a random token key filled in.
+/// The example file with a random token key and suppression key filled
+/// in (two keys: the token key may be rotated, the suppression key never).
 fn write_config(path: &Path) -> Result<()> {
-    let key: [u8; 32] = rand::rng().random();
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let text = config::EXAMPLE.replacen("token_key = \"\"", &format!("token_key = \"{hex}\""), 1);
+    let text = config::EXAMPLE
+        .replacen(
+            "\ntoken_key = \"\"",
+            &format!("\ntoken_key = \"{}\"", random_hex()),
+            1,
+        )
+        .replacen(
+            "\nsuppression_key = \"\"",
+            &format!("\nsuppression_key = \"{}\"", random_hex()),
+            1,
+        );
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    // The file holds secrets (the token key, later an SMTP password).
+    // The file holds secrets (the keys, later an SMTP password).
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -57,4 +66,10 @@ fn write_config(path: &Path) -> Result<()> {
         .map_err(|e| Error::io(path, e))?;
     file.write_all(text.as_bytes())
         .map_err(|e| Error::io(path, e))
+}
+
+/// 32 random bytes as 64 hex digits.
+fn random_hex() -> String {
+    let key: [u8; 32] = rand::rng().random();
+    key.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,8 +5,10 @@ mod dkim;
 mod init;
 mod issue;
 mod migrate;
+mod pending;
 mod quickstart;
 mod send;
+mod subscriber_show;
 mod subscribers;
 
 use std::path::PathBuf;
@@ -132,9 +134,13 @@ async fn execute(args: Args) -> Result<()> {
     }
 }
 
-/// `serve [--dispatch]`: the public pages on `server.bind`, and with
-/// `dispatch` the send loop beside them, until SIGINT or SIGTERM.
+/// `serve [--dispatch]`: the public pages on `server.bind`, the
+/// housekeeping ([`crate::housekeeping::run`]), and with `dispatch` the
+/// send loop beside them, until SIGINT or SIGTERM.
 async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool) -> Result<()> {
+    // Every unsubscribe the pages take goes on the suppression list: refuse
+    // to start rather than fail each one.
+    store.suppression_key()?;
     let bind = &settings.server.bind;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -144,6 +150,11 @@ async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool
         let _ = stop.wait_for(|stopped| *stopped).await;
     };
     let pages = crate::web::serve(settings, store.clone(), shutdown, listener);
+    tokio::spawn(crate::housekeeping::run(
+        store.clone(),
+        settings.subscribers.clone(),
+        send::shutdown_signal(),
+    ));
     if dispatch {
         tokio::try_join!(pages, send::dispatch_loop(settings, store)).map(|_| ())
     } else {
@@ -160,10 +171,23 @@ where
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>,
 {
     let loaded = load(explicit)?;
-    let store = Store::open(&loaded.settings.database).await?;
+    let store = open_store(&loaded.settings).await?;
     let result = f(&loaded.settings, &store).await;
     store.close().await;
     result
+}
+
+/// Opens the configured database, with the suppression list's key when
+/// one is set (`secrets.suppression_key`). Without one, whatever must
+/// touch the list (every status change, adding, erasing) fails with an
+/// error that says how to make one; the config loader has already refused
+/// a key that is set but too short.
+pub(crate) async fn open_store(settings: &crate::config::Settings) -> Result<Store> {
+    let store = Store::open(&settings.database).await?;
+    Ok(match settings.secrets.suppression_key() {
+        Ok(Some(key)) => store.with_suppression_key(key),
+        _ => store,
+    })
 }
 
 /// Loads the configuration and starts logging with it.

@@ -10,7 +10,6 @@ use crate::config::SmtpUrl;
 use crate::dispatch::send::Dispatcher;
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions};
-use crate::store::Store;
 
 pub async fn run(explicit: Option<&Path>) -> Result<()> {
     let examples = Path::new("examples/subscribers.csv");
@@ -31,12 +30,13 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
     // Embedded defaults: never mail the example addresses for real.
     settings.smtp.url = SmtpUrl::default();
 
-    let store = Store::open(&settings.database).await?;
+    let store = super::open_store(&settings).await?;
     let options = ImportOptions {
         list: None,
         activate: true,
         default_list: settings.newsletter.default_list.clone(),
         batch_size: 1000,
+        basis: None,
     };
     let summary = import::import_csv(&store, examples, &options, &ProgressBar::hidden(), |r| {
         eprintln!("{}: line {}: {}", examples.display(), r.line, r.reason);

@@ -1,4 +1,6 @@
 //! `postbode send` (for cron) and `postbode serve --dispatch` (the loop).
+//! `send` also does the housekeeping (see [`crate::housekeeping`]) once
+//! per run.
 
 use std::time::Duration;
 
@@ -92,6 +94,13 @@ pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Re
         return Err(Error::Input(format!("no issue with slug {slug}")));
     }
     let dispatcher = std::sync::Arc::new(Dispatcher::new(settings, store.clone())?);
+    // Housekeeping first: nobody past the pending expiry is kept for a
+    // send (pending people get no issue anyway); a failure only delays it.
+    if let Err(error) =
+        crate::housekeeping::erase_expired_pending(store, &settings.subscribers).await
+    {
+        tracing::error!(%error, "housekeeping failed; the next run tries again");
+    }
     let mut shutdown = shutdown_signal();
     let bar = progress_bar();
     let mut total = SendReport::default();

@@ -1,5 +1,5 @@
-//! `postbode subscribers ...`: add, import, list, export, unsubscribe,
-//! remove.
+//! `postbode subscribers ...`: add, import, list, show (in
+//! [`super::subscriber_show`]), export, unsubscribe, remove, unsuppress.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,12 +8,17 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::parse_arg;
+use super::pending::Pending;
+use super::subscriber_show::{self, ShowFormat};
 use crate::config::Settings;
-use crate::domain::{ChangeSource, EmailAddress, ListName, SubscriberName, SubscriberStatus};
+use crate::domain::{
+    ChangeSource, ConsentBasis, EmailAddress, ListName, StatusOutcome, SubscriberName,
+    SubscriberStatus, SuppressionReason,
+};
 use crate::error::{Error, Result};
 use crate::export::{self, ListFormat};
 use crate::import::{self, ImportOptions};
-use crate::store::{NewSubscriber, Store, SubscriberFilter};
+use crate::store::{Added, ConsentWay, NewSubscriber, Store, SubscriberFilter, Unsuppressed};
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
@@ -29,6 +34,15 @@ pub enum SubscribersCommand {
         /// They already opted in elsewhere: make them active at once
         #[arg(long)]
         active: bool,
+        /// Mail them the double opt-in link now, through the normal mail
+        /// path (shared rate, recorded); without it pending people get
+        /// nothing until they confirm
+        #[arg(long, conflicts_with = "active")]
+        send_confirmation: bool,
+        /// Where their consent came from, kept as proof of consent, e.g.
+        /// "aanmelding op het congres 2026" [default: not stated]
+        #[arg(long, value_name = "TEXT")]
+        basis: Option<String>,
     },
     /// Import a CSV file with a header row (email required; name, language,
     /// lists, status known; other columns become attributes)
@@ -40,6 +54,15 @@ pub enum SubscribersCommand {
         /// New and pending subscribers become active (they opted in elsewhere)
         #[arg(long)]
         active: bool,
+        /// Mail the file's pending people the double opt-in link now, through the normal mail
+        /// path (shared rate, recorded); without it pending people get
+        /// nothing until they confirm
+        #[arg(long, conflicts_with = "active")]
+        send_confirmation: bool,
+        /// Where their consent came from, kept as proof of consent for each
+        /// person added, activated or put on a new list [default: not stated]
+        #[arg(long, value_name = "TEXT")]
+        basis: Option<String>,
     },
     /// List subscribers
     List {
@@ -52,23 +75,55 @@ pub enum SubscribersCommand {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Everything known about one subscriber: status, lists, attributes,
+    /// suppression, proof of consent and status history
+    Show {
+        email: String,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+        format: ShowFormat,
+    },
     /// Write every subscriber to a CSV file that `import` reads back (- for stdout)
     Export { file: PathBuf },
     /// Unsubscribe someone (recorded with source "cli")
     Unsubscribe { email: String },
-    /// Erase a person (GDPR): only anonymous counts are kept
+    /// Erase a person (GDPR): only anonymous counts are kept, and a keyed
+    /// hash of the address on the suppression list
     Remove { email: String },
+    /// Lift a bounce or complaint from the suppression list (logged with
+    /// source "admin"); a bounced or complained subscriber becomes active
+    Unsuppress {
+        email: String,
+        /// Why: kept in the status log, e.g. "mailbox works again, checked
+        /// with the reader by phone"
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) -> Result<()> {
+    // Whatever changes someone touches the suppression list: say at once
+    // when its key is missing, before any work.
+    if matches!(
+        cmd,
+        SubscribersCommand::Add { .. }
+            | SubscribersCommand::Import { .. }
+            | SubscribersCommand::Unsubscribe { .. }
+            | SubscribersCommand::Remove { .. }
+            | SubscribersCommand::Unsuppress { .. }
+    ) {
+        store.suppression_key()?;
+    }
     match cmd {
         SubscribersCommand::Add {
             email,
             name,
             list,
             active,
+            basis,
+            send_confirmation,
         } => {
             let email = parse_arg("email address", &email, EmailAddress::parse)?;
+            let basis = parse_basis(basis)?;
             let name = name
                 .as_deref()
                 .filter(|n| !n.trim().is_empty())
@@ -78,9 +133,30 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
                 Some(l) => parse_arg("--list", &l, ListName::parse)?,
                 None => settings.newsletter.default_list.clone(),
             };
-            add(store, email, name, list, active).await
+            let started = crate::store::now_ms();
+            add(store, email.clone(), name, list, active, basis).await?;
+            // Pending after the command: new, or pending already.
+            let (ids, created) = match store.find_subscriber(&email).await? {
+                Some(s) if s.status == SubscriberStatus::Pending => {
+                    (vec![s.id], u64::from(s.created_at >= started))
+                }
+                _ => (Vec::new(), 0),
+            };
+            let pending = Pending {
+                ids: &ids,
+                created,
+                send: send_confirmation,
+                source: ChangeSource::Cli,
+            };
+            super::pending::follow_up(settings, store, pending).await
         }
-        SubscribersCommand::Import { file, list, active } => {
+        SubscribersCommand::Import {
+            file,
+            list,
+            active,
+            basis,
+            send_confirmation,
+        } => {
             let list = list
                 .map(|l| parse_arg("--list", &l, ListName::parse))
                 .transpose()?;
@@ -89,8 +165,16 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
                 activate: active,
                 default_list: settings.newsletter.default_list.clone(),
                 batch_size: 1000,
+                basis: parse_basis(basis)?,
             };
-            import(store, &file, &options).await
+            let summary = import(store, &file, &options).await?;
+            let pending = Pending {
+                ids: &summary.pending,
+                created: summary.pending_created,
+                send: send_confirmation,
+                source: ChangeSource::Import,
+            };
+            super::pending::follow_up(settings, store, pending).await
         }
         SubscribersCommand::List {
             status,
@@ -110,6 +194,10 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
             export::write_subscribers(store, &filter, format, &mut out).await?;
             out.flush().map_err(|e| Error::io("standard output", e))
         }
+        SubscribersCommand::Show { email, format } => {
+            let email = parse_arg("email address", &email, EmailAddress::parse)?;
+            subscriber_show::run(settings, store, &email, format, unknown).await
+        }
         SubscribersCommand::Export { file } => {
             let n = export::export_csv(store, &file).await?;
             if file.as_os_str() != "-" {
@@ -119,20 +207,23 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
         }
         SubscribersCommand::Unsubscribe { email } => {
             let email = parse_arg("email address", &email, EmailAddress::parse)?;
-            let change = store
+            let outcome = store
                 .set_status(
                     &email,
                     SubscriberStatus::Unsubscribed,
                     ChangeSource::Cli,
                     None,
                 )
-                .await?
-                .ok_or_else(|| unknown(&email))?;
-            match change.from {
-                Some(SubscriberStatus::Unsubscribed) => {
-                    println!("{email} was already unsubscribed")
+                .await?;
+            match outcome {
+                StatusOutcome::Changed { .. } => println!("unsubscribed {email}"),
+                StatusOutcome::Unchanged(_) => println!("{email} was already unsubscribed"),
+                // Bounced or complained: they get no mail, and that
+                // status says more than an unsubscribe would.
+                StatusOutcome::Refused { current } => {
+                    println!("{email} is {current} and gets no mail; nothing changed")
                 }
-                _ => println!("unsubscribed {email}"),
+                StatusOutcome::Unknown => return Err(unknown(&email)),
             }
             Ok(())
         }
@@ -143,11 +234,50 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
                 .await?
                 .ok_or_else(|| unknown(&email))?;
             println!(
-                "erased {email}: their address, name, attributes and lists are gone; only an anonymous count remains"
+                "erased {email}: their address, name, attributes and lists are gone; \
+                 only an anonymous count remains, and a keyed hash of the address on the \
+                 suppression list, so no import brings them back"
             );
             Ok(())
         }
+        SubscribersCommand::Unsuppress { email, reason } => {
+            let email = parse_arg("email address", &email, EmailAddress::parse)?;
+            if reason.trim().is_empty() {
+                return Err(Error::Input(
+                    "--reason must say why the suppression is lifted".into(),
+                ));
+            }
+            match store.unsuppress(&email, reason.trim()).await? {
+                Unsuppressed::Lifted {
+                    reactivated: true, ..
+                } => println!("lifted the suppression of {email}; they are active again"),
+                Unsuppressed::Lifted { reason, .. } => println!(
+                    "lifted the suppression of {email} ({}); the address may be added again",
+                    reason.map_or("-", |r| r.as_str())
+                ),
+                Unsuppressed::NotSuppressed => {
+                    return Err(Error::Input(format!(
+                        "{email} is not suppressed for a bounce or complaint; nothing changed"
+                    )));
+                }
+                Unsuppressed::PersonOnly(why) => {
+                    return Err(Error::Input(format!(
+                        "{email} is suppressed because it was {why}; only the person can lift \
+                         that, by subscribing again on the subscribe page (double opt-in). \
+                         Nothing changed."
+                    )));
+                }
+            }
+            Ok(())
+        }
     }
+}
+
+/// `--basis`, when given.
+fn parse_basis(basis: Option<String>) -> Result<Option<ConsentBasis>> {
+    basis
+        .map(|b| parse_arg("--basis", &b, ConsentBasis::parse))
+        .transpose()
 }
 
 fn unknown(email: &EmailAddress) -> Error {
@@ -160,7 +290,12 @@ async fn add(
     name: Option<SubscriberName>,
     list: ListName,
     active: bool,
+    basis: Option<ConsentBasis>,
 ) -> Result<()> {
+    let consent = ConsentWay::Add {
+        list: list.clone(),
+        basis,
+    };
     let status = if active {
         SubscriberStatus::Active
     } else {
@@ -172,12 +307,30 @@ async fn add(
         status,
         language: None,
     };
-    if let Some(s) = store
-        .add_subscriber(&new, std::slice::from_ref(&list), ChangeSource::Cli)
+    match store
+        .add_subscriber_consenting(
+            &new,
+            std::slice::from_ref(&list),
+            ChangeSource::Cli,
+            &consent,
+        )
         .await?
     {
-        println!("added {} ({}) to list {list}", s.email, s.status);
-        return Ok(());
+        Added::New(s) => {
+            println!("added {} ({}) to list {list}", s.email, s.status);
+            return Ok(());
+        }
+        Added::Suppressed(why) => {
+            let lift = if why.lifted_by_person() {
+                "only they can lift that, by subscribing again on the subscribe page"
+            } else {
+                "an admin lifts that with `postbode subscribers unsuppress`"
+            };
+            return Err(Error::Input(format!(
+                "{email} is on the suppression list ({why}); not added: {lift}"
+            )));
+        }
+        Added::Known => {}
     }
     let existing = store
         .find_subscriber(&email)
@@ -193,10 +346,18 @@ async fn add(
     let joined = store
         .join_lists(existing.id, std::slice::from_ref(&list))
         .await?;
-    if active && existing.status == SubscriberStatus::Pending {
-        store
-            .set_status(&email, SubscriberStatus::Active, ChangeSource::Cli, None)
-            .await?;
+    let activated = active
+        && existing.status == SubscriberStatus::Pending
+        && matches!(
+            store
+                .set_status(&email, SubscriberStatus::Active, ChangeSource::Cli, None)
+                .await?,
+            StatusOutcome::Changed { .. }
+        );
+    if activated || joined > 0 {
+        store.record_consent(existing.id, &consent).await?;
+    }
+    if activated {
         println!("{email} was pending and is now active");
     } else if joined > 0 {
         println!(
@@ -212,7 +373,11 @@ async fn add(
     Ok(())
 }
 
-async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) -> Result<()> {
+async fn import(
+    store: &Store,
+    file: &std::path::Path,
+    options: &ImportOptions,
+) -> Result<import::ImportSummary> {
     let progress = ProgressBar::new(0);
     progress.set_style(
         ProgressStyle::with_template(
@@ -233,8 +398,20 @@ async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) 
     );
     if c.kept_gone > 0 {
         println!(
-            "{} rows named people who had left; they stay unsubscribed (an import never re-subscribes anyone)",
+            "{} rows named people who had left; they stay unsubscribed, bounced or complained as they were (an import never re-subscribes anyone)",
             c.kept_gone
+        );
+    }
+    if c.suppressed.total() > 0 {
+        let reasons: Vec<String> = SuppressionReason::ALL
+            .iter()
+            .filter(|r| c.suppressed.get(**r) > 0)
+            .map(|r| format!("{} {r}", c.suppressed.get(*r)))
+            .collect();
+        println!(
+            "{} rows skipped: the address is on the suppression list ({})",
+            c.suppressed.total(),
+            reasons.join(", ")
         );
     }
     if c.duplicates > 0 {
@@ -243,5 +420,5 @@ async fn import(store: &Store, file: &std::path::Path, options: &ImportOptions) 
             c.duplicates
         );
     }
-    Ok(())
+    Ok(summary)
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use sections::{
     DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings, SecretsSettings,
-    SendingSettings, ServerSettings, Settings, SmtpSettings,
+    SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
 };
 pub use values::{BaseUrl, DatabaseUrl, LogFormat, SmtpUrl, TimeZoneName};
 
@@ -309,9 +309,16 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
         "server.link_posts_per_minute",
         s.server.link_posts_per_minute.into(),
     )?;
+    positive(
+        "subscribers.pending_expiry_days",
+        s.subscribers.pending_expiry_days.into(),
+    )?;
     s.secrets
         .previous_token_key_until()
         .map_err(|reason| ("secrets.previous_token_key_until", reason))?;
+    s.secrets
+        .suppression_key()
+        .map_err(|reason| ("secrets.suppression_key", reason))?;
     if s.log
         .filter
         .parse::<tracing_subscriber::EnvFilter>()

@@ -21,6 +21,7 @@ pub struct Settings {
     pub sending: SendingSettings,
     pub dkim: DkimSettings,
     pub server: ServerSettings,
+    pub subscribers: SubscribersSettings,
     pub secrets: SecretsSettings,
     pub log: LogSettings,
 }
@@ -211,6 +212,24 @@ impl Default for ServerSettings {
     }
 }
 
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubscribersSettings {
+    /// Subscribers still pending (never confirmed) this many days after
+    /// they were added, or after their last confirmation mail, are erased
+    /// by the housekeeping of `send` and `serve`. The confirmation mail
+    /// promises it.
+    pub pending_expiry_days: u32,
+}
+
+impl Default for SubscribersSettings {
+    fn default() -> Self {
+        Self {
+            pending_expiry_days: 30,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecretsSettings {
@@ -223,6 +242,10 @@ pub struct SecretsSettings {
     /// RFC 3339 time after which `previous_token_key` is refused. Empty:
     /// no deadline.
     pub previous_token_key_until: String,
+    /// Key for the suppression list's hashes of addresses that left.
+    /// `postbode init` writes a random one. Never rotated: under another
+    /// key the list matches nothing, so back it up with the database.
+    pub suppression_key: SecretString,
 }
 
 impl Default for SecretsSettings {
@@ -231,11 +254,24 @@ impl Default for SecretsSettings {
             token_key: SecretString::from(""),
             previous_token_key: SecretString::from(""),
             previous_token_key_until: String::new(),
+            suppression_key: SecretString::from(""),
         }
     }
 }
 
 impl SecretsSettings {
+    /// `suppression_key`, ready to use; `None` when it is not set. A key
+    /// that is set but unusable (too short) is an error naming the setting.
+    pub fn suppression_key(&self) -> Result<Option<crate::domain::SuppressionKey>, String> {
+        let raw = secrecy::ExposeSecret::expose_secret(&self.suppression_key);
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        crate::domain::SuppressionKey::parse(raw)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
     /// `previous_token_key_until` as a time; `None` when it is empty.
     pub fn previous_token_key_until(&self) -> Result<Option<jiff::Timestamp>, String> {
         let raw = self.previous_token_key_until.trim();

@@ -71,6 +71,9 @@ struct Tally {
 
 impl Dispatcher {
     pub fn new(settings: &Settings, store: Store) -> Result<Dispatcher> {
+        // A hard bounce goes on the suppression list: without its key the
+        // send would bounce people in the log only.
+        store.suppression_key()?;
         let tokens = TokenKey::new(secrecy::ExposeSecret::expose_secret(
             &settings.secrets.token_key,
         ))
@@ -382,7 +385,8 @@ impl Dispatcher {
         let unsubscribe_url = format!(
             "{}/u/{}",
             self.base_url,
-            self.tokens.unsubscribe_token(subscriber_id)
+            self.tokens
+                .unsubscribe_token(subscriber_id, c.link_salt.as_ref())
         );
         let recipient = Recipient {
             email: to.as_str().to_owned(),

@@ -25,10 +25,14 @@ pub enum ChangeSource {
     Complaint,
     /// The double opt-in confirmation link.
     Confirm,
+    /// "I changed my mind" on the page after an unsubscribe.
+    Resubscribe,
+    /// An admin lifting a suppression (`subscribers unsuppress`).
+    Admin,
 }
 
 impl ChangeSource {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Cli,
         Self::Import,
         Self::Page,
@@ -36,6 +40,8 @@ impl ChangeSource {
         Self::Bounce,
         Self::Complaint,
         Self::Confirm,
+        Self::Resubscribe,
+        Self::Admin,
     ];
 
     /// Case-insensitive, ignoring surrounding whitespace.
@@ -62,6 +68,8 @@ impl ChangeSource {
             Self::Bounce => "bounce",
             Self::Complaint => "complaint",
             Self::Confirm => "confirm",
+            Self::Resubscribe => "resubscribe",
+            Self::Admin => "admin",
         }
     }
 }
@@ -110,6 +118,8 @@ mod tests {
             ("bounce", ChangeSource::Bounce),
             ("complaint\t", ChangeSource::Complaint),
             ("Confirm", ChangeSource::Confirm),
+            ("resubscribe", ChangeSource::Resubscribe),
+            ("ADMIN", ChangeSource::Admin),
         ];
         for (input, expected) in cases {
             assert_eq!(ChangeSource::parse(input), Ok(expected), "{input:?}");
@@ -130,7 +140,7 @@ mod tests {
             assert_eq!(
                 ChangeSource::parse(input),
                 Err(ParseError::new(
-                    "unknown change source; use one of cli, import, page, one-click, bounce, complaint, confirm"
+                    "unknown change source; use one of cli, import, page, one-click, bounce, complaint, confirm, resubscribe, admin"
                 )),
                 "{input:?}"
             );

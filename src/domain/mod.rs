@@ -11,25 +11,42 @@
 //! - [`SubscriberStatus`]: where a subscriber stands, and whether they left.
 //! - [`SendTime`]: when to send, read in the newsletter's time zone.
 //! - [`ChangeSource`]: what caused a status change, kept with every change.
+//! - [`status_rules`]: the one table of status changes (which source may
+//!   move whom from which status to which), and [`StatusOutcome`].
+//! - [`SuppressionReason`], [`SuppressionKey`]: the suppression list's
+//!   reasons and the keyed hash it keeps addresses under.
+//! - [`LinkSalt`]: the per-subscriber value in the MAC of their links.
+//! - [`ConsentBasis`], [`ClientNetwork`]: what the proof of consent keeps
+//!   of an admin's stated basis and of a sign-up's client address.
 
 mod change_source;
+mod client_network;
+mod consent_basis;
 mod email_address;
 mod language;
+mod link_salt;
 mod list_name;
 mod mailbox;
 mod parse_error;
 mod send_time;
 mod slug;
+pub mod status_rules;
 mod subscriber_name;
 mod subscriber_status;
+mod suppression;
 
 pub use change_source::ChangeSource;
+pub use client_network::ClientNetwork;
+pub use consent_basis::ConsentBasis;
 pub use email_address::EmailAddress;
 pub use language::Language;
+pub use link_salt::{ConfirmLink, LinkSalt, SaltLookup};
 pub use list_name::ListName;
 pub use mailbox::Mailbox;
 pub use parse_error::ParseError;
 pub use send_time::SendTime;
 pub use slug::Slug;
+pub use status_rules::StatusOutcome;
 pub use subscriber_name::SubscriberName;
 pub use subscriber_status::SubscriberStatus;
+pub use suppression::{AddressHash, SuppressionKey, SuppressionReason};

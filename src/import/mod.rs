@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 pub use header::Header;
 
-use crate::domain::{EmailAddress, Language, ListName, SubscriberName, SubscriberStatus};
+use crate::domain::{
+    ConsentBasis, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
+};
 use crate::error::{Error, Result};
 use crate::store::{BatchCounts, ImportPolicy, ImportRow, Store};
 
@@ -32,6 +34,9 @@ pub struct ImportOptions {
     pub default_list: ListName,
     /// Rows per transaction.
     pub batch_size: usize,
+    /// `--basis`: kept with the consent of each person the import adds,
+    /// activates or puts on a new list; `None`: not stated.
+    pub basis: Option<ConsentBasis>,
 }
 
 /// A row that was not imported.
@@ -42,10 +47,16 @@ pub struct Rejection {
 }
 
 /// What an import did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub counts: BatchCounts,
     pub rejected: u64,
+    /// The people of the file who are pending (not confirmed) after the
+    /// import, by id, sorted: they get nothing until they confirm. Ids
+    /// only, so a big file costs 8 bytes a person.
+    pub pending: Vec<i64>,
+    /// How many of [`ImportSummary::pending`] this import created.
+    pub pending_created: u64,
 }
 
 /// A parsed batch, passed from the reading thread to the writer.
@@ -76,7 +87,9 @@ pub async fn import_csv(
         tokio::task::spawn_blocking(move || read_batches(reader, header, &opts, &file_name, &tx));
 
     let mut summary = ImportSummary::default();
-    let mut importer = store.importer().await?;
+    let started = crate::store::now_ms();
+    let mut pending: Vec<(i64, i64)> = Vec::new();
+    let mut importer = store.importer().await?.with_basis(options.basis.clone());
     let policy = ImportPolicy {
         activate: options.activate,
     };
@@ -87,13 +100,20 @@ pub async fn import_csv(
         }
         summary.rejected += batch.rejections.len() as u64;
         if !batch.rows.is_empty() {
+            let emails: Vec<EmailAddress> = batch.rows.iter().map(|r| r.email.clone()).collect();
             summary.counts += importer.import_batch(batch.rows, policy).await?;
+            pending.extend(store.pending_among(&emails).await?);
         }
         progress.set_position(batch.position);
     }
     reading
         .await
         .map_err(|e| Error::Input(format!("reading {}: {e}", path.display())))?;
+    // The same address in two batches is one person.
+    pending.sort_unstable();
+    pending.dedup_by_key(|p| p.0);
+    summary.pending_created = pending.iter().filter(|p| p.1 >= started).count() as u64;
+    summary.pending = pending.into_iter().map(|p| p.0).collect();
     progress.finish_and_clear();
     Ok(summary)
 }

@@ -1,29 +1,15 @@
-//! The double opt-in confirmation mail, sent when someone subscribes through
-//! the public form.
+//! The double opt-in confirmation mail: sent when someone subscribes
+//! through the public form, or to the pending people of `subscribers
+//! add|import --send-confirmation`.
 //!
-//! The HTML part comes from `emails/system/confirm.mjml` (a minijinja
-//! template, `mj-include`s resolved from the `emails/` folder, then mrml);
-//! the text part is written here. When there is no `emails/` folder, or the
-//! template fails, the mail goes out as plain text only, so a broken
-//! template never stops anyone from subscribing (the failure is logged).
-//!
-//! Unlike an issue it has no List-* headers: it is not list mail, and a
-//! List-Unsubscribe link for someone not yet subscribed would be confusing.
+//! The HTML part comes from `emails/system/confirm.mjml`, the text part is
+//! written here; headers and fallbacks as for every
+//! [`system_mail`](super::system_mail).
 
 use std::path::Path;
-use std::time::SystemTime;
-
-use lettre::Message;
-use lettre::message::{MultiPart, SinglePart, header::ContentType};
-use minijinja::Value;
-use minijinja::value::Serde;
-use mrml::prelude::parser::ParserOptions;
-use mrml::prelude::parser::memory_loader::MemoryIncludeLoader;
-use mrml::prelude::render::RenderOptions;
 
 use super::MailError;
-use super::header_text::{check_message_id, check_text};
-use super::message::mailbox;
+use super::system_mail::{self, SystemMail};
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 
 /// The template, relative to the `emails/` folder.
@@ -44,6 +30,9 @@ pub struct Confirmation<'a> {
     /// With angle brackets.
     pub message_id: &'a str,
     pub date: jiff::Timestamp,
+    /// `subscribers.pending_expiry_days`: the mail promises that an
+    /// unconfirmed address is forgotten after this many days.
+    pub forget_after_days: u32,
 }
 
 impl Confirmation<'_> {
@@ -63,6 +52,7 @@ impl Confirmation<'_> {
     /// The plain-text part.
     pub fn text(&self) -> String {
         let (n, url, email) = (self.newsletter, self.confirm_url, self.to.as_str());
+        let days = self.forget_after_days;
         if self.english() {
             format!(
                 "{n}\n\nPlease confirm your subscription\n\n\
@@ -70,7 +60,7 @@ impl Confirmation<'_> {
                  address really is yours, we only start after you confirm.\n\n\
                  Confirm by opening this link:\n{url}\n\n\
                  Didn't sign up? Then you need not do anything. Without confirmation you \
-                 will not hear from us again.\n"
+                 will not hear from us again, and we forget the address after {days} days.\n"
             )
         } else {
             format!(
@@ -80,7 +70,7 @@ impl Confirmation<'_> {
                  hebt bevestigd.\n\n\
                  Bevestig met deze link:\n{url}\n\n\
                  Heb je je niet aangemeld? Dan hoef je niets te doen. Zonder bevestiging \
-                 hoor je niets meer van ons.\n"
+                 hoor je niets meer van ons, en na {days} dagen vergeten we het adres.\n"
             )
         }
     }
@@ -88,43 +78,17 @@ impl Confirmation<'_> {
     /// The HTML part from `emails/system/confirm.mjml`; the error says
     /// what went wrong (for the log).
     pub fn html(&self, emails: &Path) -> Result<String, String> {
-        let env = crate::render::template::environment();
-        let ctx = Value::from(Serde(serde_json::json!({
-            "newsletter": { "name": self.newsletter },
-            "confirm_url": self.confirm_url,
-            "subscriber": { "email": self.to.as_str() },
-            "language": self.language,
-        })));
-        let fill = |name: &str| -> Result<Option<String>, String> {
-            let path = emails.join(name);
-            if !path.is_file() {
-                return Ok(None);
-            }
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            env.render_named_str(name, &text, &ctx)
-                .map(Some)
-                .map_err(|e| crate::render::template::describe(&e, &path.display().to_string()))
-                .map_err(|e| e.to_string())
-        };
-        let mjml = fill(TEMPLATE)?
-            .ok_or_else(|| format!("{} does not exist", emails.join(TEMPLATE).display()))?;
-        let mjml = crate::render::inline_includes(&mjml, |name| {
-            fill(name).map_err(crate::error::Error::Input)
-        })
-        .map_err(|e| e.to_string())?;
-        let options = ParserOptions {
-            include_loader: Box::new(MemoryIncludeLoader::default()),
-        };
-        let parsed = mrml::parse_with_options(&mjml, &options)
-            .map_err(|e| format!("{}: MJML error: {e}", emails.join(TEMPLATE).display()))?;
-        parsed
-            .element
-            .render(&RenderOptions {
-                disable_comments: true,
-                ..RenderOptions::default()
-            })
-            .map_err(|e| format!("rendering {}: {e}", emails.join(TEMPLATE).display()))
+        system_mail::render_html(
+            emails,
+            TEMPLATE,
+            serde_json::json!({
+                "newsletter": { "name": self.newsletter },
+                "confirm_url": self.confirm_url,
+                "subscriber": { "email": self.to.as_str() },
+                "language": self.language,
+                "pending_expiry_days": self.forget_after_days,
+            }),
+        )
     }
 }
 
@@ -133,36 +97,19 @@ pub fn confirmation_message_id(subscriber_id: i64, issued_at_unix: i64, domain: 
     super::message_id(&format!("confirm-{issued_at_unix}"), subscriber_id, domain)
 }
 
-/// The message: From, Reply-To, To, Subject, Date, Message-ID and either
-/// multipart/alternative (text, then `html`) or, without `html`, text only.
+/// The message, with `html` as its HTML part (see [`system_mail::build`]).
 pub fn build(c: &Confirmation<'_>, html: Option<&str>) -> Result<Vec<u8>, MailError> {
-    let subject = c.subject();
-    check_text("Subject", &subject)?;
-    check_message_id(c.message_id)?;
-    let builder = Message::builder()
-        .from(mailbox("From", c.from.name.as_ref(), &c.from.address)?)
-        .reply_to(mailbox(
-            "Reply-To",
-            c.reply_to.name.as_ref(),
-            &c.reply_to.address,
-        )?)
-        .to(mailbox("To", c.to_name, c.to)?)
-        .subject(subject)
-        .date(SystemTime::from(c.date.max(jiff::Timestamp::UNIX_EPOCH)))
-        .message_id(Some(c.message_id.to_owned()));
-    let text = c.text().replace('\n', "\r\n");
-    let message = match html {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            text,
-            html.replace("\r\n", "\n").replace('\n', "\r\n"),
-        ))?,
-        None => builder.singlepart(
-            SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
-                .body(text),
-        )?,
+    let mail = SystemMail {
+        from: c.from,
+        reply_to: c.reply_to,
+        to: c.to,
+        to_name: c.to_name,
+        subject: c.subject(),
+        text: c.text(),
+        message_id: c.message_id,
+        date: c.date,
     };
-    Ok(message.formatted())
+    system_mail::build(&mail, html)
 }
 
 #[cfg(test)]
@@ -191,11 +138,14 @@ mod tests {
             language: "en",
             message_id: &confirmation_message_id(7, 1_790_000_000, "example.org"),
             date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
+            forget_after_days: 30,
         };
         let html = parsed(c.html(&emails()));
         // minijinja escapes `/` as `&#x2f;`; browsers decode it in href.
         assert!(html.contains("confirm&#x2f;abc_DEF"), "{html}");
         assert!(html.contains("Publiek &lt;Leren&gt;"), "escaped");
+        assert!(html.contains("after 30 days"), "{html}");
+        assert!(c.text().contains("after 30 days"));
         let raw = String::from_utf8(parsed(build(&c, Some(&html)))).unwrap_or_default();
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("Message-ID: <pb.confirm-1790000000.7@example.org>"));
@@ -218,6 +168,7 @@ mod tests {
             language: "nl",
             message_id: "<a@b>",
             date: jiff::Timestamp::UNIX_EPOCH,
+            forget_after_days: 30,
         };
         let err = c.html(Path::new("/nonexistent")).expect_err("no template");
         assert!(err.contains("confirm.mjml"), "{err}");

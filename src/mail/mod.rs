@@ -2,15 +2,21 @@
 //! the sending itself (that is `dispatch`):
 //!
 //! - `token.rs`: [`TokenKey`], HMAC tokens for unsubscribe and confirmation
-//!   links; they carry a subscriber id, never an address.
+//!   links; they carry a subscriber id, never an address, and MAC the
+//!   subscriber's link salt too.
+//! - `links.rs`: checking a token against the store (whose salt it needs).
 //! - `message_id.rs`: [`message_id`], the stable Message-ID of an issue's
 //!   mail to one subscriber, so a re-sent message is the same message.
 //! - `message.rs`: [`build`] an RFC 5322 message from an [`Outgoing`]:
 //!   headers, the List-* headers for one-click unsubscribe, text and HTML.
 //! - `header_text.rs`: the checks that keep line breaks and other
 //!   structure-changing characters out of headers, and the List-Id phrase.
-//! - `confirmation.rs`: the double opt-in mail, HTML from
-//!   `emails/system/confirm.mjml` plus a text part.
+//! - `system_mail.rs`: what mails to one person outside an issue share:
+//!   headers, MIME structure, HTML from a template in `emails/system/`.
+//!   Two of them: `confirmation.rs`, the double opt-in mail
+//!   (`system/confirm.mjml`), and `unsubscribe_link.rs`, a fresh
+//!   unsubscribe link asked for on the public pages
+//!   (`system/unsubscribe.mjml`).
 //! - `dkim.rs` (and `dkim/`): [`DkimSigner`], DKIM signatures on ring, and
 //!   [`keygen`] for new keys and their DNS records.
 //! - `error.rs`: [`MailError`], with messages that say what to fix.
@@ -23,9 +29,12 @@ pub mod confirmation;
 pub mod dkim;
 mod error;
 mod header_text;
+pub mod links;
 pub mod message;
 mod message_id;
+pub mod system_mail;
 pub mod token;
+pub mod unsubscribe_link;
 
 pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen};
 pub use error::MailError;

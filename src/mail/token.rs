@@ -1,8 +1,15 @@
 //! Tokens for the links in a mail: one-click unsubscribe (`/u/TOKEN`) and,
 //! later, double opt-in confirmation.
 //!
-//! A token is the subscriber's id plus a truncated HMAC-SHA256 over it, keyed
-//! with `secrets.token_key`. That makes tokens:
+//! A token is the subscriber's id plus a truncated HMAC-SHA256 over it and
+//! the subscriber's link salt (16 random bytes the database gave them),
+//! keyed with `secrets.token_key`. The salt is what an id cannot pass on:
+//! were an id ever given to someone else, their salt differs, so an old
+//! link matches nobody. People stored before salts existed have none; their
+//! tokens are MACed over the id alone, as before, so links in mail already
+//! sent keep working, and a salted subscriber never accepts that form.
+//! Checking a token therefore needs the store ([`super::links`]): the id
+//! in the token says whose salt to look up. That makes tokens:
 //! - stateless: nothing is stored per mail, so a list of a million costs no
 //!   table of a million tokens;
 //! - unforgeable without the key, and checked in constant time;
@@ -28,6 +35,7 @@ use sha2::Sha256;
 
 use super::MailError;
 use crate::config::SecretsSettings;
+use crate::domain::{ConfirmLink, LinkSalt, SaltLookup};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -37,6 +45,11 @@ const MIN_KEY_LEN: usize = 16;
 const MAC_LEN: usize = 16;
 const ID_LEN: usize = 8;
 const TIME_LEN: usize = 8;
+const CHANGE_LEN: usize = 8;
+/// A confirmation token's bytes: id, time, last change, MAC.
+const CONFIRM_LEN: usize = ID_LEN + TIME_LEN + CHANGE_LEN + MAC_LEN;
+/// The same before links carried the last change: id, time, MAC.
+const LEGACY_CONFIRM_LEN: usize = ID_LEN + TIME_LEN + MAC_LEN;
 
 const UNSUBSCRIBE_LABEL: &[u8] = b"unsubscribe";
 const CONFIRM_LABEL: &[u8] = b"confirm";
@@ -125,62 +138,154 @@ impl TokenKey {
         key.with_previous(previous, until.map(|t| t.as_second()))
     }
 
-    /// The token for the one-click unsubscribe link of `subscriber_id`:
-    /// base64url (no padding) of the 8-byte big-endian id and the first 16
-    /// bytes of HMAC-SHA256(key, "unsubscribe" || id). Always 32 characters.
-    pub fn unsubscribe_token(&self, subscriber_id: i64) -> String {
+    /// The token for the one-click unsubscribe link of `subscriber_id`
+    /// with link salt `salt`: base64url (no padding) of the 8-byte
+    /// big-endian id and the first 16 bytes of HMAC-SHA256(key,
+    /// "unsubscribe" || id || salt). Always 32 characters. Without a salt
+    /// (someone stored before salts existed) the MAC is over
+    /// "unsubscribe" || id, as it always was, so their links keep working.
+    pub fn unsubscribe_token(&self, subscriber_id: i64, salt: Option<&LinkSalt>) -> String {
         let id = subscriber_id.to_be_bytes();
-        let tag = self.tag(UNSUBSCRIBE_LABEL, &[&id]);
+        let tag = self.tag(UNSUBSCRIBE_LABEL, &with_salt(&[&id], salt));
         let mut raw = [0u8; ID_LEN + MAC_LEN];
         raw[..ID_LEN].copy_from_slice(&id);
         raw[ID_LEN..].copy_from_slice(&tag[..MAC_LEN]);
         URL_SAFE_NO_PAD.encode(raw)
     }
 
-    /// The subscriber id in a genuine unsubscribe token; `None` for anything
-    /// else (wrong length, bad characters, forged or from another key).
-    pub fn verify_unsubscribe(&self, token: &str) -> Option<i64> {
-        self.verify_unsubscribe_at(token, jiff::Timestamp::now().as_second())
+    /// The id an unsubscribe token names, before anything is checked: the
+    /// subscriber whose salt [`TokenKey::check_unsubscribe`] needs. `None`
+    /// when it is not even shaped like a token.
+    pub fn unsubscribe_id(&self, token: &str) -> Option<i64> {
+        let raw: [u8; ID_LEN + MAC_LEN] = decode_fixed(token)?;
+        Some(i64::from_be_bytes(raw[..ID_LEN].try_into().ok()?))
     }
 
-    /// Like [`TokenKey::verify_unsubscribe`] at the time `now_unix`, which
-    /// decides whether the previous key is still accepted.
-    pub fn verify_unsubscribe_at(&self, token: &str, now_unix: i64) -> Option<i64> {
+    /// The subscriber id in a genuine unsubscribe token, checked against
+    /// what the store knows of that id (`salt`) at `now_unix` (which
+    /// decides whether the previous key is still accepted); `None` for
+    /// anything else: wrong length, bad characters, forged, from another
+    /// key, made for someone else who had the id, or naming nobody.
+    ///
+    /// A salted subscriber accepts only MACs with their salt, an unsalted
+    /// one only the old form. For nobody the MAC is computed all the same,
+    /// with a dummy salt, so an unknown id costs what a known one does.
+    pub fn check_unsubscribe(&self, token: &str, salt: SaltLookup, now_unix: i64) -> Option<i64> {
         let raw: [u8; ID_LEN + MAC_LEN] = decode_fixed(token)?;
         let (id, tag) = raw.split_at(ID_LEN);
-        self.check(UNSUBSCRIBE_LABEL, &[id], tag, now_unix)?;
+        let (salt, known) = salt_to_check(salt);
+        let checked = self.check(
+            UNSUBSCRIBE_LABEL,
+            &with_salt(&[id], salt.as_ref()),
+            tag,
+            now_unix,
+        );
+        checked.filter(|()| known)?;
         Some(i64::from_be_bytes(id.try_into().ok()?))
     }
 
-    /// The token for a double opt-in confirmation link: like the unsubscribe
-    /// token, but with the issue time inside and MACed, so it can expire.
-    /// Always 43 characters.
-    pub fn confirm_token(&self, subscriber_id: i64, issued_at_unix: i64) -> String {
+    /// The token for a double opt-in confirmation link: the id, the time it
+    /// is issued (so it expires) and the id of the person's last status
+    /// change now (so it works once: see [`ConfirmLink::after_change`]),
+    /// then the first 16 bytes of HMAC-SHA256(key, "confirm" || id ||
+    /// issued || change || salt). Always 54 characters.
+    pub fn confirm_token(
+        &self,
+        subscriber_id: i64,
+        salt: Option<&LinkSalt>,
+        issued_at_unix: i64,
+        after_change: i64,
+    ) -> String {
         let id = subscriber_id.to_be_bytes();
         let issued = issued_at_unix.to_be_bytes();
-        let tag = self.tag(CONFIRM_LABEL, &[&id, &issued]);
-        let mut raw = [0u8; ID_LEN + TIME_LEN + MAC_LEN];
+        let change = after_change.to_be_bytes();
+        let tag = self.tag(CONFIRM_LABEL, &with_salt(&[&id, &issued, &change], salt));
+        let mut raw = [0u8; CONFIRM_LEN];
         raw[..ID_LEN].copy_from_slice(&id);
         raw[ID_LEN..ID_LEN + TIME_LEN].copy_from_slice(&issued);
-        raw[ID_LEN + TIME_LEN..].copy_from_slice(&tag[..MAC_LEN]);
+        raw[ID_LEN + TIME_LEN..ID_LEN + TIME_LEN + CHANGE_LEN].copy_from_slice(&change);
+        raw[ID_LEN + TIME_LEN + CHANGE_LEN..].copy_from_slice(&tag[..MAC_LEN]);
         URL_SAFE_NO_PAD.encode(raw)
     }
 
-    /// The subscriber id in a genuine confirmation token issued at most
-    /// `max_age_secs` before `now_unix` (and not more than five minutes after
-    /// it, for clock skew between hosts); `None` otherwise.
-    pub fn verify_confirm(&self, token: &str, now_unix: i64, max_age_secs: u64) -> Option<i64> {
-        let raw: [u8; ID_LEN + TIME_LEN + MAC_LEN] = decode_fixed(token)?;
-        let (id, rest) = raw.split_at(ID_LEN);
-        let (issued, tag) = rest.split_at(TIME_LEN);
-        self.check(CONFIRM_LABEL, &[id, issued], tag, now_unix)?;
-        let issued = i64::from_be_bytes(issued.try_into().ok()?);
+    /// The id a confirmation token names, before anything is checked (see
+    /// [`TokenKey::unsubscribe_id`]); either form, current or from before
+    /// links carried the last change.
+    pub fn confirm_id(&self, token: &str) -> Option<i64> {
+        let id: [u8; ID_LEN] = match decode_fixed::<CONFIRM_LEN>(token) {
+            Some(raw) => raw[..ID_LEN].try_into().ok()?,
+            None => decode_fixed::<LEGACY_CONFIRM_LEN>(token)?[..ID_LEN]
+                .try_into()
+                .ok()?,
+        };
+        Some(i64::from_be_bytes(id))
+    }
+
+    /// What a genuine confirmation token says, checked against `salt` as
+    /// [`TokenKey::check_unsubscribe`] does, when it was issued at most
+    /// `max_age_secs` before `now_unix` (and not more than five minutes
+    /// after it, for clock skew between hosts); `None` otherwise. A token
+    /// of the form from before links carried the last change (43
+    /// characters, no salt) is accepted for unsalted subscribers only.
+    pub fn check_confirm(
+        &self,
+        token: &str,
+        salt: SaltLookup,
+        now_unix: i64,
+        max_age_secs: u64,
+    ) -> Option<ConfirmLink> {
+        let (salt_used, known) = salt_to_check(salt);
+        let (id, issued, after_change) = if let Some(raw) = decode_fixed::<CONFIRM_LEN>(token) {
+            let (id, rest) = raw.split_at(ID_LEN);
+            let (issued, rest) = rest.split_at(TIME_LEN);
+            let (change, tag) = rest.split_at(CHANGE_LEN);
+            let parts = with_salt(&[id, issued, change], salt_used.as_ref());
+            self.check(CONFIRM_LABEL, &parts, tag, now_unix)
+                .filter(|()| known)?;
+            (
+                id.try_into().ok()?,
+                issued.try_into().ok()?,
+                Some(change.try_into().ok()?),
+            )
+        } else {
+            let raw: [u8; LEGACY_CONFIRM_LEN] = decode_fixed(token)?;
+            let (id, rest) = raw.split_at(ID_LEN);
+            let (issued, tag) = rest.split_at(TIME_LEN);
+            // The old form has no salt: only an unsalted subscriber's.
+            let (salt_used, known) = match salt {
+                SaltLookup::Unsalted => (None, true),
+                _ => (salt_used, false),
+            };
+            let parts = with_salt(&[id, issued], salt_used.as_ref());
+            self.check(CONFIRM_LABEL, &parts, tag, now_unix)
+                .filter(|()| known)?;
+            (id.try_into().ok()?, issued.try_into().ok()?, None)
+        };
+        let issued = i64::from_be_bytes(issued);
         let age = now_unix.checked_sub(issued)?;
         let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
         if age > max_age || age < -MAX_CLOCK_SKEW_SECS {
             return None;
         }
-        Some(i64::from_be_bytes(id.try_into().ok()?))
+        Some(ConfirmLink {
+            subscriber_id: i64::from_be_bytes(id),
+            issued_at: issued,
+            after_change: after_change.map(i64::from_be_bytes),
+        })
+    }
+
+    /// A confirmation token of the form before links carried the last
+    /// change: for tests of what mail sent then still does.
+    #[doc(hidden)]
+    pub fn legacy_confirm_token(&self, subscriber_id: i64, issued_at_unix: i64) -> String {
+        let id = subscriber_id.to_be_bytes();
+        let issued = issued_at_unix.to_be_bytes();
+        let tag = self.tag(CONFIRM_LABEL, &[&id, &issued]);
+        let mut raw = [0u8; LEGACY_CONFIRM_LEN];
+        raw[..ID_LEN].copy_from_slice(&id);
+        raw[ID_LEN..ID_LEN + TIME_LEN].copy_from_slice(&issued);
+        raw[ID_LEN + TIME_LEN..].copy_from_slice(&tag[..MAC_LEN]);
+        URL_SAFE_NO_PAD.encode(raw)
     }
 
     fn tag(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -212,6 +317,24 @@ impl TokenKey {
     }
 }
 
+/// `parts`, then the salt's bytes when there is one.
+fn with_salt<'a>(parts: &[&'a [u8]], salt: Option<&'a LinkSalt>) -> Vec<&'a [u8]> {
+    let mut all = parts.to_vec();
+    all.extend(salt.map(|s| s.as_bytes().as_slice()));
+    all
+}
+
+/// The salt a MAC is checked with, and whether the id names anyone. For
+/// nobody, a dummy salt: the same work, a certain mismatch (the answer is
+/// refused whatever the MAC says).
+fn salt_to_check(salt: SaltLookup) -> (Option<LinkSalt>, bool) {
+    match salt {
+        SaltLookup::Salted(salt) => (Some(salt), true),
+        SaltLookup::Unsalted => (None, true),
+        SaltLookup::Nobody => (LinkSalt::from_bytes(&[0; LinkSalt::LEN]).ok(), false),
+    }
+}
+
 fn keyed(key: &HmacSha256, label: &[u8], parts: &[&[u8]]) -> HmacSha256 {
     let mut mac = key.clone();
     mac.update(label);
@@ -237,6 +360,144 @@ mod tests {
     use proptest::prelude::*;
 
     const KEY: &str = "0123456789abcdef-test-key";
+
+    /// The checks as they were before link salts: for a subscriber stored
+    /// without one.
+    impl TokenKey {
+        fn check_unsubscribe_unsalted(&self, token: &str) -> Option<i64> {
+            self.check_unsubscribe(token, SaltLookup::Unsalted, 0)
+        }
+
+        fn check_unsubscribe_at_unsalted(&self, token: &str, now_unix: i64) -> Option<i64> {
+            self.check_unsubscribe(token, SaltLookup::Unsalted, now_unix)
+        }
+
+        fn check_confirm_unsalted(&self, token: &str, now_unix: i64, max_age: u64) -> Option<i64> {
+            self.check_confirm(token, SaltLookup::Unsalted, now_unix, max_age)
+                .map(|link| link.subscriber_id)
+        }
+    }
+
+    fn salt(byte: u8) -> LinkSalt {
+        LinkSalt::from_bytes(&[byte; 16]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
+        let key = key();
+        let (mine, theirs) = (salt(1), salt(2));
+        let token = key.unsubscribe_token(42, Some(&mine));
+        assert_eq!(token.len(), 32);
+        assert_eq!(key.unsubscribe_id(&token), Some(42));
+        assert_eq!(
+            key.check_unsubscribe(&token, SaltLookup::Salted(mine), 0),
+            Some(42)
+        );
+        // Someone else with the same id: another salt, or none.
+        assert_eq!(
+            key.check_unsubscribe(&token, SaltLookup::Salted(theirs), 0),
+            None
+        );
+        assert_eq!(key.check_unsubscribe(&token, SaltLookup::Unsalted, 0), None);
+        assert_eq!(key.check_unsubscribe(&token, SaltLookup::Nobody, 0), None);
+        // An old, salt-less link never works for a salted subscriber.
+        let old = key.unsubscribe_token(42, None);
+        assert_ne!(old, token);
+        assert_eq!(
+            key.check_unsubscribe(&old, SaltLookup::Salted(mine), 0),
+            None
+        );
+        assert_eq!(
+            key.check_unsubscribe(&old, SaltLookup::Unsalted, 0),
+            Some(42)
+        );
+        assert_eq!(key.check_unsubscribe(&old, SaltLookup::Nobody, 0), None);
+        // The same for confirmation links.
+        let confirm = key.confirm_token(42, Some(&mine), 1_000, 17);
+        assert_eq!(confirm.len(), 54);
+        assert_eq!(key.confirm_id(&confirm), Some(42));
+        assert_eq!(
+            key.check_confirm(&confirm, SaltLookup::Salted(mine), 1_000, 60),
+            Some(ConfirmLink {
+                subscriber_id: 42,
+                issued_at: 1_000,
+                after_change: Some(17)
+            })
+        );
+        assert_eq!(
+            key.check_confirm(&confirm, SaltLookup::Salted(theirs), 1_000, 60),
+            None
+        );
+        assert_eq!(
+            key.check_confirm(&confirm, SaltLookup::Unsalted, 1_000, 60),
+            None
+        );
+        assert_eq!(
+            key.check_confirm(&confirm, SaltLookup::Nobody, 1_000, 60),
+            None
+        );
+        let old_confirm = key.confirm_token(42, None, 1_000, 0);
+        assert_eq!(
+            key.check_confirm(&old_confirm, SaltLookup::Salted(mine), 1_000, 60),
+            None
+        );
+        // A link from before links carried the last change: 43 characters,
+        // no salt, for unsalted subscribers only.
+        let legacy = key.legacy_confirm_token(42, 1_000);
+        assert_eq!(legacy.len(), 43);
+        assert_eq!(key.confirm_id(&legacy), Some(42));
+        assert_eq!(
+            key.check_confirm(&legacy, SaltLookup::Unsalted, 1_000, 60),
+            Some(ConfirmLink {
+                subscriber_id: 42,
+                issued_at: 1_000,
+                after_change: None
+            })
+        );
+        assert_eq!(
+            key.check_confirm(&legacy, SaltLookup::Salted(mine), 1_000, 60),
+            None
+        );
+        assert_eq!(
+            key.check_confirm(&legacy, SaltLookup::Nobody, 1_000, 60),
+            None
+        );
+        // The last change is under the MAC.
+        let mut raw = URL_SAFE_NO_PAD.decode(&confirm).unwrap_or_default();
+        raw[23] ^= 1;
+        let moved = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(
+            key.check_confirm(&moved, SaltLookup::Salted(mine), 1_000, 60),
+            None
+        );
+        // And the kinds stay apart.
+        assert_eq!(
+            key.check_unsubscribe(&confirm[..32], SaltLookup::Salted(mine), 0),
+            None
+        );
+    }
+
+    #[test]
+    fn the_salted_layout_is_id_then_truncated_hmac_over_label_id_and_salt() {
+        let token = key().unsubscribe_token(7, Some(&salt(9)));
+        let raw = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
+        assert_eq!(&raw[..8], &7i64.to_be_bytes());
+        let mut mac = HmacSha256::new_from_slice(KEY.as_bytes()).unwrap_or_else(|_| panic!());
+        mac.update(b"unsubscribe");
+        mac.update(&7i64.to_be_bytes());
+        mac.update(&[9; 16]);
+        let full = mac.finalize().into_bytes();
+        assert_eq!(&raw[8..], &full[..16]);
+    }
+
+    #[test]
+    fn ids_of_malformed_tokens_are_none() {
+        let key = key();
+        assert_eq!(key.unsubscribe_id(""), None);
+        assert_eq!(key.unsubscribe_id("not-a-token"), None);
+        assert_eq!(key.confirm_id(&key.unsubscribe_token(1, None)), None);
+        assert_eq!(key.unsubscribe_id(&key.confirm_token(1, None, 0, 0)), None);
+    }
 
     fn key() -> TokenKey {
         match TokenKey::new(KEY) {
@@ -267,20 +528,20 @@ mod tests {
     fn an_unsubscribe_token_round_trips_for_any_id() {
         let key = key();
         for id in [0, 1, 42, -1, i64::MIN, i64::MAX, 1_234_567_890] {
-            let token = key.unsubscribe_token(id);
+            let token = key.unsubscribe_token(id, None);
             assert_eq!(token.len(), 32);
             assert!(
                 token
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             );
-            assert_eq!(key.verify_unsubscribe(&token), Some(id), "{token}");
+            assert_eq!(key.check_unsubscribe_unsalted(&token), Some(id), "{token}");
         }
     }
 
     #[test]
     fn the_token_layout_is_id_then_truncated_hmac() {
-        let token = key().unsubscribe_token(7);
+        let token = key().unsubscribe_token(7, None);
         let raw = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
         assert_eq!(&raw[..8], &7i64.to_be_bytes());
         let mut mac = HmacSha256::new_from_slice(KEY.as_bytes()).unwrap_or_else(|_| panic!());
@@ -293,63 +554,96 @@ mod tests {
     #[test]
     fn tokens_are_stable_and_differ_per_subscriber_and_key() {
         let key = key();
-        assert_eq!(key.unsubscribe_token(5), key.unsubscribe_token(5));
-        assert_ne!(key.unsubscribe_token(5), key.unsubscribe_token(6));
+        assert_eq!(
+            key.unsubscribe_token(5, None),
+            key.unsubscribe_token(5, None)
+        );
+        assert_ne!(
+            key.unsubscribe_token(5, None),
+            key.unsubscribe_token(6, None)
+        );
         let other = TokenKey::new("another key of enough length").unwrap_or_else(|e| panic!("{e}"));
-        assert_ne!(key.unsubscribe_token(5), other.unsubscribe_token(5));
-        assert_eq!(other.verify_unsubscribe(&key.unsubscribe_token(5)), None);
+        assert_ne!(
+            key.unsubscribe_token(5, None),
+            other.unsubscribe_token(5, None)
+        );
+        assert_eq!(
+            other.check_unsubscribe_unsalted(&key.unsubscribe_token(5, None)),
+            None
+        );
     }
 
     #[test]
     fn a_token_with_any_changed_character_is_refused() {
         let key = key();
-        let token = key.unsubscribe_token(12345);
+        let token = key.unsubscribe_token(12345, None);
         for i in 0..token.len() {
             let mut bytes = token.clone().into_bytes();
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
             let forged = String::from_utf8(bytes).unwrap_or_default();
-            assert_eq!(key.verify_unsubscribe(&forged), None, "{forged}");
+            assert_eq!(key.check_unsubscribe_unsalted(&forged), None, "{forged}");
         }
-        assert_eq!(key.verify_unsubscribe(&token[..31]), None);
-        assert_eq!(key.verify_unsubscribe(&format!("{token}A")), None);
-        assert_eq!(key.verify_unsubscribe(""), None);
+        assert_eq!(key.check_unsubscribe_unsalted(&token[..31]), None);
+        assert_eq!(key.check_unsubscribe_unsalted(&format!("{token}A")), None);
+        assert_eq!(key.check_unsubscribe_unsalted(""), None);
     }
 
     #[test]
     fn a_token_of_one_kind_is_not_accepted_as_the_other() {
         let key = key();
-        let confirm = key.confirm_token(9, 1_000);
-        let unsubscribe = key.unsubscribe_token(9);
-        assert_eq!(key.verify_unsubscribe(&confirm), None);
-        assert_eq!(key.verify_confirm(&unsubscribe, 1_000, 3600), None);
+        let confirm = key.confirm_token(9, None, 1_000, 0);
+        let unsubscribe = key.unsubscribe_token(9, None);
+        assert_eq!(key.check_unsubscribe_unsalted(&confirm), None);
+        assert_eq!(key.check_confirm_unsalted(&unsubscribe, 1_000, 3600), None);
         // Same length input for both kinds, to rule out a length check
         // doing the work the label should do.
-        assert_eq!(key.verify_unsubscribe(&confirm[..32]), None);
+        assert_eq!(key.check_unsubscribe_unsalted(&confirm[..32]), None);
     }
 
     #[test]
     fn a_confirm_token_expires() {
         let key = key();
-        let token = key.confirm_token(77, 1_700_000_000);
-        assert_eq!(token.len(), 43);
-        assert_eq!(key.verify_confirm(&token, 1_700_000_000, 3600), Some(77));
-        assert_eq!(key.verify_confirm(&token, 1_700_003_600, 3600), Some(77));
-        assert_eq!(key.verify_confirm(&token, 1_700_003_601, 3600), None);
+        let token = key.confirm_token(77, None, 1_700_000_000, 0);
+        assert_eq!(token.len(), 54);
+        assert_eq!(
+            key.check_confirm_unsalted(&token, 1_700_000_000, 3600),
+            Some(77)
+        );
+        assert_eq!(
+            key.check_confirm_unsalted(&token, 1_700_003_600, 3600),
+            Some(77)
+        );
+        assert_eq!(
+            key.check_confirm_unsalted(&token, 1_700_003_601, 3600),
+            None
+        );
         // Issued a little in the future: clock skew, accepted.
-        assert_eq!(key.verify_confirm(&token, 1_699_999_800, 3600), Some(77));
-        assert_eq!(key.verify_confirm(&token, 1_699_999_000, 3600), None);
-        assert_eq!(key.verify_confirm(&token, i64::MIN, u64::MAX), None);
-        assert_eq!(key.verify_confirm(&token, i64::MAX, u64::MAX), Some(77));
+        assert_eq!(
+            key.check_confirm_unsalted(&token, 1_699_999_800, 3600),
+            Some(77)
+        );
+        assert_eq!(
+            key.check_confirm_unsalted(&token, 1_699_999_000, 3600),
+            None
+        );
+        assert_eq!(key.check_confirm_unsalted(&token, i64::MIN, u64::MAX), None);
+        assert_eq!(
+            key.check_confirm_unsalted(&token, i64::MAX, u64::MAX),
+            Some(77)
+        );
     }
 
     #[test]
     fn a_confirm_token_with_a_changed_time_is_refused() {
         let key = key();
-        let token = key.confirm_token(77, 1_700_000_000);
+        let token = key.confirm_token(77, None, 1_700_000_000, 0);
         let mut raw = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
         raw[15] ^= 1;
         let forged = URL_SAFE_NO_PAD.encode(&raw);
-        assert_eq!(key.verify_confirm(&forged, 1_700_000_000, 3600), None);
+        assert_eq!(
+            key.check_confirm_unsalted(&forged, 1_700_000_000, 3600),
+            None
+        );
     }
 
     const OLD_KEY: &str = "the-old-key-before-rotation-0123";
@@ -361,32 +655,42 @@ mod tests {
         let rotated = key()
             .with_previous(OLD_KEY, Some(deadline))
             .unwrap_or_else(|e| panic!("{e}"));
-        let old_link = old.unsubscribe_token(42);
+        let old_link = old.unsubscribe_token(42, None);
         assert_eq!(
-            rotated.verify_unsubscribe_at(&old_link, deadline - 1),
-            Some(42)
-        );
-        assert_eq!(rotated.verify_unsubscribe_at(&old_link, deadline), Some(42));
-        assert_eq!(rotated.verify_unsubscribe_at(&old_link, deadline + 1), None);
-        let old_confirm = old.confirm_token(42, deadline - 60);
-        assert_eq!(
-            rotated.verify_confirm(&old_confirm, deadline, 3600),
+            rotated.check_unsubscribe_at_unsalted(&old_link, deadline - 1),
             Some(42)
         );
         assert_eq!(
-            rotated.verify_confirm(&old_confirm, deadline + 1, 3600),
+            rotated.check_unsubscribe_at_unsalted(&old_link, deadline),
+            Some(42)
+        );
+        assert_eq!(
+            rotated.check_unsubscribe_at_unsalted(&old_link, deadline + 1),
+            None
+        );
+        let old_confirm = old.confirm_token(42, None, deadline - 60, 0);
+        assert_eq!(
+            rotated.check_confirm_unsalted(&old_confirm, deadline, 3600),
+            Some(42)
+        );
+        assert_eq!(
+            rotated.check_confirm_unsalted(&old_confirm, deadline + 1, 3600),
             None
         );
 
         // New tokens are made with the new key only.
-        assert_eq!(rotated.unsubscribe_token(42), key().unsubscribe_token(42));
-        assert_ne!(rotated.unsubscribe_token(42), old_link);
         assert_eq!(
-            old.verify_unsubscribe_at(&rotated.unsubscribe_token(42), 0),
+            rotated.unsubscribe_token(42, None),
+            key().unsubscribe_token(42, None)
+        );
+        assert_ne!(rotated.unsubscribe_token(42, None), old_link);
+        assert_eq!(
+            old.check_unsubscribe_at_unsalted(&rotated.unsubscribe_token(42, None), 0),
             None
         );
         assert_eq!(
-            rotated.verify_unsubscribe_at(&rotated.unsubscribe_token(42), deadline + 1),
+            rotated
+                .check_unsubscribe_at_unsalted(&rotated.unsubscribe_token(42, None), deadline + 1),
             Some(42)
         );
     }
@@ -398,12 +702,12 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let old = TokenKey::new(OLD_KEY).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            rotated.verify_unsubscribe_at(&old.unsubscribe_token(7), i64::MAX),
+            rotated.check_unsubscribe_at_unsalted(&old.unsubscribe_token(7, None), i64::MAX),
             Some(7)
         );
         let other = TokenKey::new("a-third-key-never-configured").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            rotated.verify_unsubscribe_at(&other.unsubscribe_token(7), 0),
+            rotated.check_unsubscribe_at_unsalted(&other.unsubscribe_token(7, None), 0),
             None
         );
     }
@@ -433,25 +737,34 @@ mod tests {
         #[test]
         fn verify_never_panics_on_any_string(s in any::<String>()) {
             let key = key();
-            let _ = key.verify_unsubscribe(&s);
-            let _ = key.verify_confirm(&s, 0, 60);
+            let _ = key.check_unsubscribe_unsalted(&s);
+            let _ = key.check_confirm_unsalted(&s, 0, 60);
         }
 
         #[test]
         fn verify_refuses_random_tokens_of_the_right_shape(
             s in "[A-Za-z0-9_-]{32}",
-            t in "[A-Za-z0-9_-]{43}",
+            t in "[A-Za-z0-9_-]{54}",
         ) {
             let key = key();
-            prop_assert_eq!(key.verify_unsubscribe(&s), None);
-            prop_assert_eq!(key.verify_confirm(&t, 0, u64::MAX), None);
+            prop_assert_eq!(key.check_unsubscribe_unsalted(&s), None);
+            prop_assert_eq!(key.check_confirm_unsalted(&t, 0, u64::MAX), None);
         }
 
         #[test]
-        fn every_id_round_trips(id in any::<i64>(), at in any::<i64>()) {
+        fn every_id_round_trips_with_any_salt(id in any::<i64>(), at in any::<i64>(), b in any::<u8>()) {
             let key = key();
-            prop_assert_eq!(key.verify_unsubscribe(&key.unsubscribe_token(id)), Some(id));
-            prop_assert_eq!(key.verify_confirm(&key.confirm_token(id, at), at, 0), Some(id));
+            let salted = salt(b);
+            prop_assert_eq!(
+                key.check_unsubscribe(&key.unsubscribe_token(id, Some(&salted)), SaltLookup::Salted(salted), 0),
+                Some(id)
+            );
+            prop_assert_eq!(
+                key.check_confirm(&key.confirm_token(id, Some(&salted), at, id), SaltLookup::Salted(salted), at, 0),
+                Some(ConfirmLink { subscriber_id: id, issued_at: at, after_change: Some(id) })
+            );
+            prop_assert_eq!(key.check_unsubscribe_unsalted(&key.unsubscribe_token(id, None)), Some(id));
+            prop_assert_eq!(key.check_confirm_unsalted(&key.confirm_token(id, None, at, 0), at, 0), Some(id));
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct MetricsSnapshot {
     pub queue_depth: i64,
     /// Messages sent in the last 60 seconds.
     pub sent_last_minute: i64,
+    /// (reason, count) of erased people: `admin` (`subscribers remove`)
+    /// and `pending-expired` (never confirmed), both always present.
+    pub erasures: Vec<(String, i64)>,
 }
 
 const DELIVERY_STATUSES: [&str; 6] = [
@@ -140,6 +143,19 @@ impl Store {
         .fetch_one(pool)
         .await?);
 
+        let found: Vec<(String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
+            "SELECT reason, count(*) FROM erasures GROUP BY reason",
+        )
+        .fetch_all(pool)
+        .await?);
+        let erasures = [super::ERASED_BY_ADMIN, super::ERASED_PENDING_EXPIRED]
+            .iter()
+            .map(|reason| {
+                let n = found.iter().find(|r| r.0 == *reason).map_or(0, |r| r.1);
+                ((*reason).to_owned(), n)
+            })
+            .collect();
+
         Ok(MetricsSnapshot {
             deliveries,
             retried,
@@ -147,6 +163,7 @@ impl Store {
             unsubscribes,
             queue_depth,
             sent_last_minute,
+            erasures,
         })
     }
 }

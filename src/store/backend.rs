@@ -47,6 +47,14 @@ pub(crate) struct Dialect {
     /// Run after rows were copied in with their ids, so new rows get
     /// ids after them (PostgreSQL's identity sequences).
     pub after_copy: &'static [&'static str],
+    /// The highest subscriber id ever given: the highest stored, or the
+    /// sequence's high-water mark when erasures took the highest away.
+    /// `migrate-store` carries it over, so an erased person's id is not
+    /// handed out after the copy either.
+    pub subscriber_ids_given: &'static str,
+    /// Make new subscriber ids start after `$1` (at least); run in order,
+    /// each with `$1` bound.
+    pub subscriber_ids_after: &'static [&'static str],
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool (SQLite or

@@ -1,5 +1,8 @@
 //! `migrate-store`: copy everything from one database to another (SQLite
-//! to PostgreSQL, or back), keeping ids, then count both sides.
+//! to PostgreSQL, or back), keeping ids, link salts and the suppression
+//! list, then count both sides. The highest subscriber id ever given goes
+//! along too (SQLite's `sqlite_sequence`, PostgreSQL's identity sequence),
+//! so an id erased before the copy is not handed out after it.
 //!
 //! The source is read in one snapshot, so a copy taken while `serve` runs
 //! is consistent; the target is written in one transaction, so a copy that
@@ -15,7 +18,7 @@ use crate::error::{Error, Result};
 const BATCH: usize = 1000;
 
 /// The tables, in an order that satisfies their foreign keys.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 12] = [
     "lists",
     "subscribers",
     "list_members",
@@ -25,6 +28,9 @@ pub const TABLES: [&str; 9] = [
     "deliveries",
     "send_pace",
     "send_starts",
+    "system_mails",
+    "consents",
+    "suppressions",
 ];
 
 /// Rows per table, in the source and in the target after the copy.
@@ -102,6 +108,47 @@ macro_rules! copy_members {
     }};
 }
 
+/// `suppressions`, whose key is a hash: keyset pagination on it (both
+/// backends order bytes the same way).
+macro_rules! copy_suppressions {
+    ($src:ident, $dst:ident) => {{
+        let mut after: Vec<u8> = Vec::new();
+        loop {
+            let rows: Vec<(Vec<u8>, String, i64)> = sqlx::query_as(
+                "SELECT hash, reason, at FROM suppressions WHERE hash > $1 ORDER BY hash LIMIT 1000",
+            )
+            .bind(&after)
+            .fetch_all(&mut *$src)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0.clone();
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO suppressions (hash, reason, at) ");
+            insert.push_values(&rows, |mut b, row| {
+                b.push_bind(row.0.clone()).push_bind(row.1.clone()).push_bind(row.2);
+            });
+            insert.build().execute(&mut *$dst).await?;
+            if rows.len() < BATCH {
+                break;
+            }
+        }
+    }};
+}
+
+/// A `subscribers` row, with the link salt (NULL for people stored before
+/// salts existed: their links stay as they were).
+#[derive(sqlx::FromRow)]
+struct SubscriberCopy {
+    id: i64,
+    email: String,
+    name: Option<String>,
+    status: String,
+    language: Option<String>,
+    attributes: String,
+    created_at: i64,
+    updated_at: i64,
+    link_salt: Option<Vec<u8>>,
+}
+
 /// An `issues` row: more columns than sqlx decodes into a tuple.
 #[derive(sqlx::FromRow)]
 struct IssueCopy {
@@ -142,15 +189,21 @@ impl Store {
             let mut dst = dpool.begin_with(dsql.begin_write).await?;
             // Migrations put the pace's one row in; the source's replaces it.
             sqlx::query("DELETE FROM send_pace").execute(&mut *dst).await?;
-            on_db!(self, spool, ssql => {
+            let ids_given: i64 = on_db!(self, spool, ssql => {
                 let mut src = spool.begin_with(ssql.begin_snapshot).await?;
                 copy_table!(src, dst, "lists", "id, name, created_at", "id", (i64, String, i64), (0, 1, 2));
                 copy_table!(
                     src, dst, "subscribers",
-                    "id, email, name, status, language, attributes, created_at, updated_at", "id",
-                    (i64, String, Option<String>, String, Option<String>, String, i64, i64),
-                    (0, 1, 2, 3, 4, 5, 6, 7)
+                    "id, email, name, status, language, attributes, created_at, updated_at, link_salt",
+                    "id",
+                    SubscriberCopy,
+                    (id, email, name, status, language, attributes, created_at, updated_at,
+                     link_salt)
                 );
+                let ids_given: i64 = sqlx::query_scalar(ssql.subscriber_ids_given)
+                    .fetch_one(&mut *src)
+                    .await?;
+                copy_suppressions!(src, dst);
                 copy_members!(src, dst);
                 copy_table!(
                     src, dst, "status_changes",
@@ -158,7 +211,10 @@ impl Store {
                     (i64, Option<i64>, i64, Option<String>, String, String, Option<String>),
                     (0, 1, 2, 3, 4, 5, 6)
                 );
-                copy_table!(src, dst, "erasures", "id, at, status", "id", (i64, i64, String), (0, 1, 2));
+                copy_table!(
+                    src, dst, "erasures", "id, at, status, reason", "id",
+                    (i64, i64, String, String), (0, 1, 2, 3)
+                );
                 copy_table!(
                     src, dst, "issues",
                     "id, slug, subject, preheader, issue_date, list_id, html_template, \
@@ -179,10 +235,26 @@ impl Store {
                 );
                 copy_table!(src, dst, "send_pace", "id, next_start", "id", (i64, i64), (0, 1));
                 copy_table!(src, dst, "send_starts", "minute, started", "minute", (i64, i64), (0, 1));
+                copy_table!(
+                    src, dst, "system_mails", "id, subscriber_id, kind, source, at", "id",
+                    (i64, i64, String, String, i64), (0, 1, 2, 3, 4)
+                );
+                copy_table!(
+                    src, dst, "consents",
+                    "id, subscriber_id, method, at, list_name, language, client, basis, confirmed_at",
+                    "id",
+                    (i64, i64, String, i64, Option<String>, Option<String>, Option<String>,
+                     Option<String>, Option<i64>),
+                    (0, 1, 2, 3, 4, 5, 6, 7, 8)
+                );
                 src.commit().await?;
+                ids_given
             });
             for statement in dsql.after_copy {
                 sqlx::query(statement).execute(&mut *dst).await?;
+            }
+            for statement in dsql.subscriber_ids_after {
+                sqlx::query(statement).bind(ids_given).execute(&mut *dst).await?;
             }
             dst.commit().await?;
         });

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::Store;
 use super::backend::{Db, on_db};
+use crate::domain::LinkSalt;
 use crate::error::Result;
 
 /// A claimed delivery with what personalisation needs.
@@ -24,6 +25,10 @@ pub struct Claimed {
     /// started is skipped.
     pub status: Option<String>,
     pub attributes: Map<String, Value>,
+    /// Their link salt, for the unsubscribe token (`None`: stored before
+    /// salts existed, or erased). Comes with the claim, so personalising a
+    /// message costs no query.
+    pub link_salt: Option<LinkSalt>,
 }
 
 /// How a delivery ended (or when to try again).
@@ -47,7 +52,8 @@ pub enum Outcome {
     Released { reason: String, at: i64 },
 }
 
-/// delivery id, subscriber id, attempts, email, name, status, attributes.
+/// delivery id, subscriber id, attempts, email, name, status, attributes,
+/// link salt.
 type ClaimedRow = (
     i64,
     Option<i64>,
@@ -56,6 +62,7 @@ type ClaimedRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<Vec<u8>>,
 );
 
 /// The PostgreSQL claim: lock due rows other workers have not locked
@@ -68,7 +75,7 @@ const PG_CLAIM: &str = "\
         AND status IN ('queued', 'sending') AND next_attempt_at <= $4 LIMIT $5 \
         FOR UPDATE SKIP LOCKED) \
       RETURNING id, subscriber_id, attempts) \
-    SELECT c.id, c.subscriber_id, c.attempts, s.email, s.name, s.status, s.attributes \
+    SELECT c.id, c.subscriber_id, c.attempts, s.email, s.name, s.status, s.attributes, s.link_salt \
     FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id ORDER BY c.id";
 
 /// SQLite's claim, part one: one writer at a time (the database lock), so
@@ -81,7 +88,7 @@ const SQLITE_CLAIM: &str = "\
 
 /// SQLite's claim, part two: the claimed rows with their subscribers.
 const SQLITE_CLAIMED: &str = "\
-    SELECT d.id, d.subscriber_id, d.attempts, s.email, s.name, s.status, s.attributes \
+    SELECT d.id, d.subscriber_id, d.attempts, s.email, s.name, s.status, s.attributes, s.link_salt \
     FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id \
     WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.id";
 
@@ -133,16 +140,20 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(delivery_id, subscriber_id, attempts, email, name, status, attributes)| Claimed {
-                    delivery_id,
-                    subscriber_id,
-                    attempts,
-                    email,
-                    name,
-                    status,
-                    attributes: attributes
-                        .and_then(|a| serde_json::from_str(&a).ok())
-                        .unwrap_or_default(),
+                |(delivery_id, subscriber_id, attempts, email, name, status, attributes, salt)| {
+                    Claimed {
+                        delivery_id,
+                        subscriber_id,
+                        attempts,
+                        email,
+                        name,
+                        status,
+                        attributes: attributes
+                            .and_then(|a| serde_json::from_str(&a).ok())
+                            .unwrap_or_default(),
+                        // The column's CHECK keeps it at 16 bytes.
+                        link_salt: salt.and_then(|b| LinkSalt::from_bytes(&b).ok()),
+                    }
                 },
             )
             .collect())

@@ -10,9 +10,17 @@
 //! subscribers' ids are chosen here, as SQLite would choose them, so their
 //! status changes and lists go in the same round trip.
 //!
-//! The rules that make re-imports safe live in [`next_status`]: an import
-//! never re-activates someone who left, and never downgrades an active
-//! subscriber to pending.
+//! The rules that make re-imports safe live in [`next_status`], which asks
+//! the one table of status changes ([`crate::domain::status_rules`]): an
+//! import never re-activates someone who left, and never downgrades an
+//! active subscriber to pending. A known person's status is written as a
+//! check-and-set on the status the batch read. An address that is new to
+//! the store but on the suppression list (erased, unsubscribed, bounced,
+//! complained) is skipped, and counted by reason.
+//!
+//! Ids: SQLite's AUTOINCREMENT keeps the highest id ever given in
+//! `sqlite_sequence`; new people here get the ids after it, never an
+//! erased person's.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -23,18 +31,24 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, Postgres, Sqlite, SqliteConnection};
 
 use super::backend::Db;
+use super::consent;
 use super::{Store, now_ms};
+use crate::domain::status_rules::{self, Verdict};
 use crate::domain::{
-    ChangeSource, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
+    AddressHash, ChangeSource, ConsentBasis, EmailAddress, Language, ListName, SubscriberName,
+    SubscriberStatus, SuppressionReason,
 };
 use crate::error::{Error, Result};
 
-/// The highest subscriber id, and the known subscribers among a JSON array
-/// of addresses as one JSON array of [`Known`] rows (one row back instead
-/// of one per subscriber). `email` is NOCASE, like its index. `json(...)`
-/// keeps values JSON (a subquery's result loses that mark).
+/// The highest subscriber id ever given (the table's, or the AUTOINCREMENT
+/// high-water mark when erasures took the highest away), and the known
+/// subscribers among a JSON array of addresses as one JSON array of
+/// [`Known`] rows (one row back instead of one per subscriber). `email` is
+/// NOCASE, like its index. `json(...)` keeps values JSON (a subquery's
+/// result loses that mark).
 const FIND_KNOWN: &str = "\
-    SELECT (SELECT max(id) FROM subscribers), \
+    SELECT max(coalesce((SELECT max(id) FROM subscribers), 0), \
+               coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'subscribers'), 0)), \
         json_group_array(json_array(j.key, s.id, s.name, s.status, s.language, json(s.attributes), \
             json((SELECT json_group_array(m.list_id) FROM list_members AS m \
                   WHERE m.subscriber_id = s.id)))) \
@@ -44,21 +58,25 @@ const FIND_KNOWN: &str = "\
 /// Parameters are plain `?`, bound in order of appearance across the
 /// statements (sqlx's `?N` numbering does not carry across statements). A
 /// part with nothing to do gets `[]` or an empty id range. In order:
-/// 1. known subscribers that changed: time, `[Update, ...]`;
+/// 1. known subscribers that changed: time, `[Update, ...]` (the status
+///    only where it is still the one read: a check-and-set);
 /// 2. their status changes: time, source, `[[id, from, to], ...]` (first,
 ///    as they come first in the batch);
 /// 3. new subscribers: first id, time, time, `[NewRow, ...]`, numbered in
 ///    order from the first id (`->` keeps the attributes JSON text);
 /// 4. their first status: time, source, first id, id after the last (read
 ///    back from the rows just written, in order);
-/// 5. lists joined: time, `{"list id": [subscriber id, ...], ...}`.
+/// 5. lists joined: time, `{"list id": [subscriber id, ...], ...}`;
+/// 6. suppressions: the hashes one after the other (32 bytes each) as one
+///    blob, time, `[reason, ...]` in the same order (a bounce or complaint
+///    already kept stays).
 ///    `json_each` re-encodes a nested `value` each time it is used: cheap
 ///    for a row of [`NewRow`], not for a long list, so the list id is the
 ///    key. `WHERE true` tells the parser the ON CONFLICT is the INSERT's;
 ///    a row may name a list twice.
 const WRITE: &str = "\
     UPDATE subscribers SET name = j.value->>1, language = j.value->>2, attributes = j.value->3, \
-        status = j.value->>4, updated_at = ? \
+        status = CASE WHEN status IS j.value->>5 THEN j.value->>4 ELSE status END, updated_at = ? \
     FROM json_each(?) AS j WHERE subscribers.id = j.value->>0; \
     INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source) \
     SELECT value->>0, ?, value->>1, value->>2, ? FROM json_each(?); \
@@ -68,7 +86,20 @@ const WRITE: &str = "\
     SELECT id, ?, status, ? FROM subscribers WHERE id >= ? AND id < ?; \
     INSERT INTO list_members (list_id, subscriber_id, added_at) \
     SELECT CAST(g.key AS INTEGER), m.value, ? FROM json_each(?) AS g, json_each(g.value) AS m \
-    WHERE true ON CONFLICT DO NOTHING";
+    WHERE true ON CONFLICT DO NOTHING; \
+    INSERT INTO suppressions (hash, reason, at) \
+    SELECT substr(?, key * 32 + 1, 32), value, ? FROM json_each(?) WHERE true \
+    ON CONFLICT (hash) DO UPDATE SET reason = excluded.reason, at = excluded.at \
+    WHERE suppressions.reason NOT IN ('bounced', 'complained') \
+       OR excluded.reason IN ('bounced', 'complained')";
+
+/// The suppressed among the new addresses of a batch: their hashes one
+/// after the other (32 bytes each) as one blob and `[row, ...]` in the same
+/// order in, `(row, reason)` out. A blob, not hex in JSON: formatting and
+/// parsing a million hashes as text cost a tenth of a million-row import.
+const FIND_SUPPRESSED: &str = "\
+    SELECT j.value, s.reason FROM json_each(?2) AS j \
+    JOIN suppressions AS s ON s.hash = substr(?1, j.key * 32 + 1, 32)";
 
 /// One good row of an import file.
 #[derive(Clone, Debug)]
@@ -105,6 +136,48 @@ pub struct BatchCounts {
     pub kept_gone: u64,
     /// Rows merged into a later row with the same address in the same batch.
     pub duplicates: u64,
+    /// New addresses skipped because they are on the suppression list.
+    pub suppressed: SuppressedCounts,
+}
+
+/// Skipped rows per suppression reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SuppressedCounts {
+    pub erased: u64,
+    pub unsubscribed: u64,
+    pub bounced: u64,
+    pub complained: u64,
+}
+
+impl SuppressedCounts {
+    fn slot(&mut self, reason: SuppressionReason) -> &mut u64 {
+        match reason {
+            SuppressionReason::Erased => &mut self.erased,
+            SuppressionReason::Unsubscribed => &mut self.unsubscribed,
+            SuppressionReason::Bounced => &mut self.bounced,
+            SuppressionReason::Complained => &mut self.complained,
+        }
+    }
+
+    /// Counts one more row skipped for `reason`.
+    pub fn add(&mut self, reason: SuppressionReason) {
+        *self.slot(reason) += 1;
+    }
+
+    /// Rows skipped for `reason`.
+    pub fn get(&self, reason: SuppressionReason) -> u64 {
+        match reason {
+            SuppressionReason::Erased => self.erased,
+            SuppressionReason::Unsubscribed => self.unsubscribed,
+            SuppressionReason::Bounced => self.bounced,
+            SuppressionReason::Complained => self.complained,
+        }
+    }
+
+    /// Rows skipped, all reasons.
+    pub fn total(&self) -> u64 {
+        self.erased + self.unsubscribed + self.bounced + self.complained
+    }
 }
 
 impl std::ops::AddAssign for BatchCounts {
@@ -114,11 +187,16 @@ impl std::ops::AddAssign for BatchCounts {
         self.unchanged += o.unchanged;
         self.kept_gone += o.kept_gone;
         self.duplicates += o.duplicates;
+        self.suppressed.erased += o.suppressed.erased;
+        self.suppressed.unsubscribed += o.suppressed.unsubscribed;
+        self.suppressed.bounced += o.suppressed.bounced;
+        self.suppressed.complained += o.suppressed.complained;
     }
 }
 
-/// The status a subscriber ends with, and whether a request to
-/// re-activate a person who left was refused.
+/// The status a subscriber ends with, and whether the row asked for a
+/// change the table of status changes refuses an import for someone who
+/// left (re-activating them, or turning a bounce into an unsubscribe).
 pub fn next_status(
     current: Option<SubscriberStatus>,
     wanted: Option<SubscriberStatus>,
@@ -127,12 +205,16 @@ pub fn next_status(
     use SubscriberStatus::{Active, Pending};
     let wanted = wanted.or(activate.then_some(Active));
     match (current, wanted) {
+        // Every status may come in with a new person (status_rules::CREATES).
         (None, wanted) => (wanted.unwrap_or(Pending), false),
         (Some(cur), None) => (cur, false),
-        (Some(cur), Some(w)) if cur == w => (cur, false),
-        (Some(cur), Some(w)) if cur.is_gone() && !w.is_gone() => (cur, true),
-        (Some(Active), Some(Pending)) => (Active, false),
-        (Some(_), Some(w)) => (w, false),
+        (Some(cur), Some(w)) => match status_rules::judge(ChangeSource::Import, cur, w) {
+            Verdict::Apply(_) => (w, false),
+            Verdict::Unchanged => (cur, false),
+            // Active stays active when a file says pending; someone who
+            // left stays as they are.
+            Verdict::Refused => (cur, cur.is_gone()),
+        },
     }
 }
 
@@ -190,7 +272,7 @@ struct NewRow<'a>(
 );
 
 /// A changed known subscriber for [`WRITE`]:
-/// `[id, name, language, attributes, status]`.
+/// `[id, name, language, attributes, status, status read]`.
 #[derive(Serialize)]
 struct Update<'a>(
     i64,
@@ -198,6 +280,7 @@ struct Update<'a>(
     Option<&'a str>,
     &'a Map<String, Value>,
     &'static str,
+    Option<&'static str>,
 );
 
 /// Imports batches over one connection, so one page cache stays warm for
@@ -207,6 +290,8 @@ pub struct Importer {
     conn: ImportConnection,
     /// List ids by name, looked up once per import.
     list_ids: HashMap<ListName, i64>,
+    /// `--basis`, kept with each consent the import records.
+    basis: Option<ConsentBasis>,
 }
 
 enum ImportConnection {
@@ -225,6 +310,7 @@ impl Store {
             store: self.clone(),
             conn,
             list_ids: HashMap::new(),
+            basis: None,
         })
     }
 }
@@ -243,18 +329,29 @@ struct Plan<'a> {
     new_rows: Vec<NewRow<'a>>,
     /// The lists each new subscriber joins, in the same order.
     new_lists: Vec<Vec<i64>>,
+    /// The row index of each new subscriber, in the same order.
+    new_index: Vec<usize>,
+    /// Known subscribers whose status changes to one that is suppressed:
+    /// (row index, id, reason).
+    known_suppress: Vec<(usize, i64, SuppressionReason)>,
+    /// Subscribers the batch activates or puts on a new list: their
+    /// consent is recorded ([`super::consent`]). Known ones from [`plan`];
+    /// new ones are added once stored.
+    consenting: Vec<i64>,
 }
 
-/// Applies the import rules to one batch: `existing` is indexed like
-/// `rows` and is updated in place to what will be stored.
+/// Applies the import rules to one batch: `existing` and `suppressed` are
+/// indexed like `rows`, and `existing` is updated in place to what will be
+/// stored.
 fn plan<'a>(
     rows: &'a [ImportRow],
     existing: &'a mut [Option<Existing>],
+    suppressed: &[Option<SuppressionReason>],
     list_ids: &HashMap<ListName, i64>,
     policy: ImportPolicy,
 ) -> Plan<'a> {
     let mut plan = Plan::default();
-    for (row, old) in rows.iter().zip(existing.iter_mut()) {
+    for (index, (row, old)) in rows.iter().zip(existing.iter_mut()).enumerate() {
         let lists_of_row = || -> Vec<i64> {
             let mut ids: Vec<i64> = row
                 .lists
@@ -266,6 +363,10 @@ fn plan<'a>(
             ids
         };
         let Some(old) = old else {
+            if let Some(reason) = suppressed.get(index).copied().flatten() {
+                plan.counts.suppressed.add(reason);
+                continue;
+            }
             let (status, _) = next_status(None, row.status, policy.activate);
             plan.new_rows.push(NewRow(
                 row.email.as_str(),
@@ -275,6 +376,7 @@ fn plan<'a>(
                 &row.attributes,
             ));
             plan.new_lists.push(lists_of_row());
+            plan.new_index.push(index);
             continue;
         };
         let (status, kept_gone) = next_status(old.status, row.status, policy.activate);
@@ -306,6 +408,9 @@ fn plan<'a>(
                 joined = true;
             }
         }
+        if joined || (status_changed && status == SubscriberStatus::Active) {
+            plan.consenting.push(old.id);
+        }
         if dirty || status_changed || joined {
             plan.counts.updated += 1;
         } else {
@@ -319,7 +424,11 @@ fn plan<'a>(
                 old.language.as_deref(),
                 &old.attributes,
                 status.as_str(),
+                old.status.map(SubscriberStatus::as_str),
             ));
+        }
+        if status_changed && let Some(reason) = SuppressionReason::for_status(status) {
+            plan.known_suppress.push((index, old.id, reason));
         }
         if status_changed {
             plan.known_logs.push((
@@ -334,6 +443,13 @@ fn plan<'a>(
 }
 
 impl Importer {
+    /// Records `basis` (`--basis`, `None`: not stated) with the consent of
+    /// each person this import adds, activates or puts on a new list.
+    pub fn with_basis(mut self, basis: Option<ConsentBasis>) -> Importer {
+        self.basis = basis;
+        self
+    }
+
     /// Imports one batch in one transaction.
     pub async fn import_batch(
         &mut self,
@@ -349,39 +465,119 @@ impl Importer {
             }
         }
         let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let now = now_ms();
+        let key = self.store.suppression_key()?;
+        let hashes: Vec<AddressHash> = rows.iter().map(|r| key.hash(&r.email)).collect();
+        let batch_in = BatchIn {
+            rows: &rows,
+            emails: &emails,
+            hashes: &hashes,
+            list_ids: &self.list_ids,
+            policy,
+            now: now_ms(),
+            basis: self.basis.as_ref(),
+        };
         let batch = match &mut self.conn {
-            ImportConnection::Sqlite(conn) => {
-                sqlite_batch(conn, &rows, &emails, &self.list_ids, policy, now).await?
-            }
-            ImportConnection::Postgres(conn) => {
-                postgres_batch(conn, &rows, &emails, &self.list_ids, policy, now).await?
-            }
+            ImportConnection::Sqlite(conn) => sqlite_batch(conn, &batch_in).await?,
+            ImportConnection::Postgres(conn) => postgres_batch(conn, &batch_in).await?,
         };
         counts += batch;
         Ok(counts)
     }
 }
 
-/// One batch on SQLite: two round trips (see the module docs).
-async fn sqlite_batch(
-    conn: &mut SqliteConnection,
-    rows: &[ImportRow],
-    emails: &[&str],
-    list_ids: &HashMap<ListName, i64>,
+/// One batch, merged, with what both backends need.
+struct BatchIn<'a> {
+    rows: &'a [ImportRow],
+    emails: &'a [&'a str],
+    /// Each row's address as the suppression list keeps it.
+    hashes: &'a [AddressHash],
+    list_ids: &'a HashMap<ListName, i64>,
     policy: ImportPolicy,
     now: i64,
-) -> Result<BatchCounts> {
+    /// `--basis`, for the consents recorded.
+    basis: Option<&'a ConsentBasis>,
+}
+
+impl BatchIn<'_> {
+    /// `(row, hash)` of the rows whose address is not stored yet: the ones
+    /// the suppression list is asked about.
+    fn unknown_hashes<'h>(
+        &'h self,
+        existing: &[Option<Existing>],
+    ) -> Vec<(usize, &'h AddressHash)> {
+        existing
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.is_none())
+            .map(|(i, _)| (i, &self.hashes[i]))
+            .collect()
+    }
+
+    /// `(hash, reason)` of every address the batch puts on the suppression
+    /// list: new people who come in unsubscribed, bounced or complained,
+    /// and known people the file moves there.
+    fn suppressions<'h>(&'h self, plan: &Plan<'_>) -> Vec<(&'h AddressHash, SuppressionReason)> {
+        let new = plan
+            .new_index
+            .iter()
+            .zip(&plan.new_rows)
+            .filter_map(|(i, row)| {
+                let status = SubscriberStatus::parse(row.2).ok()?;
+                Some((&self.hashes[*i], SuppressionReason::for_status(status)?))
+            });
+        let known = plan
+            .known_suppress
+            .iter()
+            .map(|(i, _, r)| (&self.hashes[*i], *r));
+        new.chain(known).collect()
+    }
+}
+
+/// Hashes one after the other, for a blob parameter read with `substr`.
+fn concatenated<'h>(hashes: impl Iterator<Item = &'h AddressHash>) -> Vec<u8> {
+    hashes.flat_map(|h| h.as_bytes().iter().copied()).collect()
+}
+
+/// One batch on SQLite: three round trips at most (see the module docs).
+async fn sqlite_batch(conn: &mut SqliteConnection, batch: &BatchIn<'_>) -> Result<BatchCounts> {
+    let now = batch.now;
     // IMMEDIATE: take the write lock before reading, so a concurrent
     // writer makes us wait (busy timeout) instead of failing the
     // upgrade from reader to writer.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let (max_id, mut existing) = find_known(&mut tx, emails).await?;
-    let mut plan = plan(rows, &mut existing, list_ids, policy);
+    let (max_id, mut existing) = find_known(&mut tx, batch.emails).await?;
+    let unknown = batch.unknown_hashes(&existing);
+    let mut suppressed: Vec<Option<SuppressionReason>> = vec![None; batch.rows.len()];
+    if !unknown.is_empty() {
+        let rows: Vec<usize> = unknown.iter().map(|(i, _)| *i).collect();
+        let found: Vec<(i64, String)> = sqlx::query_as(FIND_SUPPRESSED)
+            .bind(concatenated(unknown.iter().map(|(_, h)| *h)))
+            .bind(to_json(&rows)?)
+            .fetch_all(&mut *tx)
+            .await?;
+        for (row, reason) in found {
+            if let Some(slot) = usize::try_from(row)
+                .ok()
+                .and_then(|i| suppressed.get_mut(i))
+            {
+                *slot = SuppressionReason::parse(&reason).ok();
+            }
+        }
+    }
+    let mut plan = plan(
+        batch.rows,
+        &mut existing,
+        &suppressed,
+        batch.list_ids,
+        batch.policy,
+    );
+    let suppressions = batch.suppressions(&plan);
+    let suppressed_hashes = concatenated(suppressions.iter().map(|(h, _)| *h));
+    let suppressed_reasons: Vec<&str> = suppressions.iter().map(|(_, r)| r.as_str()).collect();
 
     // New subscribers get the ids SQLite would give them (one more than
-    // the highest, in order), chosen here so their lists can go in the
-    // same round trip. No one else can insert meanwhile: this
+    // the highest ever given, in order), chosen here so their lists can go
+    // in the same round trip. No one else can insert meanwhile: this
     // transaction read `max_id`, and SQLite refuses to write from a
     // snapshot that is no longer current (were an id taken anyway, the
     // INSERT would fail on the primary key, not mix people up).
@@ -415,8 +611,13 @@ async fn sqlite_batch(
         .bind(end_id)
         .bind(now)
         .bind(to_json(&plan.joins)?)
+        .bind(suppressed_hashes)
+        .bind(now)
+        .bind(to_json(&suppressed_reasons)?)
         .execute(&mut *tx)
         .await?;
+    let new_ids = first_id..end_id;
+    consent::record_imported_sqlite(&mut tx, new_ids, &plan.consenting, now, batch.basis).await?;
     tx.commit().await?;
     Ok(plan.counts)
 }
@@ -467,14 +668,8 @@ type PgKnown = (
 
 /// One batch on PostgreSQL: each kind of write is one statement over
 /// arrays, so a batch costs a handful of round trips, not one per row.
-async fn postgres_batch(
-    conn: &mut PgConnection,
-    rows: &[ImportRow],
-    emails: &[&str],
-    list_ids: &HashMap<ListName, i64>,
-    policy: ImportPolicy,
-    now: i64,
-) -> Result<BatchCounts> {
+async fn postgres_batch(conn: &mut PgConnection, batch: &BatchIn<'_>) -> Result<BatchCounts> {
+    let now = batch.now;
     let mut tx = conn.begin().await?;
     // Imports take turns, as on SQLite: two importing the same new
     // address at once would otherwise both find it unknown.
@@ -482,11 +677,11 @@ async fn postgres_batch(
         .execute(&mut *tx)
         .await?;
     let found: Vec<PgKnown> = sqlx::query_as(PG_FIND_KNOWN)
-        .bind(emails)
+        .bind(batch.emails)
         .fetch_all(&mut *tx)
         .await?;
     let mut existing: Vec<Option<Existing>> = Vec::new();
-    existing.resize_with(emails.len(), || None);
+    existing.resize_with(batch.emails.len(), || None);
     for (idx, id, name, status, language, attributes, lists) in found {
         let attributes = serde_json::from_str(&attributes).unwrap_or(Value::Null);
         let known = Known(0, id, name, status, language, attributes, lists);
@@ -497,23 +692,60 @@ async fn postgres_batch(
             *slot = Some(known.into());
         }
     }
-    let mut plan = plan(rows, &mut existing, list_ids, policy);
+    let unknown = batch.unknown_hashes(&existing);
+    let mut suppressed: Vec<Option<SuppressionReason>> = vec![None; batch.rows.len()];
+    if !unknown.is_empty() {
+        let rows: Vec<i64> = unknown
+            .iter()
+            .filter_map(|(i, _)| i64::try_from(*i).ok())
+            .collect();
+        let hashes: Vec<&[u8]> = unknown
+            .iter()
+            .map(|(_, h)| h.as_bytes().as_slice())
+            .collect();
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.i, s.reason FROM unnest($1::bigint[], $2::bytea[]) AS u(i, h) \
+             JOIN suppressions s ON s.hash = u.h",
+        )
+        .bind(rows)
+        .bind(hashes)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (row, reason) in found {
+            if let Some(slot) = usize::try_from(row)
+                .ok()
+                .and_then(|i| suppressed.get_mut(i))
+            {
+                *slot = SuppressionReason::parse(&reason).ok();
+            }
+        }
+    }
+    let mut plan = plan(
+        batch.rows,
+        &mut existing,
+        &suppressed,
+        batch.list_ids,
+        batch.policy,
+    );
     let source = ChangeSource::Import.as_str();
+    // What goes on the suppression list: (hash, reason).
+    let mut suppress: Vec<(&AddressHash, SuppressionReason)> = Vec::new();
 
     if !plan.updates.is_empty() {
         let mut cols: Columns<i64, Option<&str>, Option<&str>, String, &str> = Default::default();
-        for Update(id, name, language, attributes, status) in &plan.updates {
+        for Update(id, name, language, attributes, status, _) in &plan.updates {
             cols.0.push(*id);
             cols.1.push(*name);
             cols.2.push(*language);
             cols.3.push(to_json(attributes)?);
             cols.4.push(status);
         }
+        // Everything but the status, which follows as a check-and-set.
         sqlx::query(
             "UPDATE subscribers SET name = u.name, language = u.language, \
-               attributes = u.attributes, status = u.status, updated_at = $1 \
-             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-               AS u(id, name, language, attributes, status) \
+               attributes = u.attributes, updated_at = $1 \
+             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) \
+               AS u(id, name, language, attributes) \
              WHERE subscribers.id = u.id",
         )
         .bind(now)
@@ -521,7 +753,6 @@ async fn postgres_batch(
         .bind(cols.1)
         .bind(cols.2)
         .bind(cols.3)
-        .bind(cols.4)
         .execute(&mut *tx)
         .await?;
     }
@@ -529,18 +760,30 @@ async fn postgres_batch(
         let ids: Vec<i64> = plan.known_logs.iter().map(|l| l.0).collect();
         let from: Vec<Option<&str>> = plan.known_logs.iter().map(|l| l.1).collect();
         let to: Vec<&str> = plan.known_logs.iter().map(|l| l.2).collect();
-        sqlx::query(
-            "INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source) \
-             SELECT u.id, $1, u.f, u.t, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) \
-               AS u(id, f, t)",
+        // Only where the status is still the one read: a one-click
+        // unsubscribe or a bounce that came in meanwhile stays, and its
+        // log is the true one.
+        let changed: Vec<i64> = sqlx::query_scalar(
+            "WITH changed AS ( \
+               UPDATE subscribers SET status = u.t, updated_at = $1 \
+               FROM unnest($3::bigint[], $4::text[], $5::text[]) AS u(id, f, t) \
+               WHERE subscribers.id = u.id AND subscribers.status = u.f \
+               RETURNING subscribers.id, u.f, u.t) \
+             INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source) \
+             SELECT id, $1, f, t, $2 FROM changed RETURNING subscriber_id",
         )
         .bind(now)
         .bind(source)
         .bind(ids)
         .bind(from)
         .bind(to)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        for (row, id, reason) in &plan.known_suppress {
+            if changed.contains(id) {
+                suppress.push((&batch.hashes[*row], *reason));
+            }
+        }
     }
     if !plan.new_rows.is_empty() {
         let mut cols: Columns<&str, Option<&str>, &str, Option<&str>, String> = Default::default();
@@ -552,7 +795,8 @@ async fn postgres_batch(
             cols.4.push(to_json(attributes)?);
         }
         // In order, so ids follow the file. An address another writer
-        // added meanwhile (the subscribe form) is left to them.
+        // added meanwhile (the subscribe form) is left to them. Ids and
+        // link salts come from the database.
         let added: Vec<(i64, String, String)> = sqlx::query_as(
             "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
              SELECT u.email, u.name, u.status, u.language, u.attributes, $1, $1 \
@@ -569,14 +813,23 @@ async fn postgres_batch(
         .fetch_all(&mut *tx)
         .await?;
         plan.counts.added = added.len() as u64;
+        plan.consenting.extend(added.iter().map(|a| a.0));
         let ids_by_email: HashMap<&str, i64> = added
             .iter()
             .map(|(id, email, _)| (email.as_str(), *id))
             .collect();
-        for (email, lists) in cols.0.iter().zip(&plan.new_lists) {
+        for ((email, lists), row) in cols.0.iter().zip(&plan.new_lists).zip(&plan.new_index) {
             if let Some(id) = ids_by_email.get(email) {
                 for list_id in lists {
                     plan.joins.entry(*list_id).or_default().push(*id);
+                }
+                if let Some(reason) = added
+                    .iter()
+                    .find(|a| a.1 == *email)
+                    .and_then(|a| SubscriberStatus::parse(&a.2).ok())
+                    .and_then(SuppressionReason::for_status)
+                {
+                    suppress.push((&batch.hashes[*row], reason));
                 }
             }
         }
@@ -611,6 +864,27 @@ async fn postgres_batch(
         .execute(&mut *tx)
         .await?;
     }
+    if !suppress.is_empty() {
+        let hashes: Vec<&[u8]> = suppress
+            .iter()
+            .map(|(h, _)| h.as_bytes().as_slice())
+            .collect();
+        let reasons: Vec<&str> = suppress.iter().map(|(_, r)| r.as_str()).collect();
+        // A hash appears once per batch (rows are merged by address).
+        sqlx::query(
+            "INSERT INTO suppressions (hash, reason, at) \
+             SELECT u.h, u.r, $1 FROM unnest($2::bytea[], $3::text[]) AS u(h, r) \
+             ON CONFLICT (hash) DO UPDATE SET reason = excluded.reason, at = excluded.at \
+             WHERE suppressions.reason NOT IN ('bounced', 'complained') \
+                OR excluded.reason IN ('bounced', 'complained')",
+        )
+        .bind(now)
+        .bind(hashes)
+        .bind(reasons)
+        .execute(&mut *tx)
+        .await?;
+    }
+    consent::record_imported_postgres(&mut tx, &plan.consenting, now, batch.basis).await?;
     tx.commit().await?;
     Ok(plan.counts)
 }
@@ -708,7 +982,9 @@ mod tests {
             ..DatabaseSettings::default()
         };
         let store = Store::open(&settings).await.expect("open store");
-        (dir, store)
+        let key =
+            crate::domain::SuppressionKey::parse("test-suppression-key-0123456789").expect("key");
+        (dir, store.with_suppression_key(key))
     }
 
     fn row(
@@ -861,7 +1137,8 @@ mod tests {
                 updated: 2,
                 unchanged: 2,
                 kept_gone: 1,
-                duplicates: 0
+                duplicates: 0,
+                suppressed: SuppressedCounts::default(),
             }
         );
         let stored: Vec<(String, String, String)> =

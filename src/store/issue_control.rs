@@ -2,9 +2,8 @@
 //! dispatcher's circuit breaker.
 
 use super::backend::on_db;
-use super::subscribers::log_status_change;
 use super::{IssueStatus, Store, now_ms};
-use crate::domain::{ChangeSource, SubscriberStatus};
+use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
 use crate::error::{Error, Result};
 
 /// Who paused an issue.
@@ -136,40 +135,16 @@ impl Store {
     }
 
     /// A "no such user" reply: the subscriber is marked bounced (with the
-    /// reply in the status log), so their later deliveries are skipped.
-    pub async fn mark_bounced(&self, subscriber_id: i64, reply: &str) -> Result<()> {
-        on_db!(self, pool, sql => {
-            let mut tx = pool.begin_with(sql.begin_write).await?;
-            let from: Option<String> = sqlx::query_scalar(&format!(
-                "SELECT status FROM subscribers WHERE id = $1{}",
-                sql.for_update
-            ))
-            .bind(subscriber_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let from = from
-                .as_deref()
-                .and_then(|s| SubscriberStatus::parse(s).ok());
-            // Someone who already left stays as they are.
-            if let Some(from @ (SubscriberStatus::Active | SubscriberStatus::Pending)) = from {
-                let now = now_ms();
-                sqlx::query("UPDATE subscribers SET status = 'bounced', updated_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(subscriber_id)
-                    .execute(&mut *tx)
-                    .await?;
-                log_status_change!(
-                    &mut *tx,
-                    subscriber_id,
-                    now,
-                    Some(from),
-                    SubscriberStatus::Bounced,
-                    ChangeSource::Bounce,
-                    Some(reply)
-                );
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+    /// reply in the status log), as the table of status changes allows
+    /// (from pending or active; someone who already left stays as they
+    /// are), so their later deliveries are skipped.
+    pub async fn mark_bounced(&self, subscriber_id: i64, reply: &str) -> Result<StatusOutcome> {
+        self.set_status_by_id(
+            subscriber_id,
+            SubscriberStatus::Bounced,
+            ChangeSource::Bounce,
+            Some(reply),
+        )
+        .await
     }
 }

@@ -11,10 +11,15 @@
 //! with leases, outcomes), [`pace`] (the send rate shared by every
 //! sender), [`archive`] (the public archive and metrics queries),
 //! [`copy`] (`migrate-store`), [`status_batch`] (the public pages' group
-//! commit), [`timestamp`].
+//! commit), [`status_change`] (every status change: the table, then
+//! one check-and-set), [`suppressions`] (the suppression list),
+//! [`system_mails`] (confirmations and unsubscribe links mailed to
+//! one person, and the pending expiry), [`consent`] (proof of consent),
+//! [`status_log`] (one person's status history), [`timestamp`].
 
 mod archive;
 mod backend;
+mod consent;
 mod copy;
 mod deliveries;
 mod dialect;
@@ -24,8 +29,12 @@ mod issues;
 mod lists;
 mod pace;
 mod status_batch;
+mod status_change;
+mod status_log;
 mod subscriber_status;
 mod subscribers;
+mod suppressions;
+mod system_mails;
 mod timestamp;
 
 use std::str::FromStr;
@@ -36,14 +45,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use archive::{ArchivedIssue, MetricsSnapshot};
 pub(crate) use backend::Db;
+pub use consent::{Consent, ConsentWay};
 pub use copy::{CopyReport, TABLES};
 pub use deliveries::{Claimed, Outcome};
-pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer};
+pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer, SuppressedCounts};
 pub use issue_control::PausedBy;
 pub use issues::{DeliveryCounts, Issue, IssueStatus, NewIssue};
 pub use pace::{CapWindow, Reservation, local_now_us};
 pub use status_batch::StatusRequest;
-pub use subscribers::{Erased, NewSubscriber, StatusChange, Subscriber, SubscriberFilter};
+pub use status_log::LoggedChange;
+pub use subscribers::{Added, Erased, NewSubscriber, Subscriber, SubscriberFilter};
+pub use suppressions::Unsuppressed;
+pub use system_mails::{ERASED_BY_ADMIN, ERASED_PENDING_EXPIRED, Recipient, SystemMailKind};
 pub use timestamp::{format_ms, now_ms};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
@@ -59,6 +72,9 @@ pub struct Store {
     /// Serialises the public pages' writes in-process (see
     /// `set_status_by_id`).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// `secrets.suppression_key`, for the suppression list's hashes (see
+    /// [`Store::with_suppression_key`]).
+    suppression: Option<crate::domain::SuppressionKey>,
 }
 
 /// Which kind of database a store is on.
@@ -91,11 +107,22 @@ impl Store {
                     // import touches the whole email index.
                     .pragma("cache_size", "-16384")
                     .busy_timeout(settings.busy_timeout());
+                // Migrations run on a connection of their own with foreign
+                // keys off: rebuilding a table (SQLite's only way to change
+                // a column, as migrations/sqlite/20261130100000_* does)
+                // drops it, and with them on the drop would cascade to every
+                // row that refers to it. Each rebuild checks the foreign
+                // keys itself before it commits.
+                let mut migrating = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(
+                    &options.clone().foreign_keys(false),
+                )
+                .await?;
+                SQLITE_MIGRATIONS.run(&mut migrating).await?;
+                sqlx::Connection::close(migrating).await?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .connect_with(options)
                     .await?;
-                SQLITE_MIGRATIONS.run(&pool).await?;
                 Db::Sqlite(pool)
             }
             DatabaseUrl::Postgres(url) => {
@@ -139,6 +166,7 @@ impl Store {
         Ok(Store {
             db,
             writer: std::sync::Arc::default(),
+            suppression: None,
         })
     }
 

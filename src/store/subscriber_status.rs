@@ -2,8 +2,11 @@
 //! the id, never the address.
 
 use super::backend::on_db;
-use super::{StatusChange, StatusRequest, Store};
-use crate::domain::{ChangeSource, Language, SubscriberStatus};
+use super::status_change::Change;
+use super::{StatusRequest, Store};
+use crate::domain::{
+    ChangeSource, Language, LinkSalt, SaltLookup, StatusOutcome, SubscriberStatus,
+};
 use crate::error::Result;
 
 impl Store {
@@ -18,6 +21,26 @@ impl Store {
         Ok(status.and_then(|s| SubscriberStatus::parse(&s).ok()))
     }
 
+    /// What a link token's MAC is checked against for subscriber
+    /// `subscriber_id`: their link salt, none (stored before salts
+    /// existed), or nobody.
+    pub async fn link_salt(&self, subscriber_id: i64) -> Result<SaltLookup> {
+        let salt: Option<Option<Vec<u8>>> = on_db!(self, pool, _sql =>
+            sqlx::query_scalar("SELECT link_salt FROM subscribers WHERE id = $1")
+                .bind(subscriber_id)
+                .fetch_optional(pool)
+                .await?);
+        Ok(match salt {
+            None => SaltLookup::Nobody,
+            Some(None) => SaltLookup::Unsalted,
+            Some(Some(bytes)) => SaltLookup::Salted(LinkSalt::from_bytes(&bytes).map_err(|e| {
+                crate::error::Error::Input(format!(
+                    "subscriber #{subscriber_id} in the database has a bad link_salt: {e}"
+                ))
+            })?),
+        })
+    }
+
     /// The language subscriber `subscriber_id` chose, if any (the public
     /// pages speak it).
     pub async fn language_by_id(&self, subscriber_id: i64) -> Result<Option<Language>> {
@@ -29,10 +52,9 @@ impl Store {
         Ok(language.flatten().and_then(|l| Language::parse(&l).ok()))
     }
 
-    /// Moves subscriber `subscriber_id` to `to` and logs where the change
-    /// came from, like [`Store::set_status`]. Returns `None` for an unknown
-    /// id; a change to the current status changes and logs nothing.
-    ///
+    /// Moves subscriber `subscriber_id` to `to`, as the table of status
+    /// changes allows for `source` ([`crate::domain::status_rules`]), and
+    /// logs it. A change to the current status changes and logs nothing.
     /// Moving someone to `unsubscribed` also skips their queued deliveries
     /// in the same transaction, so nothing more goes out to them.
     pub async fn set_status_by_id(
@@ -41,17 +63,13 @@ impl Store {
         to: SubscriberStatus,
         source: ChangeSource,
         detail: Option<&str>,
-    ) -> Result<Option<StatusChange>> {
+    ) -> Result<StatusOutcome> {
         // A repeat (a second one-click, a mail scanner) needs no write at
         // all: answer it from a read, without the write lock.
-        let Some(seen) = self.status_by_id(subscriber_id).await? else {
-            return Ok(None);
-        };
-        if seen == to {
-            return Ok(Some(StatusChange {
-                from: Some(seen),
-                to,
-            }));
+        match self.status_by_id(subscriber_id).await? {
+            None => return Ok(StatusOutcome::Unknown),
+            Some(seen) if seen == to => return Ok(StatusOutcome::Unchanged(seen)),
+            Some(_) => {}
         }
         let request = StatusRequest {
             subscriber_id,
@@ -59,30 +77,6 @@ impl Store {
             source,
             detail: detail.map(str::to_owned),
         };
-        // The batch of one: the same steps, lock and transaction.
-        Ok(self
-            .set_statuses_by_id(std::slice::from_ref(&request))
-            .await?
-            .pop()
-            .flatten())
-    }
-
-    /// The status someone had just before their last unsubscribe, so "I
-    /// changed my mind" puts them back where they were: a person who never
-    /// confirmed must not become active by clicking it.
-    pub async fn status_before_unsubscribe(
-        &self,
-        subscriber_id: i64,
-    ) -> Result<Option<SubscriberStatus>> {
-        let from: Option<Option<String>> = on_db!(self, pool, _sql => sqlx::query_scalar(
-            "SELECT from_status FROM status_changes WHERE subscriber_id = $1 \
-             AND to_status = 'unsubscribed' ORDER BY id DESC LIMIT 1",
-        )
-        .bind(subscriber_id)
-        .fetch_optional(pool)
-        .await?);
-        Ok(from
-            .flatten()
-            .and_then(|s| SubscriberStatus::parse(&s).ok()))
+        self.apply_change(Change::from(&request)).await
     }
 }

@@ -5,9 +5,13 @@ use futures_util::stream::{BoxStream, StreamExt};
 use serde_json::{Map, Value};
 
 use super::backend::on_db;
+use super::consent::{ConsentWay, record_consent};
+use super::suppressions::suppress;
 use super::{Store, now_ms};
+use crate::domain::status_rules::{may_create, suppression_blocks};
 use crate::domain::{
-    ChangeSource, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
+    ChangeSource, EmailAddress, Language, ListName, StatusOutcome, SubscriberName,
+    SubscriberStatus, SuppressionReason,
 };
 use crate::error::{Error, Result};
 
@@ -60,11 +64,28 @@ pub struct NewSubscriber {
     pub language: Option<Language>,
 }
 
-/// A recorded status change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusChange {
-    pub from: Option<SubscriberStatus>,
-    pub to: SubscriberStatus,
+/// What [`Store::add_subscriber`] did.
+#[derive(Clone, Debug)]
+pub enum Added {
+    /// A new subscriber, as stored.
+    New(Subscriber),
+    /// The address was known already: nothing changed.
+    Known,
+    /// The address is on the suppression list for this reason, and the
+    /// source may not add it (see
+    /// [`crate::domain::status_rules::suppression_blocks`]): nothing
+    /// changed.
+    Suppressed(SuppressionReason),
+}
+
+impl Added {
+    /// The new subscriber, if one was added.
+    pub fn new_subscriber(self) -> Option<Subscriber> {
+        match self {
+            Added::New(s) => Some(s),
+            Added::Known | Added::Suppressed(_) => None,
+        }
+    }
 }
 
 /// Which subscribers `list` and `export` stream.
@@ -142,52 +163,117 @@ impl TryFrom<SubscriberRow> for Subscriber {
 }
 
 impl Store {
-    /// Adds a subscriber to `lists`. Returns `None` if the address is
-    /// already known (nothing is changed then; see [`Store::join_lists`]).
+    /// Adds a subscriber to `lists`, with the first status
+    /// `new.status` (which `source` must be allowed to give:
+    /// [`crate::domain::status_rules::may_create`]). A known address
+    /// changes nothing ([`Added::Known`]; see [`Store::join_lists`]); a
+    /// suppressed one that `source` may not add neither
+    /// ([`Added::Suppressed`]). The subscribe form (`page`) may add an
+    /// address that left by unsubscribing or being erased: it stays
+    /// suppressed until they confirm.
+    ///
+    /// The consent recorded with them is what `source` implies, with
+    /// nothing more known ([`ConsentWay::implied`]); callers that know
+    /// more use [`Store::add_subscriber_consenting`].
     pub async fn add_subscriber(
         &self,
         new: &NewSubscriber,
         lists: &[ListName],
         source: ChangeSource,
-    ) -> Result<Option<Subscriber>> {
+    ) -> Result<Added> {
+        let consent = ConsentWay::implied(source, new.language.as_ref(), lists);
+        self.add_subscriber_consenting(new, lists, source, &consent)
+            .await
+    }
+
+    /// [`Store::add_subscriber`], recording `consent` (proof of consent,
+    /// see [`super::consent`]) with the new subscriber, in the same
+    /// transaction.
+    pub async fn add_subscriber_consenting(
+        &self,
+        new: &NewSubscriber,
+        lists: &[ListName],
+        source: ChangeSource,
+        consent: &ConsentWay,
+    ) -> Result<Added> {
+        if !may_create(source, new.status) {
+            return Err(Error::Input(format!(
+                "a new subscriber cannot start as {} through {source}",
+                new.status
+            )));
+        }
+        let hash = self.suppression_hash(&new.email)?;
         let mut list_ids = Vec::with_capacity(lists.len());
         for list in lists {
             list_ids.push(self.ensure_list(list).await?);
         }
         let now = now_ms();
-        let added = on_db!(self, pool, sql => {
+        let added: std::result::Result<(), Option<SuppressionReason>> = on_db!(self, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, '{}', $5, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
-            )
-            .bind(new.email.as_str())
-            .bind(new.name.as_ref().map(SubscriberName::as_str))
-            .bind(new.status.as_str())
-            .bind(new.language.as_ref().map(Language::as_str))
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(id) = id {
-                for list_id in &list_ids {
-                    sqlx::query(
-                        "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3)",
+            // A known address is known, whatever the list says (the
+            // caller decides what to do with it); the list is about
+            // people not stored.
+            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM subscribers WHERE email = $1")
+                .bind(new.email.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let kept: Option<String> = match known {
+                Some(_) => None,
+                None => sqlx::query_scalar("SELECT reason FROM suppressions WHERE hash = $1")
+                    .bind(hash.as_bytes().as_slice())
+                    .fetch_optional(&mut *tx)
+                    .await?,
+            };
+            let kept = kept.and_then(|r| SuppressionReason::parse(&r).ok());
+            match kept.filter(|reason| suppression_blocks(*reason, source)) {
+                Some(reason) => Err(Some(reason)),
+                None => {
+                    // The id comes from the database (never one given
+                    // before), and so does the link salt.
+                    let id: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, '{}', $5, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
                     )
-                    .bind(list_id)
-                    .bind(id)
+                    .bind(new.email.as_str())
+                    .bind(new.name.as_ref().map(SubscriberName::as_str))
+                    .bind(new.status.as_str())
+                    .bind(new.language.as_ref().map(Language::as_str))
                     .bind(now)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                    match id {
+                        None => Err(None),
+                        Some(id) => {
+                            for list_id in &list_ids {
+                                sqlx::query(
+                                    "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3)",
+                                )
+                                .bind(list_id)
+                                .bind(id)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            log_status_change!(&mut *tx, id, now, None, new.status, source, None);
+                            record_consent!(&mut *tx, id, now, consent);
+                            if let Some(reason) = SuppressionReason::for_status(new.status) {
+                                suppress!(&mut *tx, &hash, reason, now);
+                            }
+                            tx.commit().await?;
+                            Ok(())
+                        }
+                    }
                 }
-                log_status_change!(&mut *tx, id, now, None, new.status, source, None);
-                tx.commit().await?;
             }
-            id.is_some()
         });
-        if !added {
-            return Ok(None);
+        match added {
+            Err(Some(reason)) => Ok(Added::Suppressed(reason)),
+            Err(None) => Ok(Added::Known),
+            Ok(()) => Ok(self
+                .find_subscriber(&new.email)
+                .await?
+                .map_or(Added::Known, Added::New)),
         }
-        self.find_subscriber(&new.email).await
     }
 
     /// Puts a known subscriber on more lists. Returns how many were new.
@@ -218,51 +304,38 @@ impl Store {
         row.map(Subscriber::try_from).transpose()
     }
 
-    /// Moves a subscriber to `to` and logs where the change came from.
-    /// Returns `None` for an unknown address; a change to the current
-    /// status changes and logs nothing (so repeated unsubscribes are
-    /// harmless).
+    /// Moves a subscriber to `to`, as the table of status changes allows
+    /// for `source` ([`crate::domain::status_rules`]), and logs where the
+    /// change came from. A change to the current status changes and logs
+    /// nothing (so repeated unsubscribes are harmless).
     pub async fn set_status(
         &self,
         email: &EmailAddress,
         to: SubscriberStatus,
         source: ChangeSource,
         detail: Option<&str>,
-    ) -> Result<Option<StatusChange>> {
-        on_db!(self, pool, sql => {
-            let mut tx = pool.begin_with(sql.begin_write).await?;
-            let current: Option<(i64, String)> = sqlx::query_as(&format!(
-                "SELECT id, status FROM subscribers WHERE email = $1{}",
-                sql.for_update
-            ))
-            .bind(email.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((id, from)) = current else {
-                return Ok(None);
-            };
-            let from = SubscriberStatus::parse(&from).ok();
-            if from == Some(to) {
-                return Ok(Some(StatusChange { from, to }));
-            }
-            let now = now_ms();
-            sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(to.as_str())
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            log_status_change!(&mut *tx, id, now, from, to, source, detail);
-            tx.commit().await?;
-            Ok(Some(StatusChange { from, to }))
-        })
+    ) -> Result<StatusOutcome> {
+        // An id is never given to anyone else, so looking it up first
+        // leaves no race: erased meanwhile, the change finds nobody.
+        let id: Option<i64> = on_db!(self, pool, _sql =>
+            sqlx::query_scalar("SELECT id FROM subscribers WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(pool)
+                .await?);
+        match id {
+            None => Ok(StatusOutcome::Unknown),
+            Some(id) => self.set_status_by_id(id, to, source, detail).await,
+        }
     }
 
     /// Erases a person (GDPR): their row, memberships and anything in the
     /// log that could identify them. What stays: anonymous status-change
-    /// rows and one erasure row with the status they had. Returns `None`
-    /// for an unknown address.
+    /// rows, one erasure row with the status they had, and their address's
+    /// keyed hash on the suppression list (reason `erased`, or `bounced` /
+    /// `complained` if that is what they were), so no import brings them
+    /// back. Returns `None` for an unknown address.
     pub async fn remove_subscriber(&self, email: &EmailAddress) -> Result<Option<Erased>> {
+        let hash = self.suppression_hash(email)?;
         on_db!(self, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
             let current: Option<(i64, String)> = sqlx::query_as(&format!(
@@ -284,11 +357,16 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            let now = now_ms();
             sqlx::query("INSERT INTO erasures (at, status) VALUES ($1, $2)")
-                .bind(now_ms())
+                .bind(now)
                 .bind(&status)
                 .execute(&mut *tx)
                 .await?;
+            let reason = SuppressionReason::for_erasure(
+                SubscriberStatus::parse(&status).unwrap_or(SubscriberStatus::Unsubscribed),
+            );
+            suppress!(&mut *tx, &hash, reason, now);
             sqlx::query("DELETE FROM subscribers WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)

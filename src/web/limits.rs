@@ -4,6 +4,10 @@
 //! - POST `/subscribe`: [`IP_LIMIT`] per client IP per [`IP_WINDOW`], and
 //!   [`ADDRESS_LIMIT`] confirmation mails per address per
 //!   [`ADDRESS_WINDOW`].
+//! - POST `/unsubscribe` (a fresh unsubscribe link by mail): the same
+//!   per-client limit, counted apart, and the same per-address limit,
+//!   counted together with confirmation mails (mails one address may get
+//!   from the public pages, whichever form asked).
 //! - POSTs to the links in mails (`/u/TOKEN`, `/u/TOKEN/resubscribe`,
 //!   `/confirm/TOKEN`): `server.link_posts_per_minute` per client IP, all
 //!   three together, checked by [`limit_link_posts`] before the token is
@@ -46,6 +50,7 @@ type Hits<K> = Mutex<HashMap<K, VecDeque<Instant>>>;
 #[derive(Debug)]
 pub struct Limits {
     by_ip: Hits<IpAddr>,
+    link_requests_by_ip: Hits<IpAddr>,
     by_address: Hits<String>,
     links_by_ip: Hits<IpAddr>,
     link_limit: usize,
@@ -56,6 +61,7 @@ impl Limits {
     pub fn new(link_posts_per_minute: u32) -> Limits {
         Limits {
             by_ip: Hits::default(),
+            link_requests_by_ip: Hits::default(),
             by_address: Hits::default(),
             links_by_ip: Hits::default(),
             link_limit: usize::try_from(link_posts_per_minute)
@@ -69,8 +75,15 @@ impl Limits {
         hit(&self.by_ip, ip, IP_LIMIT, IP_WINDOW, now)
     }
 
-    /// Counts a confirmation mail to `address`; false when it is over the
-    /// limit (and then no mail goes out).
+    /// Counts a POST `/unsubscribe` from `ip`; over the limit: how long to
+    /// wait.
+    pub fn allow_link_request(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        hit(&self.link_requests_by_ip, ip, IP_LIMIT, IP_WINDOW, now)
+    }
+
+    /// Counts a mail to `address` from the public pages (a confirmation or
+    /// an unsubscribe link); false when it is over the limit (and then no
+    /// mail goes out).
     pub fn allow_address(&self, address: &EmailAddress, now: Instant) -> bool {
         hit(
             &self.by_address,

@@ -1,5 +1,7 @@
 //! `GET /metrics`: Prometheus text format 0.0.4. Delivery (sent, failed,
-//! skipped, … and retried, by issue), subscriber and unsubscribe counts come from the database at scrape time; HTTP request
+//! skipped, … and retried, by issue), subscriber, unsubscribe and erasure
+//! (by reason, e.g. pending people expired) counts come from the database
+//! at scrape time; HTTP request
 //! counts are kept in this process by [`track`].
 
 use std::collections::BTreeMap;
@@ -121,6 +123,19 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
     }
     family(
         &mut out,
+        "postbode_erasures_total",
+        "People erased, by reason: admin (subscribers remove) or pending-expired (never confirmed within subscribers.pending_expiry_days).",
+        "counter",
+    );
+    for (reason, n) in &s.erasures {
+        let _ = writeln!(
+            out,
+            "postbode_erasures_total{{reason=\"{}\"}} {n}",
+            label(reason)
+        );
+    }
+    family(
+        &mut out,
         "postbode_queue_depth",
         "Queued and in-flight deliveries of issues being sent.",
         "gauge",
@@ -188,10 +203,12 @@ mod tests {
             unsubscribes: vec![("one-click".into(), 1)],
             queue_depth: 0,
             sent_last_minute: 3,
+            erasures: vec![("pending-expired".into(), 2)],
         };
         let text = render(&snapshot, &[(("/u/{token}".into(), 200), 4)]);
-        assert_eq!(text.matches("# HELP ").count(), 7);
-        assert_eq!(text.matches("# TYPE ").count(), 7);
+        assert_eq!(text.matches("# HELP ").count(), 8);
+        assert_eq!(text.matches("# TYPE ").count(), 8);
+        assert!(text.contains("postbode_erasures_total{reason=\"pending-expired\"} 2\n"));
         assert!(text.contains("postbode_deliveries_retried{issue=\"x\"} 1\n"));
         assert!(text.contains("postbode_deliveries{issue=\"x\",status=\"sent\"} 3\n"));
         assert!(text.contains("postbode_send_rate 0.05\n"), "{text}");

@@ -2,8 +2,10 @@
 //! one-click unsubscribe, the archive of sent issues with its Atom feed,
 //! Prometheus metrics, a health check, and subscribing with double opt-in.
 //!
-//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`subscribe`]
-//! (`/subscribe` and `/confirm/TOKEN`), [`limits`] (per-client and
+//! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`unsubscribe_form`]
+//! (`/unsubscribe`: a fresh unsubscribe link by mail, for when a link does
+//! not work), [`subscribe`] (`/subscribe` and `/confirm/TOKEN`), [`limits`]
+//! (per-client and
 //! per-address rate limits), [`archive`]
 //! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
 //! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits).
@@ -16,10 +18,10 @@ pub mod security;
 pub mod status_writer;
 pub mod subscribe;
 pub mod unsubscribe;
+pub mod unsubscribe_form;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -29,10 +31,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::config::Settings;
-use crate::dispatch::transport::Transport;
-use crate::domain::{ListName, Mailbox};
+use crate::dispatch::system_mailer::SystemMailer;
+use crate::domain::ListName;
 use crate::error::{Error, Result};
-use crate::mail::{DkimSigner, MailError, TokenKey};
+use crate::mail::{MailError, TokenKey};
 use crate::store::Store;
 use pages::Lang;
 
@@ -51,16 +53,11 @@ struct Inner {
     base_url: String,
     default_lang: Lang,
     http: metrics::HttpCounts,
-    /// Where confirmation mails go (the outbox folder by default).
-    transport: Transport,
-    signer: Option<DkimSigner>,
-    from: Mailbox,
-    reply_to: Mailbox,
+    /// Confirmation and unsubscribe-link mails: the same transport, signer
+    /// and shared rate as an issue.
+    mailer: SystemMailer,
     /// The list someone joins through the subscribe form.
     default_list: ListName,
-    /// `emails/` in the working directory, when it holds
-    /// `system/confirm.mjml`; without it confirmation mails are plain text.
-    emails: Option<PathBuf>,
     limits: limits::Limits,
     /// Writes unsubscribes in batches (group commit).
     status_writer: status_writer::StatusWriter,
@@ -78,19 +75,7 @@ impl AppState {
             e => Error::Config(e.to_string()),
         })?;
         let language = &settings.newsletter.language;
-        let transport = Transport::from_settings(&settings.smtp)?;
-        let signer =
-            DkimSigner::from_settings(&settings.dkim).map_err(|e| Error::Config(e.to_string()))?;
-        let emails = std::env::current_dir()
-            .ok()
-            .map(|d| d.join("emails"))
-            .filter(|d| d.join(crate::mail::confirmation::TEMPLATE).is_file());
-        if emails.is_none() {
-            tracing::warn!(
-                "no emails/{} in the working directory: confirmation mails go out as plain text",
-                crate::mail::confirmation::TEMPLATE
-            );
-        }
+        let mailer = SystemMailer::new(settings, store.clone())?;
         let status_writer = status_writer::StatusWriter::start(store.clone())?;
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -101,12 +86,8 @@ impl AppState {
                 base_url: settings.newsletter.base_url.as_str().to_owned(),
                 http: metrics::HttpCounts::default(),
                 default_lang: Lang::from_tag(language.as_str()).unwrap_or(Lang::En),
-                transport,
-                signer,
-                from: settings.newsletter.from.clone(),
-                reply_to: settings.reply_to(),
+                mailer,
                 default_list: settings.newsletter.default_list.clone(),
-                emails,
                 limits: limits::Limits::new(settings.server.link_posts_per_minute),
             }),
         })
@@ -148,6 +129,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(unsubscribe::routes())
+        .merge(unsubscribe_form::routes())
         .merge(subscribe::routes())
         .merge(archive::routes())
         .merge(metrics::routes())

@@ -116,14 +116,33 @@ struct Texts {
     too_many_title: &'static str,
     too_many_lead: &'static str,
     slow_down_lead: &'static str,
+    slow_down_form_lead: &'static str,
     confirm_title: &'static str,
     confirm_lead: &'static str,
     confirm_button: &'static str,
     confirmed_title: &'static str,
     confirmed_lead: &'static str,
-    invalid_title: &'static str,
-    invalid_lead: &'static str,
     invalid_again: &'static str,
+    broken_title: &'static str,
+    broken_lead: &'static str,
+    broken_confirm: &'static str,
+    ask_title: &'static str,
+    ask_lead: &'static str,
+    ask_button: &'static str,
+    sent_lead: &'static str,
+    sent_note: &'static str,
+    already_title: &'static str,
+    already_lead: &'static str,
+    not_sent_title: &'static str,
+    not_sent_lead: &'static str,
+    back_pending_title: &'static str,
+    back_pending_lead: &'static str,
+    still_title: &'static str,
+    still_lead: &'static str,
+    refused_title: &'static str,
+    resubscribe_refused_lead: &'static str,
+    confirm_refused_lead: &'static str,
+    already_confirmed_lead: &'static str,
 }
 
 static NL: Texts = Texts {
@@ -160,14 +179,33 @@ static NL: Texts = Texts {
     too_many_title: "Even geduld",
     too_many_lead: "Er kwamen te veel aanmeldingen tegelijk binnen. Probeer het over tien minuten opnieuw.",
     slow_down_lead: "Er kwamen te veel verzoeken tegelijk binnen. Probeer het over een minuut opnieuw.",
+    slow_down_form_lead: "Er kwamen te veel verzoeken tegelijk binnen. Probeer het over tien minuten opnieuw.",
     confirm_title: "Bevestig je aanmelding",
     confirm_lead: "Nog één klik: bevestig dat je deze nieuwsbrief wilt ontvangen.",
     confirm_button: "Ja, ik wil de nieuwsbrief ontvangen",
     confirmed_title: "Je bent aangemeld",
     confirmed_lead: "Dank je wel! Je ontvangt voortaan deze nieuwsbrief.",
-    invalid_title: "Deze link werkt niet meer",
-    invalid_lead: "De link is ongeldig of verlopen. Een bevestigingslink blijft 7 dagen geldig.",
     invalid_again: "Opnieuw aanmelden",
+    broken_title: "Deze link werkt niet",
+    broken_lead: "De link is onvolledig, beschadigd of verlopen. Dat gebeurt soms als een mailprogramma een lange link afbreekt. Er is niets veranderd.",
+    broken_confirm: "Wilde je je aanmelding bevestigen? Een bevestigingslink blijft 7 dagen geldig. Meld je opnieuw aan, dan krijg je een nieuwe.",
+    ask_title: "Afmelden met je e-mailadres",
+    ask_lead: "Wil je je afmelden? Vul je e-mailadres in. We sturen je dan een mail met een link waarmee je je met één klik afmeldt.",
+    ask_button: "Stuur mij een afmeldlink",
+    sent_lead: "Als dit adres deze nieuwsbrief ontvangt, hebben we er een mail naartoe gestuurd met een link om je af te melden.",
+    sent_note: "Niets ontvangen? Kijk ook in je map met ongewenste mail.",
+    already_title: "Je was al afgemeld",
+    already_lead: "Je ontvangt deze nieuwsbrief niet meer. Er is niets veranderd.",
+    not_sent_title: "Je ontvangt deze nieuwsbrief niet",
+    not_sent_lead: "Deze nieuwsbrief wordt al niet meer naar dit adres gestuurd. Er is niets veranderd.",
+    back_pending_title: "Afmelding ongedaan gemaakt",
+    back_pending_lead: "Je aanmelding is nog niet bevestigd: pas daarna ontvang je de nieuwsbrief. Meld je opnieuw aan voor een nieuwe bevestigingsmail.",
+    still_title: "Je bent nog aangemeld",
+    still_lead: "Je ontvangt deze nieuwsbrief nog steeds. Er is niets veranderd.",
+    refused_title: "Dat kan niet met deze link",
+    resubscribe_refused_lead: "Er is niets veranderd: je ontvangt deze nieuwsbrief nog steeds niet. Wil je hem weer ontvangen? Meld je dan opnieuw aan; je krijgt eerst een mail om dat te bevestigen.",
+    confirm_refused_lead: "Er is niets veranderd: deze link kan je aanmelding niet (meer) bevestigen. Wil je de nieuwsbrief ontvangen? Meld je dan opnieuw aan.",
+    already_confirmed_lead: "Je aanmelding was al bevestigd. Je ontvangt deze nieuwsbrief.",
 };
 
 static EN: Texts = Texts {
@@ -204,14 +242,33 @@ static EN: Texts = Texts {
     too_many_title: "Please wait",
     too_many_lead: "Too many sign-ups arrived at once. Please try again in ten minutes.",
     slow_down_lead: "Too many requests arrived at once. Please try again in a minute.",
+    slow_down_form_lead: "Too many requests arrived at once. Please try again in ten minutes.",
     confirm_title: "Confirm your subscription",
     confirm_lead: "One more click: confirm that you want to receive this newsletter.",
     confirm_button: "Confirm my subscription",
     confirmed_title: "You're subscribed",
     confirmed_lead: "Thank you! You will receive this newsletter from now on.",
-    invalid_title: "This link does not work",
-    invalid_lead: "The link is invalid or has expired. A confirmation link stays valid for 7 days.",
     invalid_again: "Subscribe again",
+    broken_title: "This link does not work",
+    broken_lead: "The link is incomplete, damaged or expired. That sometimes happens when a mail program breaks up a long link. Nothing has changed.",
+    broken_confirm: "Did you want to confirm your subscription? A confirmation link stays valid for 7 days. Subscribe again and you will get a new one.",
+    ask_title: "Unsubscribe by email address",
+    ask_lead: "Want to unsubscribe? Enter your email address. We will send you an email with a link that unsubscribes you with one click.",
+    ask_button: "Send me an unsubscribe link",
+    sent_lead: "If this address receives this newsletter, we have sent it an email with a link to unsubscribe.",
+    sent_note: "Nothing arrived? Please check your spam folder too.",
+    already_title: "You were already unsubscribed",
+    already_lead: "You no longer receive this newsletter. Nothing has changed.",
+    not_sent_title: "You don't receive this newsletter",
+    not_sent_lead: "This newsletter is no longer sent to this address. Nothing has changed.",
+    back_pending_title: "Unsubscribe undone",
+    back_pending_lead: "Your subscription is not confirmed yet: you will receive the newsletter only after that. Subscribe again to get a new confirmation email.",
+    still_title: "You are still subscribed",
+    still_lead: "You still receive this newsletter. Nothing has changed.",
+    refused_title: "This link cannot do that",
+    resubscribe_refused_lead: "Nothing has changed: you still do not receive this newsletter. Want to receive it again? Then subscribe again; we will first send you an email to confirm.",
+    confirm_refused_lead: "Nothing has changed: this link cannot confirm your subscription (any more). Want to receive the newsletter? Then subscribe again.",
+    already_confirmed_lead: "Your subscription was already confirmed. You receive this newsletter.",
 };
 
 const STYLE: &str = "\
@@ -302,7 +359,53 @@ pub fn unsubscribed(lang: Lang, newsletter: &str, resubscribe_action: &str) -> S
     layout(lang, newsletter, t.done_title, &body)
 }
 
-/// After POST `/u/TOKEN/resubscribe`.
+/// After POST `/u/TOKEN` for someone who had unsubscribed already: says
+/// so, with the same way back.
+pub fn already_unsubscribed(lang: Lang, newsletter: &str, resubscribe_action: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{lead}</p>\n<form method=\"post\" action=\"{action}\">\n<p>{again}</p>\n\
+         <button type=\"submit\" class=\"secondary\">{button}</button>\n</form>\n",
+        lead = escape(t.already_lead),
+        action = escape(resubscribe_action),
+        again = escape(t.resubscribe_lead),
+        button = escape(t.resubscribe_button),
+    );
+    layout(lang, newsletter, t.already_title, &body)
+}
+
+/// After POST `/u/TOKEN` for an address that gets no mail anyway (bounced,
+/// complained): nothing changed, and nothing needed to.
+pub fn not_receiving(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.not_sent_lead));
+    layout(lang, newsletter, t.not_sent_title, &body)
+}
+
+/// After POST `/u/TOKEN/resubscribe` put someone back to pending: the
+/// unsubscribe is undone, but they never confirmed.
+pub fn resubscribed_pending(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = with_subscribe_link(t.back_pending_lead, t.invalid_again);
+    layout(lang, newsletter, t.back_pending_title, &body)
+}
+
+/// After POST `/u/TOKEN/resubscribe` for someone who is active.
+pub fn still_subscribed(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.still_lead));
+    layout(lang, newsletter, t.still_title, &body)
+}
+
+/// 409 after POST `/u/TOKEN/resubscribe` when the status rules refuse it
+/// (a bounce, an admin's unsubscribe, too late): nothing changed.
+pub fn resubscribe_refused(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = with_subscribe_link(t.resubscribe_refused_lead, t.invalid_again);
+    layout(lang, newsletter, t.refused_title, &body)
+}
+
+/// After POST `/u/TOKEN/resubscribe` made someone active again.
 pub fn resubscribed(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
     let body = format!("<p>{}</p>\n", escape(t.back_lead));
@@ -462,6 +565,13 @@ pub fn too_many_requests(lang: Lang, newsletter: &str) -> String {
     layout(lang, newsletter, t.too_many_title, &body)
 }
 
+/// 429 for POST `/unsubscribe`: too many requests from one client.
+pub fn too_many_link_requests(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.slow_down_form_lead));
+    layout(lang, newsletter, t.too_many_title, &body)
+}
+
 /// GET `/confirm/TOKEN`: one button that posts back to the same address.
 pub fn confirm(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
@@ -480,15 +590,107 @@ pub fn confirmed(lang: Lang, newsletter: &str) -> String {
     layout(lang, newsletter, t.confirmed_title, &body)
 }
 
-/// After POST `/confirm/TOKEN` with a forged, mangled or expired token.
-pub fn confirm_invalid(lang: Lang, newsletter: &str) -> String {
+/// A paragraph, then a link to the subscribe form.
+fn with_subscribe_link(lead: &str, again: &str) -> String {
+    format!(
+        "<p>{}</p>\n<p><a href=\"/subscribe\">{}</a></p>\n",
+        escape(lead),
+        escape(again)
+    )
+}
+
+/// After POST `/confirm/TOKEN` for someone already active.
+pub fn already_confirmed(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!("<p>{}</p>\n", escape(t.already_confirmed_lead));
+    layout(lang, newsletter, t.confirmed_title, &body)
+}
+
+/// 409 after POST `/confirm/TOKEN` when the status rules refuse it (a
+/// bounced address, a link used before): nothing changed.
+pub fn confirm_refused(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = with_subscribe_link(t.confirm_refused_lead, t.invalid_again);
+    layout(lang, newsletter, t.refused_title, &body)
+}
+
+/// Which kind of link did not work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrokenLink {
+    /// `/u/TOKEN` or `/u/TOKEN/resubscribe`.
+    Unsubscribe,
+    /// `/confirm/TOKEN`: also offers to sign up again.
+    Confirm,
+}
+
+/// 404 for a link that does not work (forged, truncated, mangled, for
+/// nobody, or an expired confirmation): says so, says nothing changed, and
+/// offers to unsubscribe by address. The same page for every such link.
+pub fn broken_link(lang: Lang, newsletter: &str, kind: BrokenLink) -> String {
+    let t = lang.texts();
+    let mut body = format!("<p>{}</p>\n", escape(t.broken_lead));
+    if kind == BrokenLink::Confirm {
+        body.push_str(&with_subscribe_link(t.broken_confirm, t.invalid_again));
+    }
+    body.push_str(&unsubscribe_by_address_form(lang, "", None));
+    layout(lang, newsletter, t.broken_title, &body)
+}
+
+/// The form that mails a fresh unsubscribe link to an address (POST
+/// `/unsubscribe`), with a honeypot like the subscribe form's. `email` is
+/// what was typed (escaped here); `error`: it was not an address.
+fn unsubscribe_by_address_form(lang: Lang, email: &str, error: Option<FormError>) -> String {
+    let t = lang.texts();
+    let (invalid, message) = if error.is_some() {
+        (
+            " aria-invalid=\"true\" aria-describedby=\"error-msg\"",
+            format!(
+                "<p class=\"error\" id=\"error-msg\" role=\"alert\">{}</p>\n",
+                escape(t.email_error)
+            ),
+        )
+    } else {
+        ("", String::new())
+    };
+    format!(
+        "<p>{lead}</p>\n<form method=\"post\" action=\"/unsubscribe\">\n\
+         <div class=\"field\">\n<label for=\"email\">{email_label}</label>\n{message}\
+         <input type=\"email\" id=\"email\" name=\"email\" required autocomplete=\"email\" \
+         inputmode=\"email\" value=\"{email}\"{invalid}>\n</div>\n\
+         <div class=\"hp\" aria-hidden=\"true\">\n<label for=\"website\">{hp_label}</label>\n\
+         <input type=\"text\" id=\"website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\" value=\"\">\n</div>\n\
+         <button type=\"submit\">{button}</button>\n</form>\n",
+        lead = escape(t.ask_lead),
+        email_label = escape(t.email_label),
+        email = escape(email),
+        hp_label = escape(t.honeypot_label),
+        button = escape(t.ask_button),
+    )
+}
+
+/// GET `/unsubscribe`, or the form again (400) after something that is
+/// not an address.
+pub fn unsubscribe_by_address(
+    lang: Lang,
+    newsletter: &str,
+    email: &str,
+    error: Option<FormError>,
+) -> String {
+    let t = lang.texts();
+    let body = unsubscribe_by_address_form(lang, email, error);
+    layout(lang, newsletter, t.ask_title, &body)
+}
+
+/// After POST `/unsubscribe`, whatever happened: never says whether the
+/// address was known.
+pub fn unsubscribe_link_sent(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
     let body = format!(
-        "<p>{}</p>\n<p><a href=\"/subscribe\">{}</a></p>\n",
-        escape(t.invalid_lead),
-        escape(t.invalid_again)
+        "<p>{}</p>\n<p class=\"note\">{}</p>\n",
+        escape(t.sent_lead),
+        escape(t.sent_note)
     );
-    layout(lang, newsletter, t.invalid_title, &body)
+    layout(lang, newsletter, t.thanks_title, &body)
 }
 
 pub fn not_found(lang: Lang, newsletter: &str) -> String {
@@ -571,9 +773,21 @@ mod tests {
                 subscribe_thanks(lang, "N"),
                 too_many(lang, "N"),
                 too_many_requests(lang, "N"),
+                too_many_link_requests(lang, "N"),
                 confirm(lang, "N"),
                 confirmed(lang, "N"),
-                confirm_invalid(lang, "N"),
+                already_confirmed(lang, "N"),
+                confirm_refused(lang, "N"),
+                broken_link(lang, "N", BrokenLink::Unsubscribe),
+                broken_link(lang, "N", BrokenLink::Confirm),
+                unsubscribe_by_address(lang, "N", "", None),
+                unsubscribe_by_address(lang, "N", "x", Some(FormError::Email)),
+                unsubscribe_link_sent(lang, "N"),
+                already_unsubscribed(lang, "N", "/x"),
+                not_receiving(lang, "N"),
+                resubscribed_pending(lang, "N"),
+                still_subscribed(lang, "N"),
+                resubscribe_refused(lang, "N"),
             ] {
                 assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())));
                 assert!(page.contains("name=\"viewport\""));
@@ -582,6 +796,27 @@ mod tests {
         }
         assert!(unsubscribe(Lang::Nl, "N").contains("Afmelden"));
         assert!(unsubscribed(Lang::En, "N", "/x").contains("I changed my mind"));
+    }
+
+    #[test]
+    fn a_broken_link_offers_the_form_and_claims_nothing() {
+        for lang in [Lang::Nl, Lang::En] {
+            for kind in [BrokenLink::Unsubscribe, BrokenLink::Confirm] {
+                let page = broken_link(lang, "N", kind);
+                assert!(page.contains("<form method=\"post\" action=\"/unsubscribe\">"));
+                assert!(page.contains("name=\"website\" tabindex=\"-1\""));
+                assert_eq!(
+                    page.contains("href=\"/subscribe\""),
+                    kind == BrokenLink::Confirm
+                );
+            }
+        }
+        let nl = broken_link(Lang::Nl, "N", BrokenLink::Unsubscribe);
+        assert!(nl.contains("Deze link werkt niet") && nl.contains("Er is niets veranderd"));
+        assert!(!nl.contains("afgemeld<"), "{nl}");
+        let again = unsubscribe_by_address(Lang::En, "N", "a\"b", Some(FormError::Email));
+        assert!(again.contains("value=\"a&quot;b\""));
+        assert!(again.contains("aria-invalid=\"true\""));
     }
 
     #[test]

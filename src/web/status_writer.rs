@@ -11,9 +11,10 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::domain::StatusOutcome;
 use crate::error::{Error, Result};
 use crate::store::StatusRequest;
-use crate::store::{StatusChange, Store};
+use crate::store::Store;
 
 /// Most changes in one transaction: bounds how long one commit holds the
 /// write lock (the send loop writes to the same database).
@@ -21,7 +22,7 @@ pub const MAX_BATCH: usize = 512;
 /// Changes waiting at most; beyond it handlers wait to hand theirs over.
 const QUEUE: usize = 4096;
 
-type Answer = std::result::Result<Option<StatusChange>, String>;
+type Answer = std::result::Result<StatusOutcome, String>;
 
 struct Job {
     request: StatusRequest,
@@ -48,7 +49,7 @@ impl StatusWriter {
     /// Applies `request` (in a batch with whatever else is waiting) and
     /// returns once it is committed; answers like
     /// [`Store::set_status_by_id`].
-    pub async fn set_status(&self, request: StatusRequest) -> Result<Option<StatusChange>> {
+    pub async fn set_status(&self, request: StatusRequest) -> Result<StatusOutcome> {
         let (done, answer) = oneshot::channel();
         self.jobs
             .send(Job { request, done })

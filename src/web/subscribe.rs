@@ -16,8 +16,17 @@
 //!   follow links); `POST /confirm/TOKEN` makes a pending or unsubscribed
 //!   subscriber active (source `confirm`) when the token is genuine and at
 //!   most [`CONFIRM_MAX_AGE_SECS`] old.
+//! - Honest answers: a confirmation link that does not work (forged,
+//!   truncated, expired, or for nobody) gets 404 and a page that says so,
+//!   offers to sign up again and to unsubscribe by address; one the status
+//!   rules refuse (a bounced address) gets 409 and says nothing changed.
+//!
+//! The confirmation mail goes through the [`SystemMailer`]: the transport,
+//! signer and shared rate of every mail, recorded in the store.
+//!
+//! [`SystemMailer`]: crate::dispatch::system_mailer::SystemMailer
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::Router;
@@ -28,13 +37,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use super::pages::{self, FormError, Lang};
+use super::pages::{self, BrokenLink, FormError, Lang};
 use super::unsubscribe::form_pairs;
-use super::{AppState, Inner, limits};
-use crate::dispatch::transport::Envelope;
-use crate::domain::{ChangeSource, EmailAddress, Language, SubscriberName, SubscriberStatus};
-use crate::mail::confirmation::{self, Confirmation};
-use crate::store::NewSubscriber;
+use super::{AppState, limits};
+use crate::domain::{
+    ChangeSource, ClientNetwork, ConfirmLink, EmailAddress, Language, StatusOutcome,
+    SubscriberName, SubscriberStatus,
+};
+use crate::store::{ConsentWay, NewSubscriber, Recipient};
 
 /// A confirmation link works for seven days.
 pub const CONFIRM_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
@@ -100,12 +110,24 @@ async fn subscribe(
             Err(_) => return again(FormError::Name),
         }
     };
-    match confirmation_due(&state, &address, person.as_ref(), lang).await {
+    match confirmation_due(&state, &address, person.as_ref(), lang, client.ip()).await {
         Ok(Some(id)) => {
             if state.inner.limits.allow_address(&address, now) {
                 let state = state.clone();
+                let who = Recipient {
+                    id,
+                    email: address,
+                    name: person,
+                    language: None,
+                };
                 tokio::spawn(async move {
-                    send_confirmation(&state.inner, id, &address, person.as_ref(), lang).await;
+                    let mailer = &state.inner.mailer;
+                    if let Err(error) = mailer
+                        .send_confirmation(&who, lang.code(), ChangeSource::Page)
+                        .await
+                    {
+                        tracing::error!(%error, subscriber = id, "confirmation mail");
+                    }
                 });
             } else {
                 tracing::warn!(subscriber = id, "subscribe: confirmation limit reached");
@@ -118,14 +140,19 @@ async fn subscribe(
 }
 
 /// Adds a new address as pending. Returns the subscriber id when a
-/// confirmation mail should go out (new, pending or unsubscribed).
+/// confirmation mail should go out (new, pending or unsubscribed). The
+/// request is kept as proof of consent (the form's list and language, the
+/// client's network), confirmed when they click the link.
 async fn confirmation_due(
     state: &AppState,
     address: &EmailAddress,
     name: Option<&SubscriberName>,
     lang: Lang,
+    client: IpAddr,
 ) -> crate::error::Result<Option<i64>> {
     let store = &state.inner.store;
+    let (list, language) = (&state.inner.default_list, Language::parse(lang.code()).ok());
+    let network = ClientNetwork::of(client);
     let known = match store.find_subscriber(address).await? {
         Some(s) => s,
         None => {
@@ -137,13 +164,24 @@ async fn confirmation_due(
             };
             let lists = [state.inner.default_list.clone()];
             if let Some(s) = store
-                .add_subscriber(&new, &lists, ChangeSource::Page)
+                .add_subscriber_consenting(
+                    &new,
+                    &lists,
+                    ChangeSource::Page,
+                    &ConsentWay::Form {
+                        list: list.clone(),
+                        language: language.clone(),
+                        client: Some(network.clone()),
+                    },
+                )
                 .await?
+                .new_subscriber()
             {
                 tracing::info!(subscriber = s.id, "subscribe: new pending subscriber");
                 return Ok(Some(s.id));
             }
-            // Added by someone else in the meantime.
+            // Added by someone else in the meantime, or suppressed (a
+            // bounce or complaint only an admin can lift): no mail.
             match store.find_subscriber(address).await? {
                 Some(s) => s,
                 None => return Ok(None),
@@ -151,136 +189,112 @@ async fn confirmation_due(
         }
     };
     Ok(match known.status {
-        SubscriberStatus::Pending | SubscriberStatus::Unsubscribed => Some(known.id),
+        SubscriberStatus::Pending | SubscriberStatus::Unsubscribed => {
+            store
+                .record_form_request(known.id, list.clone(), language, Some(network))
+                .await?;
+            Some(known.id)
+        }
         _ => None,
     })
 }
 
-/// Renders, signs and sends one confirmation mail; failures go to the log.
-async fn send_confirmation(
-    inner: &Inner,
-    id: i64,
-    address: &EmailAddress,
-    name: Option<&SubscriberName>,
-    lang: Lang,
-) {
-    let issued = jiff::Timestamp::now();
-    let token = inner.tokens.confirm_token(id, issued.as_second());
-    let confirm_url = format!("{}/confirm/{token}", inner.base_url);
-    let message_id =
-        confirmation::confirmation_message_id(id, issued.as_second(), inner.from.address.domain());
-    let mail = Confirmation {
-        from: &inner.from,
-        reply_to: &inner.reply_to,
-        to: address,
-        to_name: name,
-        newsletter: &inner.newsletter,
-        confirm_url: &confirm_url,
-        language: lang.code(),
-        message_id: &message_id,
-        date: issued,
-    };
-    let html = inner
-        .emails
-        .as_deref()
-        .and_then(|dir| match mail.html(dir) {
-            Ok(html) => Some(html),
-            Err(error) => {
-                tracing::error!(%error, "confirmation mail: template failed, sending text only");
-                None
-            }
-        });
-    let raw = match confirmation::build(&mail, html.as_deref()) {
-        Ok(raw) => raw,
-        Err(error) => {
-            tracing::error!(%error, subscriber = id, "confirmation mail: cannot build it");
-            return;
-        }
-    };
-    let raw = match &inner.signer {
-        Some(signer) => match signer.sign(&raw) {
-            Ok(signed) => signed,
-            Err(error) => {
-                tracing::error!(%error, subscriber = id, "confirmation mail: cannot sign it");
-                return;
-            }
-        },
-        None => raw,
-    };
-    let envelope = Envelope {
-        from: inner.from.address.as_str().to_owned(),
-        to: address.as_str().to_owned(),
-    };
-    let stem = format!("confirm-{id}-{}", issued.as_second());
-    match inner.transport.send(&envelope, &raw, &stem).await {
-        Ok(accepted) => {
-            tracing::info!(subscriber = id, reply = %accepted.reply, "confirmation mail sent");
-        }
-        Err(error) => {
-            tracing::error!(%error, subscriber = id, "confirmation mail: sending failed");
-        }
-    }
-}
-
-/// The subscriber a confirmation link names, when it is genuine and not
-/// older than [`CONFIRM_MAX_AGE_SECS`].
-fn confirming(state: &AppState, path: Result<Path<String>, PathRejection>) -> Option<i64> {
+/// What a confirmation link says, when it is genuine (checked with their
+/// link salt) and not older than [`CONFIRM_MAX_AGE_SECS`].
+async fn confirming(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> crate::error::Result<Option<ConfirmLink>> {
     let token = path.map(|Path(t)| t).unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    state
-        .inner
-        .tokens
-        .verify_confirm(&token, now, CONFIRM_MAX_AGE_SECS)
+    let (tokens, store) = (&state.inner.tokens, &state.inner.store);
+    crate::mail::links::verify_confirm(tokens, store, &token, CONFIRM_MAX_AGE_SECS).await
 }
 
-/// `GET /confirm/TOKEN`: the same page for every token, valid or not (in
-/// the language they subscribed in, when the token is genuine).
+/// 404: the link does not work (the browser's language: it names nobody).
+fn broken(state: &AppState, headers: &HeaderMap) -> Response {
+    let page = pages::broken_link(
+        state.lang(headers),
+        &state.inner.newsletter,
+        BrokenLink::Confirm,
+    );
+    (StatusCode::NOT_FOUND, Html(page)).into_response()
+}
+
+/// The subscriber a working confirmation link names, what the link says,
+/// and their status.
+async fn named(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> crate::error::Result<Option<(i64, ConfirmLink, SubscriberStatus)>> {
+    let Some(link) = confirming(state, path).await? else {
+        return Ok(None);
+    };
+    let id = link.subscriber_id;
+    Ok(state
+        .inner
+        .store
+        .status_by_id(id)
+        .await?
+        .map(|s| (id, link, s)))
+}
+
+/// `GET /confirm/TOKEN`: one button (in the language they subscribed in);
+/// 404 and the honest page for a link that does not work.
 async fn show_confirm(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let subscriber = confirming(&state, path);
+    let id = match named(&state, path).await {
+        Ok(Some((id, _, _))) => id,
+        Ok(None) => return broken(&state, &headers),
+        Err(e) => return state.failure(&headers, &e),
+    };
     Html(pages::confirm(
-        state.lang_for(&headers, subscriber).await,
+        state.lang_for(&headers, Some(id)).await,
         &state.inner.newsletter,
     ))
     .into_response()
 }
 
-/// `POST /confirm/TOKEN`.
+/// `POST /confirm/TOKEN`: pending (or unsubscribed, with a link asked for
+/// after leaving) becomes active, once per link, as the status rules
+/// allow; the page says what happened, and 409 when nothing could.
 async fn confirm(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let newsletter = &state.inner.newsletter;
-    let subscriber = confirming(&state, path);
-    let lang = state.lang_for(&headers, subscriber).await;
-    let invalid = || Html(pages::confirm_invalid(lang, newsletter)).into_response();
-    let Some(id) = subscriber else {
-        return invalid();
+    let (id, link) = match named(&state, path).await {
+        Ok(Some((id, link, _))) => (id, link),
+        Ok(None) => return broken(&state, &headers),
+        Err(e) => return state.failure(&headers, &e),
     };
     let store = &state.inner.store;
-    let result = async {
-        match store.status_by_id(id).await? {
-            Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) => {
-                store
-                    .set_status_by_id(id, SubscriberStatus::Active, ChangeSource::Confirm, None)
-                    .await?;
-                store
-                    .join_lists(id, std::slice::from_ref(&state.inner.default_list))
-                    .await?;
-                tracing::info!(subscriber = id, "confirmed");
-                Ok(true)
-            }
-            Some(SubscriberStatus::Active) => Ok(true),
-            _ => Ok(false),
-        }
+    let outcome = match store.confirm(&link).await {
+        Ok(outcome) => outcome,
+        Err(e) => return state.failure(&headers, &e),
     };
-    match result.await {
-        Ok(true) => Html(pages::confirmed(lang, newsletter)).into_response(),
-        Ok(false) => invalid(),
-        Err(e) => state.failure(&headers, &e),
+    if outcome.changed() {
+        let lists = std::slice::from_ref(&state.inner.default_list);
+        if let Err(e) = store.join_lists(id, lists).await {
+            return state.failure(&headers, &e);
+        }
+        tracing::info!(subscriber = id, "confirmed");
+    }
+    let newsletter = &state.inner.newsletter;
+    let lang = state.lang_for(&headers, Some(id)).await;
+    match outcome {
+        StatusOutcome::Changed { .. } => Html(pages::confirmed(lang, newsletter)).into_response(),
+        StatusOutcome::Unchanged(SubscriberStatus::Active) => {
+            Html(pages::already_confirmed(lang, newsletter)).into_response()
+        }
+        StatusOutcome::Unchanged(_) | StatusOutcome::Refused { .. } => (
+            StatusCode::CONFLICT,
+            Html(pages::confirm_refused(lang, newsletter)),
+        )
+            .into_response(),
+        // Erased in the meantime.
+        StatusOutcome::Unknown => broken(&state, &headers),
     }
 }

@@ -9,20 +9,28 @@
 //!   the commit.
 //! - `POST /u/TOKEN/resubscribe` is the "I changed my mind" button.
 //!
-//! A forged, mangled or unknown token gets exactly the answer a genuine one
-//! gets (same status, same page) and changes nothing, so the pages reveal
-//! nothing about who is subscribed.
+//! Honest answers: a link that does not work (forged, truncated, mangled,
+//! or for nobody: an erased person's) gets 404 and the same page for all
+//! of them, saying nothing changed and offering to unsubscribe by address
+//! ([`super::unsubscribe_form`]). A genuine link gets a page that says
+//! what happened: unsubscribed, already unsubscribed, or, when the change
+//! is refused (a bounced address, an unsubscribe "I changed my mind"
+//! cannot undo), that nothing changed (409 for a refused resubscribe). The
+//! token is checked in constant time; what a response reveals is only
+//! whether the link is genuine and names someone. Unsubscribe links never
+//! expire.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::{AppState, pages};
-use crate::domain::{ChangeSource, SubscriberStatus};
+use super::AppState;
+use super::pages::{self, BrokenLink};
+use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
 use crate::store::StatusRequest;
 
 pub fn routes() -> Router<AppState> {
@@ -36,16 +44,43 @@ fn token_of(path: Result<Path<String>, PathRejection>) -> String {
     path.map(|Path(token)| token).unwrap_or_default()
 }
 
-/// `GET /u/TOKEN`: the same page for every token, valid or not (in the
-/// subscriber's language when the token is genuine and they have one).
+/// 404: the link does not work (the browser's language: it names nobody).
+fn broken(state: &AppState, headers: &HeaderMap) -> Response {
+    let page = pages::broken_link(
+        state.lang(headers),
+        &state.inner.newsletter,
+        BrokenLink::Unsubscribe,
+    );
+    (StatusCode::NOT_FOUND, Html(page)).into_response()
+}
+
+/// The subscriber a genuine token names and their status; `None` when the
+/// token is not genuine or names nobody.
+async fn named(
+    state: &AppState,
+    token: &str,
+) -> crate::error::Result<Option<(i64, SubscriberStatus)>> {
+    let (tokens, store) = (&state.inner.tokens, &state.inner.store);
+    let Some(id) = crate::mail::links::verify_unsubscribe(tokens, store, token).await? else {
+        return Ok(None);
+    };
+    Ok(state.inner.store.status_by_id(id).await?.map(|s| (id, s)))
+}
+
+/// `GET /u/TOKEN`: one button, in the subscriber's language when they have
+/// one; 404 and the honest page for a link that does not work.
 async fn show(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let subscriber = state.inner.tokens.verify_unsubscribe(&token_of(path));
+    let id = match named(&state, &token_of(path)).await {
+        Ok(Some((id, _))) => id,
+        Ok(None) => return broken(&state, &headers),
+        Err(e) => return state.failure(&headers, &e),
+    };
     Html(pages::unsubscribe(
-        state.lang_for(&headers, subscriber).await,
+        state.lang_for(&headers, Some(id)).await,
         &state.inner.newsletter,
     ))
     .into_response()
@@ -59,78 +94,102 @@ async fn unsubscribe(
     body: Bytes,
 ) -> Response {
     let token = token_of(path);
-    let subscriber = state.inner.tokens.verify_unsubscribe(&token);
-    if let Some(id) = subscriber {
-        let source = source_of(&body);
-        // A repeat (a provider's retry, a second click) is answered from a
-        // read; only a real change goes to the writer task and its commit.
-        let written = match state.inner.store.status_by_id(id).await {
-            Ok(None | Some(SubscriberStatus::Unsubscribed)) => Ok(None),
-            Ok(Some(_)) => {
-                let request = StatusRequest {
-                    subscriber_id: id,
-                    to: SubscriberStatus::Unsubscribed,
-                    source,
-                    detail: None,
-                };
-                state.inner.status_writer.set_status(request).await
+    let (id, status) = match named(&state, &token).await {
+        Ok(Some(named)) => named,
+        Ok(None) => return broken(&state, &headers),
+        Err(e) => return state.failure(&headers, &e),
+    };
+    let source = source_of(&body);
+    // A repeat (a provider's retry, a second click) is answered from the
+    // read; only a real change goes to the writer task and its commit.
+    let done = match status {
+        SubscriberStatus::Unsubscribed => Done::Already,
+        SubscriberStatus::Bounced | SubscriberStatus::Complained => Done::NotReceiving,
+        SubscriberStatus::Pending | SubscriberStatus::Active => {
+            let request = StatusRequest {
+                subscriber_id: id,
+                to: SubscriberStatus::Unsubscribed,
+                source,
+                detail: None,
+            };
+            match state.inner.status_writer.set_status(request).await {
+                Ok(StatusOutcome::Changed { .. }) => {
+                    tracing::info!(subscriber = id, source = source.as_str(), "unsubscribed");
+                    Done::Unsubscribed
+                }
+                Ok(StatusOutcome::Unchanged(_)) => Done::Already,
+                // Moved under us (a bounce landed first): nothing changed,
+                // and they get no mail.
+                Ok(StatusOutcome::Refused { current }) => match current {
+                    SubscriberStatus::Unsubscribed => Done::Already,
+                    _ => Done::NotReceiving,
+                },
+                // Erased in the meantime.
+                Ok(StatusOutcome::Unknown) => return broken(&state, &headers),
+                Err(e) => return state.failure(&headers, &e),
             }
-            Err(e) => Err(e),
-        };
-        match written {
-            Ok(Some(change)) if change.from != Some(change.to) => {
-                tracing::info!(subscriber = id, source = source.as_str(), "unsubscribed");
-            }
-            Ok(_) => {}
-            Err(e) => return state.failure(&headers, &e),
         }
-    }
+    };
+    let lang = state.lang_for(&headers, Some(id)).await;
+    let newsletter = &state.inner.newsletter;
     let action = format!("/u/{}/resubscribe", percent_encode(&token));
-    Html(pages::unsubscribed(
-        state.lang_for(&headers, subscriber).await,
-        &state.inner.newsletter,
-        &action,
-    ))
+    Html(match done {
+        Done::Unsubscribed => pages::unsubscribed(lang, newsletter, &action),
+        Done::Already => pages::already_unsubscribed(lang, newsletter, &action),
+        Done::NotReceiving => pages::not_receiving(lang, newsletter),
+    })
     .into_response()
 }
 
-/// `POST /u/TOKEN/resubscribe`: back to active, but only from
-/// `unsubscribed` (a bounced address stays bounced).
+/// What a genuine one-click or page POST came to.
+enum Done {
+    Unsubscribed,
+    /// They had unsubscribed before: nothing changed.
+    Already,
+    /// Bounced or complained: they get no mail anyway; nothing changed.
+    NotReceiving,
+}
+
+/// `POST /u/TOKEN/resubscribe`: "I changed my mind", back to where they
+/// were before the unsubscribe (someone who never confirmed stays
+/// pending), as the status rules allow: only an unsubscribe made through
+/// their own link, within a day. Anything else is refused with 409 and a
+/// page that says nothing changed.
 async fn resubscribe(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let token = token_of(path);
-    let subscriber = state.inner.tokens.verify_unsubscribe(&token);
-    if let Some(id) = subscriber {
-        let store = &state.inner.store;
-        let result = match store.status_by_id(id).await {
-            Ok(Some(SubscriberStatus::Unsubscribed)) => {
-                // Back to where they were: someone who never confirmed
-                // stays pending.
-                let back = match store.status_before_unsubscribe(id).await {
-                    Ok(Some(SubscriberStatus::Pending)) => SubscriberStatus::Pending,
-                    Ok(_) => SubscriberStatus::Active,
-                    Err(e) => return state.failure(&headers, &e),
-                };
-                store
-                    .set_status_by_id(id, back, ChangeSource::Page, None)
-                    .await
-                    .map(|_| tracing::info!(subscriber = id, "resubscribed"))
+    let id = match named(&state, &token_of(path)).await {
+        Ok(Some((id, _))) => id,
+        Ok(None) => return broken(&state, &headers),
+        Err(e) => return state.failure(&headers, &e),
+    };
+    let outcome = match state.inner.store.resubscribe_by_id(id).await {
+        Ok(outcome) => outcome,
+        Err(e) => return state.failure(&headers, &e),
+    };
+    let lang = state.lang_for(&headers, Some(id)).await;
+    let newsletter = &state.inner.newsletter;
+    let page = match outcome {
+        StatusOutcome::Changed { to, .. } => {
+            tracing::info!(subscriber = id, to = to.as_str(), "resubscribed");
+            match to {
+                SubscriberStatus::Pending => pages::resubscribed_pending(lang, newsletter),
+                _ => pages::resubscribed(lang, newsletter),
             }
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            return state.failure(&headers, &e);
         }
-    }
-    Html(pages::resubscribed(
-        state.lang_for(&headers, subscriber).await,
-        &state.inner.newsletter,
-    ))
-    .into_response()
+        StatusOutcome::Unchanged(SubscriberStatus::Pending) => {
+            pages::resubscribed_pending(lang, newsletter)
+        }
+        StatusOutcome::Unchanged(_) => pages::still_subscribed(lang, newsletter),
+        StatusOutcome::Refused { .. } => {
+            let page = pages::resubscribe_refused(lang, newsletter);
+            return (StatusCode::CONFLICT, Html(page)).into_response();
+        }
+        StatusOutcome::Unknown => return broken(&state, &headers),
+    };
+    Html(page).into_response()
 }
 
 /// `page` when the page's button sent the form (`from=page`); otherwise a

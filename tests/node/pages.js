@@ -25,7 +25,9 @@ async function main() {
     headings.push((await page.textContent('h1')) || '');
     await page.screenshot({ path: `${prefix}-${name}.png`, fullPage: true });
   };
-  if (mode === 'subscribe') {
+  if (mode === 'broken-link' || mode === 'mailed-link') {
+    await honestLinks(mode, target, rest, page, shot);
+  } else if (mode === 'subscribe') {
     const [email, prefix] = rest;
     await page.goto(`${target}/subscribe`);
     await shot(prefix, '1-form');
@@ -63,6 +65,31 @@ async function main() {
   }
   await browser.close();
   console.log(JSON.stringify(headings));
+}
+
+// A link that does not work, and the way out it offers:
+//   node pages.js broken-link URL LANG EMAIL SHOT_PREFIX   the honest page, then
+//                                                          the unsubscribe-by-address form
+//   node pages.js mailed-link URL LANG SHOT_PREFIX         the link that form mailed: one click
+async function honestLinks(mode, target, rest, page, shot) {
+  if (mode === 'broken-link') {
+    const [email, prefix] = rest;
+    const response = await page.goto(target);
+    if (response.status() !== 404) throw new Error(`${target}: status ${response.status()}, not 404`);
+    await shot(prefix, '8-broken-link');
+    await page.fill('form[action="/unsubscribe"] input[name=email]', email);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.click('form[action="/unsubscribe"] button[type=submit]'),
+    ]);
+    await shot(prefix, '9-link-sent');
+  } else {
+    const [prefix] = rest;
+    await page.goto(target);
+    await shot(prefix, '10-mailed-link');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await shot(prefix, '11-unsubscribed');
+  }
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -8,6 +8,7 @@ pub mod db;
 pub mod encoded_words;
 pub mod faults;
 pub mod http;
+pub mod mail_links;
 pub mod outside;
 pub mod pace;
 pub mod postgres;
@@ -17,6 +18,11 @@ pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The test config's `secrets.token_key`.
+pub const TOKEN_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
+/// The test config's `secrets.suppression_key`.
+pub const SUPPRESSION_KEY: &str = "test-suppression-key-0123456789abcdef";
 
 pub struct TestApp {
     pub dir: tempfile::TempDir,
@@ -60,7 +66,8 @@ impl TestApp {
         });
         let url = database.as_deref().unwrap_or("sqlite://postbode.db");
         let config = format!(
-            "[database]\nurl = \"{url}\"\n\n[secrets]\ntoken_key = \"test-key-0123456789abcdef0123456789abcdef\"\n{extra}"
+            "[database]\nurl = \"{url}\"\n\n[secrets]\ntoken_key = \"{TOKEN_KEY}\"\n\
+             suppression_key = \"{SUPPRESSION_KEY}\"\n{extra}"
         );
         std::fs::write(dir.path().join("postbode.toml"), config).expect("write config");
         TestApp { dir, database }
@@ -186,9 +193,12 @@ pub fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store)
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let store = postbode::store::Store::open(&settings.database)
+        let mut store = postbode::store::Store::open(&settings.database)
             .await
             .expect("open store");
+        if let Some(key) = settings.secrets.suppression_key().expect("suppression key") {
+            store = store.with_suppression_key(key);
+        }
         let out = f(&store).await;
         store.close().await;
         out
@@ -197,4 +207,34 @@ pub fn with_store<T>(app: &TestApp, f: impl AsyncFnOnce(&postbode::store::Store)
 
 pub fn email(s: &str) -> postbode::domain::EmailAddress {
     postbode::domain::EmailAddress::parse(s).expect("address")
+}
+
+/// The `/u/TOKEN` token a mail to subscriber `id` carries: made with the
+/// test config's key and their link salt (none for an id nobody has).
+pub fn unsubscribe_token(app: &TestApp, id: i64) -> String {
+    unsubscribe_token_with(app, TOKEN_KEY, id)
+}
+
+/// Like [`unsubscribe_token`], under another token key.
+pub fn unsubscribe_token_with(app: &TestApp, key: &str, id: i64) -> String {
+    let salt = with_store(app, async |store| {
+        store.link_salt(id).await.expect("link salt")
+    });
+    postbode::mail::TokenKey::new(key)
+        .expect("token key")
+        .unsubscribe_token(id, salt.salt())
+}
+
+/// The `/confirm/TOKEN` token a confirmation mail to subscriber `id`
+/// issued at `issued_at` (Unix seconds) would carry, made now (after their
+/// last status change so far).
+pub fn confirm_token(app: &TestApp, id: i64, issued_at: i64) -> String {
+    let (salt, last) = with_store(app, async |store| {
+        let salt = store.link_salt(id).await.expect("link salt");
+        let last = store.last_status_change(id).await.expect("last change");
+        (salt, last)
+    });
+    postbode::mail::TokenKey::new(TOKEN_KEY)
+        .expect("token key")
+        .confirm_token(id, salt.salt(), issued_at, last)
 }

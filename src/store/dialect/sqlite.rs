@@ -16,4 +16,14 @@ pub const DIALECT: Dialect = Dialect {
     begin_snapshot: "BEGIN",
     // INTEGER PRIMARY KEY continues after the highest id by itself.
     after_copy: &[],
+    // AUTOINCREMENT keeps the highest id ever given in sqlite_sequence.
+    subscriber_ids_given: "SELECT max(coalesce((SELECT max(id) FROM subscribers), 0), \
+                           coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'subscribers'), 0))",
+    // Copying rows in with their ids has set it to the highest copied;
+    // the source may have given higher ones since erased.
+    subscriber_ids_after: &[
+        "UPDATE sqlite_sequence SET seq = max(seq, $1) WHERE name = 'subscribers'",
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'subscribers', $1 \
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'subscribers')",
+    ],
 };

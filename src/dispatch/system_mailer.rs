@@ -1,0 +1,238 @@
+//! Mail to one person outside an issue, through the same kit as an issue:
+//! the configured transport, the DKIM signer and the send rate every
+//! sender shares ([`RateLimiter`]), each mail recorded in the store
+//! (`system_mails`). Two kinds:
+//!
+//! - the double opt-in confirmation ([`SystemMailer::send_confirmation`]),
+//!   from the subscribe form and from `subscribers add|import
+//!   --send-confirmation`;
+//! - a fresh one-click unsubscribe link
+//!   ([`SystemMailer::send_unsubscribe_link`]), asked for by address on the
+//!   public pages.
+//!
+//! Built once per process (the web's `AppState`, or the CLI command) and
+//! shared. The message bytes come from `mail::confirmation` and
+//! `mail::unsubscribe_link`; the HTML part from `emails/system/` in the
+//! working directory, plain text only without it.
+
+use std::path::PathBuf;
+
+use crate::config::{SendingSettings, Settings};
+use crate::dispatch::rate::RateLimiter;
+use crate::dispatch::transport::{Envelope, Transport};
+use crate::domain::{ChangeSource, Mailbox};
+use crate::error::{Error, Result};
+use crate::mail::confirmation::{self, Confirmation};
+use crate::mail::unsubscribe_link::{self, UnsubscribeLink};
+use crate::mail::{DkimSigner, TokenKey};
+use crate::store::{Recipient, Store, SystemMailKind};
+
+/// The kit, built once.
+#[derive(Debug)]
+pub struct SystemMailer {
+    store: Store,
+    transport: Transport,
+    limiter: RateLimiter,
+    signer: Option<DkimSigner>,
+    tokens: TokenKey,
+    from: Mailbox,
+    reply_to: Mailbox,
+    newsletter: String,
+    /// `newsletter.base_url`, without a trailing slash.
+    base_url: String,
+    /// `emails/` in the working directory, when it holds the system
+    /// templates; without it the mails are plain text.
+    emails: Option<PathBuf>,
+    /// `newsletter.language`, for people without one the mails speak.
+    default_language: String,
+    pending_expiry_days: u32,
+}
+
+impl SystemMailer {
+    /// Fails (a configuration error) when the token key, the transport or
+    /// the DKIM key is unusable.
+    pub fn new(settings: &Settings, store: Store) -> Result<SystemMailer> {
+        let tokens = TokenKey::from_settings(&settings.secrets)
+            .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
+        let signer =
+            DkimSigner::from_settings(&settings.dkim).map_err(|e| Error::Config(e.to_string()))?;
+        let emails = std::env::current_dir()
+            .ok()
+            .map(|d| d.join("emails"))
+            .filter(|d| d.join(confirmation::TEMPLATE).is_file());
+        if emails.is_none() {
+            tracing::warn!(
+                "no emails/{} in the working directory: confirmation and unsubscribe-link \
+                 mails go out as plain text",
+                confirmation::TEMPLATE
+            );
+        }
+        // One slot per mail: these come one at a time, so a block of
+        // `concurrency` slots would mostly go unused yet count against the
+        // hourly and daily caps.
+        let s = &settings.sending;
+        let pace = SendingSettings {
+            rate_per_second: s.rate_per_second,
+            max_per_hour: s.max_per_hour,
+            max_per_day: s.max_per_day,
+            concurrency: 1,
+            ..SendingSettings::default()
+        };
+        Ok(SystemMailer {
+            limiter: RateLimiter::new(&pace, store.clone()),
+            store,
+            transport: Transport::from_settings(&settings.smtp)?,
+            signer,
+            tokens,
+            from: settings.newsletter.from.clone(),
+            reply_to: settings.reply_to(),
+            newsletter: settings.newsletter.name.clone(),
+            base_url: settings.newsletter.base_url.as_str().to_owned(),
+            emails,
+            default_language: settings.newsletter.language.as_str().to_owned(),
+            pending_expiry_days: settings.subscribers.pending_expiry_days,
+        })
+    }
+
+    /// Where the mails go, for messages to the admin.
+    pub fn describe(&self) -> String {
+        self.transport.describe()
+    }
+
+    /// The language a mail to `who` is written in: theirs when it is `en`
+    /// or `nl`, else the newsletter's.
+    pub fn language_for(&self, who: &Recipient) -> &str {
+        match who.language.as_ref().map(|l| l.as_str()) {
+            Some(code) if code.starts_with("en") => "en",
+            Some(code) if code.starts_with("nl") => "nl",
+            _ => &self.default_language,
+        }
+    }
+
+    /// Sends `who` the double opt-in mail in `language` (`en`, or Dutch)
+    /// and records it; `source` says who asked (page, cli, import).
+    pub async fn send_confirmation(
+        &self,
+        who: &Recipient,
+        language: &str,
+        source: ChangeSource,
+    ) -> Result<()> {
+        let issued = jiff::Timestamp::now();
+        let salt = self.store.link_salt(who.id).await?;
+        // The link works once: while this is still their last change.
+        let last_change = self.store.last_status_change(who.id).await?;
+        let token = self
+            .tokens
+            .confirm_token(who.id, salt.salt(), issued.as_second(), last_change);
+        let confirm_url = format!("{}/confirm/{token}", self.base_url);
+        let message_id = confirmation::confirmation_message_id(
+            who.id,
+            issued.as_second(),
+            self.from.address.domain(),
+        );
+        let mail = Confirmation {
+            from: &self.from,
+            reply_to: &self.reply_to,
+            to: &who.email,
+            to_name: who.name.as_ref(),
+            newsletter: &self.newsletter,
+            confirm_url: &confirm_url,
+            language,
+            message_id: &message_id,
+            date: issued,
+            forget_after_days: self.pending_expiry_days,
+        };
+        let html = self.emails.as_deref().and_then(|dir| {
+            mail.html(dir)
+                .map_err(|error| {
+                    tracing::error!(%error, "confirmation mail: template failed, sending text only");
+                })
+                .ok()
+        });
+        let raw = confirmation::build(&mail, html.as_deref())
+            .map_err(|e| Error::Failed(format!("cannot build the confirmation mail: {e}")))?;
+        let stem = format!("confirm-{}-{}", who.id, issued.as_second());
+        self.deliver(who, raw, &stem, SystemMailKind::Confirmation, source)
+            .await
+    }
+
+    /// Sends `who` their one-click unsubscribe link (the one every issue
+    /// carries) in `language`, and records it.
+    pub async fn send_unsubscribe_link(&self, who: &Recipient, language: &str) -> Result<()> {
+        let issued = jiff::Timestamp::now();
+        let salt = self.store.link_salt(who.id).await?;
+        let url = format!(
+            "{}/u/{}",
+            self.base_url,
+            self.tokens.unsubscribe_token(who.id, salt.salt())
+        );
+        let message_id = unsubscribe_link::unsubscribe_link_message_id(
+            who.id,
+            issued.as_second(),
+            self.from.address.domain(),
+        );
+        let mail = UnsubscribeLink {
+            from: &self.from,
+            reply_to: &self.reply_to,
+            to: &who.email,
+            to_name: who.name.as_ref(),
+            newsletter: &self.newsletter,
+            unsubscribe_url: &url,
+            language,
+            message_id: &message_id,
+            date: issued,
+        };
+        let html = self.emails.as_deref().and_then(|dir| {
+            mail.html(dir)
+                .map_err(|error| {
+                    tracing::error!(%error, "unsubscribe-link mail: template failed, sending text only");
+                })
+                .ok()
+        });
+        let raw = unsubscribe_link::build(&mail, html.as_deref())
+            .map_err(|e| Error::Failed(format!("cannot build the unsubscribe-link mail: {e}")))?;
+        let stem = format!("unsubscribe-{}-{}", who.id, issued.as_second());
+        self.deliver(
+            who,
+            raw,
+            &stem,
+            SystemMailKind::UnsubscribeLink,
+            ChangeSource::Page,
+        )
+        .await
+    }
+
+    /// Signs, waits for the shared rate, sends, records.
+    async fn deliver(
+        &self,
+        who: &Recipient,
+        raw: Vec<u8>,
+        stem: &str,
+        kind: SystemMailKind,
+        source: ChangeSource,
+    ) -> Result<()> {
+        let raw = match &self.signer {
+            Some(signer) => signer.sign(&raw).map_err(|e| {
+                Error::Failed(format!("cannot sign the {} mail: {e}", kind.as_str()))
+            })?,
+            None => raw,
+        };
+        self.limiter.until_ready().await?;
+        let envelope = Envelope {
+            from: self.from.address.as_str().to_owned(),
+            to: who.email.as_str().to_owned(),
+        };
+        let accepted = self
+            .transport
+            .send(&envelope, &raw, stem)
+            .await
+            .map_err(|e| Error::Failed(format!("the {} mail was not sent: {e}", kind.as_str())))?;
+        tracing::info!(
+            subscriber = who.id,
+            kind = kind.as_str(),
+            reply = %accepted.reply,
+            "mail sent"
+        );
+        self.store.record_system_mail(who.id, kind, source).await
+    }
+}
