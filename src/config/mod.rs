@@ -16,8 +16,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 pub use sections::{
-    DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings, SecretsSettings,
-    SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
+    BouncesSettings, DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings,
+    SecretsSettings, SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
 };
 pub use values::{BaseUrl, DatabaseUrl, LogFormat, SmtpUrl, TimeZoneName};
 
@@ -319,6 +319,22 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
     s.secrets
         .suppression_key()
         .map_err(|reason| ("secrets.suppression_key", reason))?;
+    let bounce_address = s.bounces.address.trim();
+    if !bounce_address.is_empty() {
+        let parsed = crate::domain::EmailAddress::parse(bounce_address)
+            .map_err(|e| ("bounces.address", format!("{e}")))?;
+        let max = BouncesSettings::MAX_LOCAL_LEN;
+        if parsed.local_part().len() > max {
+            return Err((
+                "bounces.address",
+                format!(
+                    "the part before @ must be at most {max} characters, \
+                     so that + and the tag postbode adds fit in 64, e.g. bounces@{}",
+                    parsed.domain()
+                ),
+            ));
+        }
+    }
     if s.log
         .filter
         .parse::<tracing_subscriber::EnvFilter>()

@@ -23,6 +23,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub subscribers: SubscribersSettings,
     pub secrets: SecretsSettings,
+    pub bounces: BouncesSettings,
     pub log: LogSettings,
 }
 
@@ -281,6 +282,31 @@ impl SecretsSettings {
         raw.parse::<jiff::Timestamp>().map(Some).map_err(|_| {
             "must be an RFC 3339 time with an offset, like 2027-01-31T00:00:00Z, or empty".into()
         })
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BouncesSettings {
+    /// Where bounce reports go: with it set, each issue message's envelope
+    /// sender is `LOCAL+TAG@DOMAIN` (VERP, see `mail::verp`). Empty: the
+    /// envelope sender is the From address.
+    pub address: String,
+}
+
+impl BouncesSettings {
+    /// The longest local part `address` may have: SMTP allows 64, and VERP
+    /// adds `+` and a 36-character tag (`mail::verp`).
+    pub const MAX_LOCAL_LEN: usize = 27;
+
+    /// `address`, parsed; `None` when it is empty. The config loader has
+    /// checked it, so a bad one here is treated as unset.
+    pub fn address(&self) -> Option<crate::domain::EmailAddress> {
+        let raw = self.address.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        crate::domain::EmailAddress::parse(raw).ok()
     }
 }
 

@@ -28,6 +28,10 @@ pub enum MailError {
     )]
     PreviousTokenKeyUntil,
 
+    /// `bounces.address` cannot carry a VERP tag.
+    #[error("bounces.address: {0}")]
+    BounceAddress(String),
+
     /// A value would break or extend a header if it were written as given.
     /// This is a bug or hostile input upstream: the domain types and the
     /// config loader should not let such a value through.

@@ -5,6 +5,8 @@
 //!   links; they carry a subscriber id, never an address, and MAC the
 //!   subscriber's link salt too.
 //! - `links.rs`: checking a token against the store (whose salt it needs).
+//! - `verp.rs`: [`VerpAddress`], the envelope sender `bounces+TAG@...`
+//!   whose MAC-protected TAG names the delivery a bounce report is about.
 //! - `message_id.rs`: [`message_id`], the stable Message-ID of an issue's
 //!   mail to one subscriber, so a re-sent message is the same message.
 //! - `message.rs`: [`build`] an RFC 5322 message from an [`Outgoing`]:
@@ -35,9 +37,11 @@ mod message_id;
 pub mod system_mail;
 pub mod token;
 pub mod unsubscribe_link;
+pub mod verp;
 
 pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen};
 pub use error::MailError;
 pub use message::{Outgoing, build};
 pub use message_id::message_id;
 pub use token::TokenKey;
+pub use verp::{BounceTag, VerpAddress};

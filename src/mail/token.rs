@@ -288,6 +288,24 @@ impl TokenKey {
         URL_SAFE_NO_PAD.encode(raw)
     }
 
+    /// The current key, for the other MACs made under `secrets.token_key`
+    /// with labels of their own (VERP tags, Message-IDs: `verp.rs`,
+    /// `message_id.rs`).
+    pub(super) fn current(&self) -> MacKey<'_> {
+        MacKey(&self.mac)
+    }
+
+    /// The keys a MAC is checked under at `now_unix`: the current one, then
+    /// the previous one while it is accepted.
+    pub(super) fn accepted(&self, now_unix: i64) -> impl Iterator<Item = MacKey<'_>> {
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|p| p.until_unix.is_none_or(|until| now_unix <= until))
+            .map(|p| MacKey(&p.mac));
+        std::iter::once(self.current()).chain(previous)
+    }
+
     fn tag(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         keyed(&self.mac, label, parts)
             .finalize()
@@ -314,6 +332,30 @@ impl TokenKey {
         keyed(&previous.mac, label, parts)
             .verify_truncated_left(tag)
             .ok()
+    }
+}
+
+/// One of the token keys, lent to a sibling module that MACs its own label.
+/// Every label starts with a different byte (`unsubscribe`, `confirm`,
+/// `verp-tag`, `verp-mask`, `message-id`), or, for the two VERP ones,
+/// neither is a prefix of the other, so no MAC of one kind is ever a MAC
+/// of another.
+#[derive(Clone, Copy)]
+pub(super) struct MacKey<'a>(&'a HmacSha256);
+
+impl MacKey<'_> {
+    /// HMAC-SHA256(key, label || parts...).
+    pub(super) fn mac(self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        keyed(self.0, label, parts).finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the start of [`MacKey::mac`], compared in constant
+    /// time (hmac's own check). An empty tag never matches.
+    pub(super) fn verify(self, label: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+        !tag.is_empty()
+            && keyed(self.0, label, parts)
+                .verify_truncated_left(tag)
+                .is_ok()
     }
 }
 
