@@ -249,7 +249,10 @@ fn a_reader_subscribes_confirms_unsubscribes_and_changes_their_mind_in_dutch_and
             "active",
             "changed their mind"
         );
-        assert_eq!(last_change(&app, &who), "unsubscribed → active (page)");
+        assert_eq!(
+            last_change(&app, &who),
+            "unsubscribed → active (resubscribe)"
+        );
     }
     drop(server);
 }
