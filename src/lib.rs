@@ -5,6 +5,7 @@
 //! one click. `../shared/DESIGN.md` (kept next to the repository) is the
 //! architecture; this crate follows its layout:
 //!
+//! - [`bounces`]: reports that come back (DSN, ARF) in, status changes out.
 //! - [`cli`]: clap commands. Each parses arguments and calls the library.
 //! - [`config`]: `postbode.toml` plus `POSTBODE_<SECTION>__<KEY>` overrides,
 //!   parsed into typed settings once, at start.
@@ -21,6 +22,7 @@
 //! - [`telemetry`]: tracing set-up (text or JSON logs).
 //! - [`error`]: the error type and how it maps to exit codes.
 
+pub mod bounces;
 pub mod cli;
 pub mod config;
 pub mod dispatch;

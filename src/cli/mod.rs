@@ -1,6 +1,7 @@
 //! The command line. Each command parses its arguments into domain types and
 //! calls the library; nothing here knows SQL or SMTP.
 
+mod bounces;
 mod dkim;
 mod init;
 mod issue;
@@ -55,6 +56,9 @@ pub enum Command {
         #[arg(long)]
         dispatch: bool,
     },
+    /// Bounce reports and complaints that come back
+    #[command(subcommand)]
+    Bounces(bounces::BouncesCommand),
     /// DKIM signing keys
     #[command(subcommand)]
     Dkim(dkim::DkimCommand),
@@ -118,6 +122,12 @@ async fn execute(args: Args) -> Result<()> {
         Command::Serve { dispatch } => {
             with_store(args.config.as_deref(), |settings, store| {
                 Box::pin(serve(settings, store, dispatch))
+            })
+            .await
+        }
+        Command::Bounces(cmd) => {
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(bounces::run(cmd, settings, store))
             })
             .await
         }

@@ -313,6 +313,11 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
         "subscribers.pending_expiry_days",
         s.subscribers.pending_expiry_days.into(),
     )?;
+    positive("bounces.soft_limit", s.bounces.soft_limit.into())?;
+    positive(
+        "bounces.soft_window_days",
+        s.bounces.soft_window_days.into(),
+    )?;
     s.secrets
         .previous_token_key_until()
         .map_err(|reason| ("secrets.previous_token_key_until", reason))?;

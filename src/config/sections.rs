@@ -285,13 +285,29 @@ impl SecretsSettings {
     }
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BouncesSettings {
     /// Where bounce reports go: with it set, each issue message's envelope
     /// sender is `LOCAL+TAG@DOMAIN` (VERP, see `mail::verp`). Empty: the
     /// envelope sender is the From address.
     pub address: String,
+    /// This many soft bounces (DSN 4.x.x, `Action: delayed`) of one
+    /// subscriber within `soft_window_days` make them bounced
+    /// (`bounces ingest`, `crate::bounces`).
+    pub soft_limit: u32,
+    /// The window, in days, that `soft_limit` counts in.
+    pub soft_window_days: u32,
+}
+
+impl Default for BouncesSettings {
+    fn default() -> Self {
+        Self {
+            address: String::new(),
+            soft_limit: 3,
+            soft_window_days: 30,
+        }
+    }
 }
 
 impl BouncesSettings {

@@ -19,6 +19,7 @@
 
 mod archive;
 mod backend;
+mod bounce_reports;
 mod consent;
 mod copy;
 mod deliveries;
@@ -45,6 +46,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use archive::{ArchivedIssue, MetricsSnapshot};
 pub(crate) use backend::Db;
+pub use bounce_reports::{BounceRecord, DeliveryRecipient};
 pub use consent::{Consent, ConsentWay};
 pub use copy::{CopyReport, TABLES};
 pub use deliveries::{Claimed, Outcome};

@@ -1,0 +1,227 @@
+//! Applying reports: the proof rule, the repeat check, and what each kind
+//! changes (docs/bounces.md).
+//!
+//! **The proof rule.** A report changes something only when it proves
+//! which delivery it is about: a VERP tag that verifies under the token key
+//! (in an address the report was delivered to, or in the returned
+//! message's Return-Path), or a Message-ID that postbode stored for a
+//! delivery. A forged report names neither, so it is counted as unmatched
+//! and listed for the operator, never applied. A Final-Recipient address
+//! alone proves nothing: anyone can write one.
+//!
+//! **Once.** Each applied report is recorded under its own Message-ID (or
+//! a hash of its bytes); the same report again is a repeat and changes
+//! nothing. Status changes go through the table of status changes
+//! (`Store::set_status_by_id`, sources `bounce` and `complaint`), which
+//! also puts the address on the suppression list.
+
+use std::collections::BTreeMap;
+
+use super::classify::{Classification, Kind, classify};
+use super::report::{self, Report};
+use super::source::RawMessage;
+use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
+use crate::error::Result;
+use crate::store::{BounceRecord, DeliveryRecipient, Store};
+
+/// Checks a VERP tag (the part after `+`), giving the delivery id it names
+/// when it is genuine.
+pub type VerpCheck<'a> = &'a (dyn Fn(&str) -> Option<i64> + Send + Sync);
+
+/// How to apply.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Read, classify and match, but change nothing.
+    pub dry_run: bool,
+    /// `bounces.soft_limit`.
+    pub soft_limit: u32,
+    /// `bounces.soft_window_days`.
+    pub soft_window_days: u32,
+}
+
+/// A report that could not prove which delivery it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmatched {
+    pub origin: String,
+    pub kind: Kind,
+    pub code: String,
+    /// Who the report says it is about (its Final-Recipient), if anyone.
+    pub recipient: Option<String>,
+}
+
+/// What an ingest did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Messages read, by kind.
+    pub by_kind: BTreeMap<Kind, usize>,
+    /// Proven reports applied now (with `dry_run`: that would be).
+    pub applied: usize,
+    /// Proven reports applied before: nothing changed.
+    pub repeats: usize,
+    /// Reports of an acting kind that proved nothing.
+    pub unmatched: Vec<Unmatched>,
+    /// Subscribers who became bounced (hard bounces, or soft ones over the
+    /// limit).
+    pub bounced: usize,
+    /// Subscribers who became complained.
+    pub complained: usize,
+}
+
+impl Summary {
+    pub fn read(&self) -> usize {
+        self.by_kind.values().sum()
+    }
+}
+
+/// Ingests `messages` in order.
+pub async fn ingest(
+    store: &Store,
+    messages: &[RawMessage],
+    verp: VerpCheck<'_>,
+    options: Options,
+) -> Result<Summary> {
+    let mut summary = Summary::default();
+    for message in messages {
+        let Some(report) = report::parse(&message.bytes) else {
+            *summary.by_kind.entry(Kind::Other).or_default() += 1;
+            continue;
+        };
+        let class = classify(&report);
+        *summary.by_kind.entry(class.kind).or_default() += 1;
+        if !class.kind.acts() {
+            continue;
+        }
+        let Some(delivery) = proven_delivery(store, &report, verp).await? else {
+            summary.unmatched.push(Unmatched {
+                origin: message.origin.clone(),
+                kind: class.kind,
+                code: class.code.clone(),
+                recipient: report.recipients.iter().find_map(|r| r.recipient.clone()),
+            });
+            continue;
+        };
+        if store.bounce_report_seen(&report.key).await? {
+            summary.repeats += 1;
+            continue;
+        }
+        summary.applied += 1;
+        if options.dry_run {
+            continue;
+        }
+        apply(store, &report, &class, delivery, options, &mut summary).await?;
+    }
+    Ok(summary)
+}
+
+/// The delivery the report proves it is about: a verified VERP tag first,
+/// then a stored Message-ID.
+async fn proven_delivery(
+    store: &Store,
+    report: &Report,
+    verp: VerpCheck<'_>,
+) -> Result<Option<DeliveryRecipient>> {
+    for address in report.sent_to.iter().chain(&report.returned_senders) {
+        let Some((local, _domain)) = address.rsplit_once('@') else {
+            continue;
+        };
+        let Some((_, tag)) = local.split_once('+') else {
+            continue;
+        };
+        if let Some(id) = verp(tag) {
+            if let Some(delivery) = store.delivery_recipient(id).await? {
+                return Ok(Some(delivery));
+            }
+        }
+    }
+    for message_id in &report.message_ids {
+        if let Some(id) = store.delivery_for_report_message_id(message_id).await? {
+            if let Some(delivery) = store.delivery_recipient(id).await? {
+                return Ok(Some(delivery));
+            }
+        }
+    }
+    Ok(None)
+}
+
+async fn apply(
+    store: &Store,
+    report: &Report,
+    class: &Classification,
+    delivery: DeliveryRecipient,
+    options: Options,
+    summary: &mut Summary,
+) -> Result<()> {
+    let detail = format!(
+        "{} {} (report {})",
+        class.code, class.diagnostic, report.key
+    );
+    let reply = format!("{} {}", class.code, class.diagnostic);
+    let (kind, failure_reply) = match class.kind {
+        Kind::Hard => ("hard", Some(reply.as_str())),
+        Kind::Failed => ("failed", Some(reply.as_str())),
+        Kind::Soft => ("soft", None),
+        _ => ("complaint", None),
+    };
+    let subscriber = delivery.subscriber_id;
+    // Hard bounces and complaints change the status before the report is
+    // recorded: a crash in between leaves a repeat that changes nothing
+    // (the status is there already), never a recorded report whose change
+    // was lost.
+    if let Some(id) = subscriber {
+        match class.kind {
+            Kind::Hard => {
+                let outcome = store
+                    .set_status_by_id(
+                        id,
+                        SubscriberStatus::Bounced,
+                        ChangeSource::Bounce,
+                        Some(&detail),
+                    )
+                    .await?;
+                summary.bounced += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));
+            }
+            Kind::Complaint => {
+                let outcome = store
+                    .set_status_by_id(
+                        id,
+                        SubscriberStatus::Complained,
+                        ChangeSource::Complaint,
+                        Some(&detail),
+                    )
+                    .await?;
+                store.remove_from_every_list(id).await?;
+                summary.complained += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));
+            }
+            _ => {}
+        }
+    }
+    let window_ms = i64::from(options.soft_window_days) * 86_400_000;
+    let record = BounceRecord {
+        report_key: &report.key,
+        kind,
+        delivery,
+        code: &class.code,
+        failure_reply,
+    };
+    let soft_count = store
+        .record_bounce_report(&record, crate::store::now_ms() - window_ms)
+        .await?;
+    if let (Kind::Soft, Some(count), Some(id)) = (class.kind, soft_count, subscriber) {
+        if count >= i64::from(options.soft_limit) {
+            let detail = format!(
+                "{count} soft bounces within {} days, the last {detail}",
+                options.soft_window_days
+            );
+            let outcome = store
+                .set_status_by_id(
+                    id,
+                    SubscriberStatus::Bounced,
+                    ChangeSource::Bounce,
+                    Some(&detail),
+                )
+                .await?;
+            summary.bounced += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));
+        }
+    }
+    Ok(())
+}

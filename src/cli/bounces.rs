@@ -1,0 +1,88 @@
+//! `postbode bounces ingest [PATH...|-]`: reports from files, maildirs,
+//! mbox files or standard input. Parses the arguments, calls
+//! [`crate::bounces`], prints the summary and the unmatched reports.
+
+use clap::Subcommand;
+
+use crate::bounces::{self, Input, Kind, Options};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::mail::{BounceTag, TokenKey};
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum BouncesCommand {
+    /// Read bounce reports (DSN) and complaints (ARF) and apply what they prove
+    Ingest {
+        /// Message files, maildir folders, mbox files, or - for one message on standard input
+        #[arg(value_name = "PATH", default_value = "-", value_parser = parse_input)]
+        paths: Vec<Input>,
+        /// Read, classify and match, but change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn parse_input(arg: &str) -> std::result::Result<Input, String> {
+    Ok(Input::parse(arg))
+}
+
+pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Result<()> {
+    let BouncesCommand::Ingest { paths, dry_run } = cmd;
+    // Every path is read before anything is applied: an unreadable one
+    // fails the whole run (exit code 2) and changes nothing.
+    let mut messages = Vec::new();
+    for input in &paths {
+        messages.extend(bounces::source::read(input).map_err(|e| Error::Input(e.to_string()))?);
+    }
+    let key = TokenKey::from_settings(&settings.secrets)
+        .map_err(|e| Error::Config(format!("secrets.token_key: {e}")))?;
+    let tags = BounceTag::new(key);
+    let verp = move |tag: &str| tags.verify(tag);
+    let options = Options {
+        dry_run,
+        soft_limit: settings.bounces.soft_limit,
+        soft_window_days: settings.bounces.soft_window_days,
+    };
+    let summary = bounces::ingest(store, &messages, &verp, options).await?;
+
+    let would = if dry_run {
+        "would be applied (--dry-run: nothing changed)"
+    } else {
+        "applied"
+    };
+    println!(
+        "read {} messages: {} {would}, {} applied before (nothing changed), {} unmatched",
+        summary.read(),
+        summary.applied,
+        summary.repeats,
+        summary.unmatched.len()
+    );
+    for kind in Kind::ALL {
+        if let Some(n) = summary.by_kind.get(&kind) {
+            println!("  {:<16} {n}", kind.as_str());
+        }
+    }
+    if !dry_run {
+        println!(
+            "subscribers bounced: {}, complained: {}",
+            summary.bounced, summary.complained
+        );
+    }
+    if !summary.unmatched.is_empty() {
+        println!("unmatched (no valid VERP tag and no Message-ID of postbode's: not applied):");
+        for u in &summary.unmatched {
+            println!(
+                "  {}: {} {}{}",
+                u.origin,
+                u.kind.as_str(),
+                u.code,
+                u.recipient
+                    .as_deref()
+                    .map(|r| format!(", about {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
