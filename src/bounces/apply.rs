@@ -96,7 +96,11 @@ pub async fn ingest(
                 origin: message.origin.clone(),
                 kind: class.kind,
                 code: class.code.clone(),
-                recipient: report.recipients.iter().find_map(|r| r.recipient.clone()),
+                recipient: report.recipients.iter().find_map(|r| {
+                    let named = r.recipient.as_deref()?;
+                    // `rfc822; anna@example.nl`: the address after the type.
+                    Some(named.rsplit(';').next().unwrap_or(named).trim().to_owned())
+                }),
             });
             continue;
         };

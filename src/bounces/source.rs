@@ -91,14 +91,18 @@ fn split_if_mbox(origin: &str, bytes: Vec<u8>) -> Vec<RawMessage> {
             bytes,
         }];
     }
-    mbox::MessageIterator::new(BufReader::new(&bytes[..]))
+    let mut messages: Vec<RawMessage> = mbox::MessageIterator::new(BufReader::new(&bytes[..]))
         .filter_map(Result::ok)
         .enumerate()
         .map(|(i, message)| RawMessage {
             origin: format!("{origin} (message {})", i + 1),
             bytes: message.unwrap_contents(),
         })
-        .collect()
+        .collect();
+    if let [only] = &mut messages[..] {
+        only.origin = origin.to_owned();
+    }
+    messages
 }
 
 fn unreadable(path: &str, e: std::io::Error) -> Unreadable {

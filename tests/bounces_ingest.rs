@@ -1,0 +1,281 @@
+//! `postbode bounces ingest` through the real binary, after a real send:
+//! real-world DSN and ARF samples (tests/fixtures/bounces/, their addresses
+//! and Message-IDs pointed at this test's deliveries) bounce or complain
+//! exactly the person they prove, once; `--dry-run` changes nothing;
+//! forged reports are listed as unmatched; files, a maildir, an mbox and
+//! standard input all work. On SQLite, or on PostgreSQL with
+//! `POSTBODE_TEST_BACKEND=postgres`.
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::TestApp;
+use support::received::Mail;
+use support::sending::{app_sending_to, queue, subscribers};
+use support::smtp::TestSmtp;
+
+/// The Message-ID of the returned message in the Postfix sample, and its
+/// recipient, which the tests replace.
+const POSTFIX_RETURNED_ID: &str = "<20150213024813.DE9FF20C16@2jo.example.jp>";
+const POSTFIX_REPORT_ID: &str = "<20150213024813.E068820C1A@2jo.example.jp>";
+const POSTFIX_RECIPIENT: &str = "kijitora@2jo.example.jp";
+/// The same in the Amazon SES / Yahoo abuse report.
+const ARF_RETURNED_ID: &str =
+    "<2222222222222222-00000000-eeee-eeee-ffff-222222222222-111111@email.amazonses.com>";
+const ARF_REPORT_ID: &str =
+    "<222222222222eeee-22222222-2222-2222-2222-2222222222222222222@email.amazonses.com>";
+const ARF_RECIPIENT: &str = "kijitora@yahoo.com";
+
+/// An app that sent the sample issue to `lezer0..lezer{n-1}@example.nl`;
+/// returns it with each recipient's Message-ID.
+fn sent(n: usize) -> (TestApp, HashMap<String, String>) {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    subscribers(&app, n);
+    queue(&app);
+    app.run(&["send"]).ok();
+    let mut ids = HashMap::new();
+    for m in smtp.wait_for(n, Duration::from_secs(10)) {
+        let mail = Mail::parse(&m.data);
+        let id = mail
+            .header("Message-ID")
+            .expect("a Message-ID")
+            .trim()
+            .to_owned();
+        ids.insert(m.to[0].clone(), id);
+    }
+    assert_eq!(ids.len(), n);
+    (app, ids)
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(support::repo_file(&format!(
+        "tests/fixtures/bounces/{name}"
+    )))
+    .expect("fixture")
+}
+
+/// The Postfix 5.1.1 sample, about the message with `message_id` to `to`,
+/// itself with Message-ID `<report-N@…>`.
+fn hard_bounce(to: &str, message_id: &str, report: &str) -> String {
+    fixture("postfix-5.1.1-hard-with-returned-message.eml")
+        .replace(POSTFIX_RETURNED_ID, message_id)
+        .replace(POSTFIX_REPORT_ID, &format!("<{report}@mx.example.nl>"))
+        .replace(POSTFIX_RECIPIENT, to)
+}
+
+/// The SES/Yahoo abuse report about the message with `message_id`.
+fn complaint(to: &str, message_id: &str, report: &str) -> String {
+    fixture("arf-ses-abuse-complaint.eml")
+        .replace(ARF_RETURNED_ID, message_id)
+        .replace(ARF_REPORT_ID, &format!("<{report}@arf.example.net>"))
+        .replace(ARF_RECIPIENT, to)
+}
+
+fn show(app: &TestApp, who: &str) -> Value {
+    let run = app
+        .run(&["subscribers", "show", who, "--format", "json"])
+        .ok();
+    serde_json::from_str(&run.stdout).expect("JSON")
+}
+
+fn status(app: &TestApp, who: &str) -> String {
+    show(app, who)["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn history_len(app: &TestApp, who: &str) -> usize {
+    show(app, who)["history"].as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn a_hard_bounce_bounces_exactly_that_person_once_and_a_dry_run_changes_nothing() {
+    let (app, ids) = sent(3);
+    let who = "lezer1@example.nl";
+    app.write("dsn.eml", hard_bounce(who, &ids[who], "report-1"));
+
+    let dry = app.run(&["bounces", "ingest", "--dry-run", "dsn.eml"]).ok();
+    assert!(dry.stdout.contains("1 would be applied"), "{}", dry.stdout);
+    assert_eq!(status(&app, who), "active");
+    let before = history_len(&app, who);
+
+    let run = app.run(&["bounces", "ingest", "dsn.eml"]).ok();
+    assert!(run.stdout.contains("1 applied"), "{}", run.stdout);
+    assert!(run.stdout.contains("hard bounce"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("subscribers bounced: 1"),
+        "{}",
+        run.stdout
+    );
+    let person = show(&app, who);
+    assert_eq!(person["status"], "bounced");
+    assert_ne!(person["suppression"], Value::Null, "{person}");
+    let last = person["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["source"], "bounce");
+    assert!(last["detail"].as_str().unwrap().contains("5.1.1"), "{last}");
+    for other in ["lezer0@example.nl", "lezer2@example.nl"] {
+        assert_eq!(status(&app, other), "active", "{other}");
+    }
+
+    // The same report again: a repeat, nothing more.
+    let again = app.run(&["bounces", "ingest", "dsn.eml"]).ok();
+    assert!(
+        again.stdout.contains("1 applied before"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(history_len(&app, who), before + 1);
+    // An import cannot bring them back.
+    app.write("terug.csv", format!("email\n{who}\n"));
+    app.run(&["subscribers", "import", "terug.csv", "--active"])
+        .ok();
+    assert_eq!(status(&app, who), "bounced");
+}
+
+#[test]
+fn a_complaint_complains_that_person_and_takes_them_off_every_list() {
+    let (app, ids) = sent(2);
+    let who = "lezer0@example.nl";
+    app.write("arf.eml", complaint(who, &ids[who], "arf-1"));
+    let run = app.run(&["bounces", "ingest", "arf.eml"]).ok();
+    assert!(run.stdout.contains("complaint"), "{}", run.stdout);
+    let person = show(&app, who);
+    assert_eq!(person["status"], "complained");
+    assert_eq!(person["lists"], serde_json::json!([]));
+    assert_eq!(
+        person["history"].as_array().unwrap().last().unwrap()["source"],
+        "complaint"
+    );
+    assert_eq!(status(&app, "lezer1@example.nl"), "active");
+    let again = app.run(&["bounces", "ingest", "arf.eml"]).ok();
+    assert!(
+        again.stdout.contains("1 applied before"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn reports_that_prove_nothing_are_listed_and_never_applied() {
+    let (app, _ids) = sent(2);
+    let who = "lezer0@example.nl";
+    // The right person, but a Message-ID postbode never sent.
+    app.write(
+        "forged.eml",
+        hard_bounce(who, "<0e3f9a1c55b2d7e8@example.org>", "forged-1"),
+    );
+    let run = app.run(&["bounces", "ingest", "forged.eml"]).ok();
+    assert!(run.stdout.contains("1 unmatched"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("forged.eml: hard bounce 5.1.1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(status(&app, who), "active");
+}
+
+#[test]
+fn a_maildir_an_mbox_and_standard_input_are_read_message_by_message() {
+    let (app, ids) = sent(4);
+    let [a, b, c, d] = ["lezer0", "lezer1", "lezer2", "lezer3"].map(|n| format!("{n}@example.nl"));
+
+    // A maildir: a hard bounce in new/, an out-of-office and a sample that
+    // is not a bounce in cur/.
+    let maildir = app.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    std::fs::write(
+        maildir.join("new/1764493200.1.host"),
+        hard_bounce(&a, &ids[&a], "md-1"),
+    )
+    .unwrap();
+    std::fs::write(
+        maildir.join("cur/1764493201.2.host:2,S"),
+        fixture("out-of-office.eml"),
+    )
+    .unwrap();
+    std::fs::write(
+        maildir.join("cur/1764493202.3.host:2,S"),
+        fixture("not-a-bounce.eml"),
+    )
+    .unwrap();
+    let run = app.run(&["bounces", "ingest", "Maildir"]).ok();
+    assert!(
+        run.stdout.starts_with("read 3 messages: 1 applied"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("auto-reply"), "{}", run.stdout);
+    assert_eq!(status(&app, &a), "bounced");
+
+    // An mbox with a complaint and a hard bounce.
+    let mut mbox = String::new();
+    for message in [
+        complaint(&b, &ids[&b], "mbox-1"),
+        hard_bounce(&c, &ids[&c], "mbox-2"),
+    ] {
+        mbox.push_str("From MAILER-DAEMON Mon Nov 30 09:00:00 2026\n");
+        // Without the sample's own mbox separator line.
+        let body = match message.strip_prefix("From ") {
+            Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
+            None => &message,
+        };
+        mbox.push_str(body);
+        mbox.push('\n');
+    }
+    app.write("bounces.mbox", mbox);
+    let run = app.run(&["bounces", "ingest", "bounces.mbox"]).ok();
+    assert!(
+        run.stdout.starts_with("read 2 messages: 2 applied"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(status(&app, &b), "complained");
+    assert_eq!(status(&app, &c), "bounced");
+
+    // Standard input, as a pipe delivery hands it over.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_postbode"));
+    cmd.args(["bounces", "ingest", "-"])
+        .current_dir(app.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("POSTBODE_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(hard_bounce(&d, &ids[&d], "stdin-1").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("read 1 messages: 1 applied"), "{stdout}");
+    assert_eq!(status(&app, &d), "bounced");
+}
+
+#[test]
+fn an_unreadable_path_is_exit_code_2_and_changes_nothing() {
+    let app = TestApp::new();
+    app.run(&["init"]).ok();
+    let run = app.run(&["bounces", "ingest", "does-not-exist"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("does-not-exist"), "{}", run.stderr);
+}
