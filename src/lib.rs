@@ -15,6 +15,7 @@
 //! - [`store`]: the subscriber store (SQLite or PostgreSQL, through sqlx).
 //! - [`import`]: streaming CSV import of subscribers.
 //! - [`export`]: `subscribers list` and `export`, streamed.
+//! - [`dns`]: `dns check`, the DKIM, SPF and DMARC records receivers read.
 //! - [`web`]: the public pages (`postbode serve`): one-click unsubscribe,
 //!   health check; axum, with strict security headers and request limits.
 //! - [`housekeeping`]: what `send` and `serve` clean up on the side: pending
@@ -26,6 +27,7 @@ pub mod bounces;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod export;

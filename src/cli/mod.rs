@@ -3,6 +3,7 @@
 
 mod bounces;
 mod dkim;
+mod dns;
 mod init;
 mod issue;
 mod migrate;
@@ -62,6 +63,9 @@ pub enum Command {
     /// DKIM signing keys
     #[command(subcommand)]
     Dkim(dkim::DkimCommand),
+    /// Check the DNS records receivers read: DKIM, SPF, DMARC
+    #[command(subcommand)]
+    Dns(dns::DnsCommand),
     /// Copy everything to another, empty database (SQLite -> PostgreSQL) and check the counts
     MigrateStore {
         /// The database to copy into, e.g. postgres://postbode@db/postbode
@@ -134,6 +138,10 @@ async fn execute(args: Args) -> Result<()> {
         Command::Dkim(cmd) => {
             let loaded = load(args.config.as_deref())?;
             dkim::run(cmd, &loaded.settings)
+        }
+        Command::Dns(cmd) => {
+            let loaded = load(args.config.as_deref())?;
+            dns::run(cmd, &loaded.settings).await
         }
         Command::MigrateStore { to } => {
             with_store(args.config.as_deref(), |settings, store| {

@@ -34,7 +34,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
 
-pub use keygen::{GeneratedKey, KeyKind, keygen};
+pub use keygen::{GeneratedKey, KeyKind, keygen, zone_file_txt};
 
 use super::MailError;
 use crate::config::DkimSettings;
@@ -150,6 +150,24 @@ impl DkimSigner {
     /// `rsa-sha256` or `ed25519-sha256` (a=).
     pub fn algorithm(&self) -> &'static str {
         self.key.algorithm()
+    }
+
+    /// Where the public key belongs in DNS: `selector._domainkey.domain`.
+    pub fn dns_name(&self) -> String {
+        format!("{}._domainkey.{}", self.selector, self.domain)
+    }
+
+    /// The key's `k=` (`rsa` or `ed25519`) and the public key bytes that
+    /// the DNS record's `p=` must hold (base64-decoded).
+    pub fn dns_public_key(&self) -> Result<(&'static str, Vec<u8>), MailError> {
+        self.key.dns_public_key()
+    }
+
+    /// The TXT record to publish at [`Self::dns_name`], as `dkim keygen`
+    /// prints it: `v=DKIM1; k=rsa; p=...`.
+    pub fn dns_txt(&self) -> Result<String, MailError> {
+        let (k, public) = self.dns_public_key()?;
+        Ok(format!("v=DKIM1; k={k}; p={}", STANDARD.encode(public)))
     }
 
     /// Returns `message` with a `DKIM-Signature:` header field in front,

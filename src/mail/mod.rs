@@ -39,7 +39,7 @@ pub mod token;
 pub mod unsubscribe_link;
 pub mod verp;
 
-pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen};
+pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen, zone_file_txt};
 pub use error::MailError;
 pub use message::{Outgoing, build};
 pub use message_id::message_id;

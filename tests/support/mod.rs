@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod dns;
 pub mod encoded_words;
 pub mod faults;
 pub mod http;

@@ -1,7 +1,7 @@
 //! Programs from outside Rust that some tests need (Chromium, Node with
 //! mjml or playwright-core, postfix's smtp-sink, python3 with dkimpy,
-//! openssl, a PostgreSQL server), found in one way with one answer when
-//! one is missing:
+//! openssl, dnsmasq, a PostgreSQL server), found in one way with one
+//! answer when one is missing:
 //!
 //! - with `POSTBODE_REQUIRE_ALL_TESTS=1` (CI) the test fails, naming it;
 //! - otherwise the test is skipped and says so on standard error, as

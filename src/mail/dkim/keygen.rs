@@ -68,13 +68,22 @@ impl GeneratedKey {
     /// bytes, and an RSA-2048 record is longer, so the text is split into
     /// several quoted strings, which resolvers join again.
     pub fn zone_file_record(&self) -> String {
-        let strings: Vec<String> = self
-            .dns_txt
-            .as_bytes()
-            .chunks(250)
-            .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
-            .collect();
-        format!("{}. IN TXT ( {} )", self.dns_name, strings.join(" "))
+        zone_file_txt(&self.dns_name, &self.dns_txt)
+    }
+}
+
+/// A TXT record as a zone-file line, its text split into quoted strings of
+/// at most 250 bytes (DNS allows 255 per string; resolvers join them).
+pub fn zone_file_txt(name: &str, text: &str) -> String {
+    let strings: Vec<String> = text
+        .as_bytes()
+        .chunks(250)
+        .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
+        .collect();
+    if strings.len() == 1 {
+        format!("{name}. IN TXT {}", strings[0])
+    } else {
+        format!("{name}. IN TXT ( {} )", strings.join(" "))
     }
 }
 

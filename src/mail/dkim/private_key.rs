@@ -109,6 +109,23 @@ impl SigningKey {
         }
     }
 
+    /// The key's `k=` and the public key as a DKIM DNS record's `p=` holds
+    /// it: the SubjectPublicKeyInfo DER for RSA (RFC 6376 §3.6.1), the raw
+    /// 32 bytes for Ed25519 (RFC 8463 §4). For `dns check`, which compares
+    /// it with what DNS publishes.
+    pub fn dns_public_key(&self) -> Result<(&'static str, Vec<u8>), MailError> {
+        use ring::signature::KeyPair as _;
+        match self {
+            SigningKey::Rsa { signer, .. } => signer
+                .public_key_to_der()
+                .map(|der| ("rsa", der))
+                .map_err(|e| {
+                    MailError::DkimMessage(format!("OpenSSL cannot encode the public key: {e}"))
+                }),
+            SigningKey::Ed25519(key) => Ok(("ed25519", key.public_key().as_ref().to_vec())),
+        }
+    }
+
     /// The public key as ring's verifiers take it: the PKCS#1 RSAPublicKey
     /// for RSA (DNS holds it wrapped in a SubjectPublicKeyInfo), the raw 32
     /// bytes for Ed25519 (exactly what DNS holds).

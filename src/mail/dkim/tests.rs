@@ -232,6 +232,25 @@ fn keys_from_keygen_load_back() {
 }
 
 #[test]
+fn a_loaded_key_gives_the_dns_record_keygen_printed() {
+    // keygen encodes the public key with the rsa crate (RSA) or ring
+    // (Ed25519); a loaded key with OpenSSL or ring: `dns check` compares
+    // the two, so they must agree byte for byte.
+    for kind in [KeyKind::Ed25519, KeyKind::Rsa2048] {
+        let key = keygen(kind, "example.org", "s1").unwrap_or_else(|e| panic!("{e}"));
+        let loaded =
+            DkimSigner::from_pem("example.org", "s1", &key.pem).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.dns_name(), key.dns_name);
+        assert_eq!(loaded.dns_txt().ok(), Some(key.dns_txt), "{kind:?}");
+    }
+    // And PKCS#1 files give the same record as PKCS#8 ones.
+    assert_eq!(
+        signer(RSA_PKCS1).dns_txt().ok(),
+        signer(RSA_PKCS8).dns_txt().ok()
+    );
+}
+
+#[test]
 fn a_short_rsa_key_is_refused_with_advice() {
     match DkimSigner::from_pem("example.org", "s", RSA_1024) {
         Ok(_) => panic!("1024-bit key accepted"),
