@@ -279,3 +279,106 @@ fn an_unreadable_path_is_exit_code_2_and_changes_nothing() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("does-not-exist"), "{}", run.stderr);
 }
+
+/// Truncated and mutated reports never change anyone's status unless they
+/// still carry the proof: the delivery's own Message-ID, in a report that
+/// still reads as a hard bounce or complaint. Run through the library on
+/// the test's database, with `--dry-run`'s path (what would be applied)
+/// for the random mutations, and for real for every truncation.
+#[test]
+fn mutated_and_truncated_reports_never_change_a_status_without_the_proof() {
+    use postbode::bounces::{Options, RawMessage, classify, ingest, report};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let (app, ids) = sent(2);
+    let who = "lezer0@example.nl";
+    let id = ids[who].clone();
+    let reports = [
+        hard_bounce(who, &id, "prop-dsn"),
+        complaint(who, &id, "prop-arf"),
+    ];
+    let settings = postbode::config::load_from(
+        Some(&app.path("postbode.toml")),
+        &std::collections::BTreeMap::new(),
+    )
+    .expect("config");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(postbode::store::Store::open(&settings.database))
+        .unwrap();
+    let no_verp = |_: &str| None;
+    let options = |dry_run| Options {
+        dry_run,
+        soft_limit: 3,
+        soft_window_days: 30,
+    };
+    let bare = id.trim_matches(['<', '>']).to_owned();
+    let proves = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes).contains(&bare)
+            && report::parse(bytes).is_some_and(|r| classify(&r).kind.acts())
+    };
+
+    // Random mutations: would anything be applied?
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let mutation = (
+        0..reports.len(),
+        proptest::collection::vec(
+            (any::<prop::sample::Index>(), any::<u8>(), 0usize..40),
+            1..6,
+        ),
+    );
+    runner
+        .run(&mutation, |(which, edits)| {
+            let mut bytes = reports[which].clone().into_bytes();
+            for (at, byte, span) in edits {
+                let i = at.index(bytes.len().max(1));
+                if span % 3 == 0 {
+                    bytes.truncate(i);
+                } else if span % 3 == 1 {
+                    let end = (i + span).min(bytes.len());
+                    bytes.drain(i..end);
+                } else if i < bytes.len() {
+                    bytes[i] = byte;
+                }
+            }
+            let raw = [RawMessage {
+                origin: "mutated".into(),
+                bytes: bytes.clone(),
+            }];
+            let summary = rt
+                .block_on(ingest(&store, &raw, &no_verp, options(true)))
+                .unwrap();
+            prop_assert!(summary.applied == 0 || proves(&bytes));
+            Ok(())
+        })
+        .unwrap();
+
+    // Every truncation, for real: nothing changes until the Message-ID is in.
+    for text in &reports {
+        for cut in (0..text.len()).step_by(53) {
+            let bytes = text.as_bytes()[..cut].to_vec();
+            if proves(&bytes) {
+                continue;
+            }
+            let raw = [RawMessage {
+                origin: "truncated".into(),
+                bytes,
+            }];
+            let summary = rt
+                .block_on(ingest(&store, &raw, &no_verp, options(false)))
+                .unwrap();
+            assert_eq!(summary.applied, 0, "cut at {cut}");
+        }
+    }
+    rt.block_on(store.close());
+    assert_eq!(status(&app, who), "active");
+    assert_eq!(status(&app, "lezer1@example.nl"), "active");
+}
