@@ -109,13 +109,19 @@ fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The Message-ID of the message every test sends.
+fn issue_message_id() -> String {
+    let key = parsed(mail::TokenKey::new("0123456789abcdef-test-key"));
+    mail::message_id(&key, "2026-10-voorbij-de-pilot", 42, "example.org")
+}
+
 /// The message every test sends: non-ASCII names, subject and bodies.
 fn built_message() -> Vec<u8> {
     let from = parsed(Mailbox::parse(FROM));
     let reply_to = parsed(Mailbox::parse(REPLY_TO));
     let to = parsed(EmailAddress::parse(TO));
     let to_name = parsed(SubscriberName::parse(TO_NAME));
-    let message_id = mail::message_id("2026-10-voorbij-de-pilot", 42, from.address.domain());
+    let message_id = issue_message_id();
     parsed(mail::build(&Outgoing {
         from: &from,
         reply_to: &reply_to,
@@ -181,10 +187,7 @@ fn check_signed_message_with_python(kind: KeyKind) {
     let headers = &report["headers"];
     let expected_headers = [
         ("Subject", SUBJECT.to_owned()),
-        (
-            "Message-ID",
-            "<pb.2026-10-voorbij-de-pilot.42@example.org>".to_owned(),
-        ),
+        ("Message-ID", issue_message_id()),
         ("MIME-Version", "1.0".to_owned()),
         ("List-Id", format!("{LIST_NAME} <{LIST_ID}>")),
         ("List-Unsubscribe", format!("<{UNSUBSCRIBE}>")),

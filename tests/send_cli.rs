@@ -65,6 +65,87 @@ fn a_send_delivers_exactly_one_message_to_each_active_subscriber_and_none_to_any
     assert_eq!(smtp.messages().len(), 30);
 }
 
+/// VERP and Message-IDs (issue 13): with `[bounces] address`, each
+/// message's MAIL FROM is `bounces+TAG@example.org` and its TAG verifies to
+/// that very message's delivery; Message-IDs are MACs of issue and
+/// subscriber, with no id in the clear. (Without the setting MAIL FROM is
+/// the From address: the first test above.)
+#[test]
+fn with_a_bounce_address_each_message_names_its_own_delivery_in_mail_from() {
+    use postbode::domain::EmailAddress;
+    use postbode::mail::{TokenKey, VerpAddress};
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(
+        &smtp.url(),
+        "rate_per_second = 1000\n\n[bounces]\naddress = \"bounces@example.org\"",
+    );
+    subscribers(&app, 12);
+    queue(&app);
+    let run = app.run(&["send"]).ok();
+    assert!(run.stdout.contains("sent 12, failed 0"), "{}", run.stdout);
+    let got = smtp.wait_for(12, Duration::from_secs(10));
+    assert_eq!(got.len(), 12);
+
+    let key = TokenKey::new(support::TOKEN_KEY).expect("test key");
+    let base = EmailAddress::parse("bounces@example.org").expect("address");
+    let verp = VerpAddress::new(&base, key.clone()).expect("verp");
+    let mut deliveries = std::collections::HashSet::new();
+    let mut message_ids = std::collections::HashSet::new();
+    for m in &got {
+        let (local, domain) = m.from.rsplit_once('@').expect("an address");
+        assert_eq!(domain, "example.org", "{}", m.from);
+        let tag = local
+            .strip_prefix("bounces+")
+            .unwrap_or_else(|| panic!("{}", m.from));
+        assert_eq!(tag.len(), 36, "{}", m.from);
+        assert!(local.len() <= 64);
+        let delivery = verp
+            .verify(&m.from)
+            .unwrap_or_else(|| panic!("{} does not verify", m.from));
+        assert!(
+            deliveries.insert(delivery),
+            "two messages name delivery {delivery}"
+        );
+        // Someone else's address never verifies: a changed tag names nobody.
+        let mut forged = tag.to_owned().into_bytes();
+        forged[0] = if forged[0] == b'0' { b'1' } else { b'0' };
+        let forged = String::from_utf8(forged).expect("ascii");
+        assert_eq!(verp.verify(&format!("bounces+{forged}@example.org")), None);
+
+        let id = support::encoded_words::header(&m.data, "Message-ID").expect("a Message-ID");
+        assert!(message_ids.insert(id.clone()), "a shared Message-ID {id}");
+        let to = EmailAddress::parse(&m.to[0]).expect("recipient");
+        let (subscriber, by_message_id) = with_store(&app, async |store| {
+            let who = store
+                .find_subscriber(&to)
+                .await
+                .expect("find")
+                .expect("stored");
+            let found = store.delivery_by_message_id(&id).await.expect("lookup");
+            (who.id, found)
+        });
+        // The Message-ID is the MAC of this issue and this subscriber, so
+        // the same message sent again carries it again, and nothing but
+        // the MAC is in it: no subscriber id, no counter.
+        assert_eq!(
+            id,
+            postbode::mail::message_id(&key, ISSUE, subscriber, "example.org")
+        );
+        let mac = id
+            .strip_prefix("<pb.")
+            .and_then(|rest| rest.strip_suffix("@example.org>"))
+            .unwrap_or_else(|| panic!("{id}"));
+        assert!(
+            mac.len() == 32 && mac.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+        // The delivery the tag names is the one that recorded this
+        // Message-ID: the tag proves which message bounced.
+        assert_eq!(by_message_id, Some(delivery), "{id} and {}", m.from);
+    }
+    assert_eq!(deliveries.len(), 12);
+}
+
 /// `issue status SLUG` as JSON, for an issue other than [`ISSUE`].
 fn status_of(app: &TestApp, slug: &str) -> serde_json::Value {
     let run = app.run(&["issue", "status", slug, "--format", "json"]).ok();
@@ -148,7 +229,7 @@ fn send_for_one_issue_sends_that_issue_exits_and_leaves_other_due_issues_alone()
     );
     let got = smtp.messages();
     assert_eq!(got.len(), 5);
-    let own_id = format!("Message-ID: <pb.{ISSUE}.");
+    let own_id = format!("Feedback-ID: {ISSUE}:");
     assert!(
         got.iter().all(|m| support::contains(&m.data, &own_id)),
         "only {ISSUE} was sent"

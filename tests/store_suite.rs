@@ -1065,6 +1065,34 @@ store_tests! {
         );
     }
 
+    /// A bounce report quoting a Message-ID finds the delivery that sent
+    /// it (with or without angle brackets); a delivery that was never sent
+    /// recorded none, and an unknown or empty id finds nothing.
+    async fn a_sent_delivery_is_found_by_its_message_id(store: &Store) {
+        let t = now_ms();
+        active_members(store, "mid", 3, "nieuws").await;
+        let issue = started_issue(store, "message-ids", "nieuws", t).await;
+        let d = ids(&claim(store, &issue, "w", t, 10).await);
+        assert_eq!(d.len(), 3);
+        store
+            .record_outcomes(&[
+                (d[0], sent(t + 1)),
+                (d[1], sent(t + 2)),
+                (d[2], Outcome::Failed { reply: "550 5.1.1 no such user".into() }),
+            ])
+            .await
+            .expect("outcomes");
+        let first = format!("<{}@example.nl>", t + 1);
+        assert_eq!(store.delivery_by_message_id(&first).await.expect("lookup"), Some(d[0]));
+        assert_eq!(
+            store.delivery_by_message_id(&format!(" {}@example.nl ", t + 2)).await.expect("lookup"),
+            Some(d[1])
+        );
+        for nothing in [format!("<{}@example.nl>", t + 3), "<>".into(), String::new(), "  ".into()] {
+            assert_eq!(store.delivery_by_message_id(&nothing).await.expect("lookup"), None, "{nothing:?}");
+        }
+    }
+
     async fn unsubscribing_by_id_skips_that_persons_queued_deliveries(store: &Store) {
         active_members(store, "u", 3, "default").await;
         let pending = add(store, "unconfirmed@example.nl", Pending, &["default"]).await;

@@ -17,7 +17,7 @@ use super::transport::{Envelope, Transport};
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 use crate::error::{Error, Result};
-use crate::mail::{self, DkimSigner, Outgoing, TokenKey};
+use crate::mail::{self, DkimSigner, Outgoing, TokenKey, VerpAddress};
 use crate::render::{CompiledIssue, Recipient};
 use crate::store::{Claimed, Issue, IssueStatus, Outcome, PausedBy, Store, now_ms};
 
@@ -44,6 +44,9 @@ pub struct Dispatcher {
     signer: Option<Arc<DkimSigner>>,
     tokens: Arc<TokenKey>,
     from: Mailbox,
+    /// With `[bounces] address`: each message's envelope sender names its
+    /// delivery (VERP). `None`: the envelope sender is `from`.
+    verp: Option<VerpAddress>,
     reply_to: Mailbox,
     list_id: String,
     list_name: String,
@@ -78,6 +81,12 @@ impl Dispatcher {
             &settings.secrets.token_key,
         ))
         .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
+        let verp = settings
+            .bounces
+            .address()
+            .map(|base| VerpAddress::new(&base, tokens.clone()))
+            .transpose()
+            .map_err(|e| Error::Config(e.to_string()))?;
         let signer = DkimSigner::from_settings(&settings.dkim)
             .map_err(|e| Error::Config(e.to_string()))?
             .map(Arc::new);
@@ -89,6 +98,7 @@ impl Dispatcher {
             signer,
             tokens: Arc::new(tokens),
             from: settings.newsletter.from.clone(),
+            verp,
             reply_to: settings.reply_to(),
             list_id: settings.newsletter.list_id.clone(),
             list_name: settings.newsletter.name.clone(),
@@ -402,7 +412,12 @@ impl Dispatcher {
                 };
             }
         };
-        let message_id = mail::message_id(&issue.slug, subscriber_id, self.from.address.domain());
+        let message_id = mail::message_id(
+            &self.tokens,
+            &issue.slug,
+            subscriber_id,
+            self.from.address.domain(),
+        );
         let letter = Letter {
             issue,
             subject: &issue.subject,
@@ -454,7 +469,10 @@ impl Dispatcher {
             };
         }
         let envelope = Envelope {
-            from: self.from.address.as_str().to_owned(),
+            from: match &self.verp {
+                Some(verp) => verp.make(c.delivery_id),
+                None => self.from.address.as_str().to_owned(),
+            },
             to: to.as_str().to_owned(),
         };
         let stem = format!("{}-{subscriber_id}", issue.slug);
@@ -561,6 +579,8 @@ impl Dispatcher {
 
     /// `issue test`: one message through the real transport, subject
     /// marked as a test, recorded nowhere.
+    /// Its envelope sender is the From address even with `[bounces]
+    /// address` set: there is no delivery for a VERP tag to name.
     pub async fn send_test(
         &self,
         slug: &str,

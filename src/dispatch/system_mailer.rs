@@ -126,6 +126,7 @@ impl SystemMailer {
             .confirm_token(who.id, salt.salt(), issued.as_second(), last_change);
         let confirm_url = format!("{}/confirm/{token}", self.base_url);
         let message_id = confirmation::confirmation_message_id(
+            &self.tokens,
             who.id,
             issued.as_second(),
             self.from.address.domain(),
@@ -167,6 +168,7 @@ impl SystemMailer {
             self.tokens.unsubscribe_token(who.id, salt.salt())
         );
         let message_id = unsubscribe_link::unsubscribe_link_message_id(
+            &self.tokens,
             who.id,
             issued.as_second(),
             self.from.address.domain(),

@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use super::MailError;
 use super::system_mail::{self, SystemMail};
+use super::{MailError, TokenKey};
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 
 /// The template, relative to the `emails/` folder.
@@ -92,9 +92,20 @@ impl Confirmation<'_> {
     }
 }
 
-/// The Message-ID of a confirmation mail: `<pb.confirm-{issued}.{id}@{domain}>`.
-pub fn confirmation_message_id(subscriber_id: i64, issued_at_unix: i64, domain: &str) -> String {
-    super::message_id(&format!("confirm-{issued_at_unix}"), subscriber_id, domain)
+/// The Message-ID of a confirmation mail: a MAC of `confirm-{issued}` and
+/// the subscriber (see [`super::message_id`]).
+pub fn confirmation_message_id(
+    key: &TokenKey,
+    subscriber_id: i64,
+    issued_at_unix: i64,
+    domain: &str,
+) -> String {
+    super::message_id(
+        key,
+        &format!("confirm-{issued_at_unix}"),
+        subscriber_id,
+        domain,
+    )
 }
 
 /// The message, with `html` as its HTML part (see [`system_mail::build`]).
@@ -116,6 +127,10 @@ pub fn build(c: &Confirmation<'_>, html: Option<&str>) -> Result<Vec<u8>, MailEr
 mod tests {
     use super::*;
 
+    fn test_key() -> TokenKey {
+        parsed(TokenKey::new("0123456789abcdef-test-key"))
+    }
+
     fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
         r.unwrap_or_else(|e| panic!("test input rejected: {e}"))
     }
@@ -136,7 +151,7 @@ mod tests {
             newsletter: "Publiek <Leren>",
             confirm_url: "https://n.example.org/confirm/abc_DEF",
             language: "en",
-            message_id: &confirmation_message_id(7, 1_790_000_000, "example.org"),
+            message_id: &confirmation_message_id(&test_key(), 7, 1_790_000_000, "example.org"),
             date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
             forget_after_days: 30,
         };
@@ -148,7 +163,8 @@ mod tests {
         assert!(c.text().contains("after 30 days"));
         let raw = String::from_utf8(parsed(build(&c, Some(&html)))).unwrap_or_default();
         assert!(raw.contains("multipart/alternative"));
-        assert!(raw.contains("Message-ID: <pb.confirm-1790000000.7@example.org>"));
+        let id = confirmation_message_id(&test_key(), 7, 1_790_000_000, "example.org");
+        assert!(raw.contains(&format!("Message-ID: {id}")), "{raw}");
         let plain = String::from_utf8(parsed(build(&c, None))).unwrap_or_default();
         assert!(!plain.contains("multipart"));
         assert!(plain.contains("https://n.example.org/confirm/abc_DEF"));

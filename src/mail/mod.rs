@@ -8,7 +8,8 @@
 //! - `verp.rs`: [`VerpAddress`], the envelope sender `bounces+TAG@...`
 //!   whose MAC-protected TAG names the delivery a bounce report is about.
 //! - `message_id.rs`: [`message_id`], the stable Message-ID of an issue's
-//!   mail to one subscriber, so a re-sent message is the same message.
+//!   mail to one subscriber, so a re-sent message is the same message: a
+//!   MAC of the two, so it shows no id and cannot be guessed.
 //! - `message.rs`: [`build`] an RFC 5322 message from an [`Outgoing`]:
 //!   headers, the List-* headers for one-click unsubscribe, text and HTML.
 //! - `header_text.rs`: the checks that keep line breaks and other

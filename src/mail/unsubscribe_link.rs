@@ -9,8 +9,8 @@
 
 use std::path::Path;
 
-use super::MailError;
 use super::system_mail::{self, SystemMail};
+use super::{MailError, TokenKey};
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 
 /// The template, relative to the `emails/` folder.
@@ -83,13 +83,16 @@ impl UnsubscribeLink<'_> {
     }
 }
 
-/// The Message-ID: `<pb.unsubscribe-link-{issued}.{id}@{domain}>`.
+/// The Message-ID: a MAC of `unsubscribe-link-{issued}` and the subscriber
+/// (see [`super::message_id`]).
 pub fn unsubscribe_link_message_id(
+    key: &TokenKey,
     subscriber_id: i64,
     issued_at_unix: i64,
     domain: &str,
 ) -> String {
     super::message_id(
+        key,
         &format!("unsubscribe-link-{issued_at_unix}"),
         subscriber_id,
         domain,
@@ -115,6 +118,10 @@ pub fn build(u: &UnsubscribeLink<'_>, html: Option<&str>) -> Result<Vec<u8>, Mai
 mod tests {
     use super::*;
 
+    fn test_key() -> TokenKey {
+        parsed(TokenKey::new("0123456789abcdef-test-key"))
+    }
+
     fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
         r.unwrap_or_else(|e| panic!("test input rejected: {e}"))
     }
@@ -136,7 +143,12 @@ mod tests {
                 newsletter: "Publiek",
                 unsubscribe_url: "https://n.example.org/u/abc_DEF",
                 language,
-                message_id: &unsubscribe_link_message_id(7, 1_790_000_000, "example.org"),
+                message_id: &unsubscribe_link_message_id(
+                    &test_key(),
+                    7,
+                    1_790_000_000,
+                    "example.org",
+                ),
                 date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
             };
             assert!(u.text().contains("https://n.example.org/u/abc_DEF"));
@@ -145,7 +157,10 @@ mod tests {
             assert!(html.contains("u&#x2f;abc_DEF"), "{html}");
             let raw = String::from_utf8(parsed(build(&u, Some(&html)))).unwrap_or_default();
             assert!(raw.contains(&format!("Subject: {subject}")), "{raw}");
-            assert!(raw.contains("Message-ID: <pb.unsubscribe-link-1790000000.7@example.org>"));
+            assert!(raw.contains(&format!(
+                "Message-ID: {}",
+                unsubscribe_link_message_id(&test_key(), 7, 1_790_000_000, "example.org")
+            )));
             assert!(raw.contains("multipart/alternative"));
             assert!(!raw.contains("List-Unsubscribe"));
         }

@@ -231,6 +231,28 @@ impl Store {
         Ok(())
     }
 
+    /// The delivery whose message carried `message_id` (with or without
+    /// its angle brackets, as reports quote it); `None` when no sent
+    /// delivery did. Message-IDs are MACs (`mail::message_id`), so one a
+    /// report quotes is proof of the delivery only when it is found here.
+    /// One indexed lookup (`deliveries_by_message_id`).
+    pub async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<i64>> {
+        let bare = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        if bare.is_empty() {
+            return Ok(None);
+        }
+        let bracketed = format!("<{bare}>");
+        on_db!(self, pool, _sql => Ok(sqlx::query_scalar(
+            "SELECT id FROM deliveries WHERE message_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(&bracketed)
+        .fetch_optional(pool)
+        .await?))
+    }
+
     /// The last replies of failed deliveries of an issue, grouped: (reply, count).
     pub async fn failure_replies(&self, issue_id: i64, limit: i64) -> Result<Vec<(String, i64)>> {
         on_db!(self, pool, _sql => Ok(sqlx::query_as(
