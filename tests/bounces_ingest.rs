@@ -144,6 +144,70 @@ fn a_hard_bounce_bounces_exactly_that_person_once_and_a_dry_run_changes_nothing(
     assert_eq!(status(&app, who), "bounced");
 }
 
+/// The RFC 3464 "delayed" sample (4.4.0) about the message with
+/// `message_id` to `to`.
+fn soft_bounce(to: &str, message_id: &str, report: &str) -> String {
+    fixture("rfc3464-delayed-soft.eml")
+        .replace("<000000000000000@list.example.jp>", message_id)
+        .replace(
+            "<0000000000000000@mx54.exmaple.com>",
+            &format!("<{report}@mx.example.nl>"),
+        )
+        .replace("kijitora@example.net", to)
+}
+
+/// The RFC 3464 policy rejection sample (5.7.1).
+fn policy_failure(to: &str, message_id: &str, report: &str) -> String {
+    fixture("rfc3464-5.7.1-failed.eml")
+        .replace(
+            "<000000000000000000000000000000@mx.example.or.jp>",
+            message_id,
+        )
+        .replace(
+            "<000000000000000000000000000000@mx.example.com>",
+            &format!("<{report}@mx.example.nl>"),
+        )
+        .replace("kijitora@example.net", to)
+}
+
+#[test]
+fn soft_bounces_count_up_to_the_limit_and_a_policy_refusal_fails_only_the_delivery() {
+    let (app, ids) = sent(2);
+    let [a, b] = ["lezer0@example.nl", "lezer1@example.nl"];
+    for (i, want) in [(1, "active"), (2, "active"), (3, "bounced")] {
+        app.write(
+            &format!("soft{i}.eml"),
+            soft_bounce(a, &ids[a], &format!("soft-{i}")),
+        );
+        let run = app
+            .run(&["bounces", "ingest", &format!("soft{i}.eml")])
+            .ok();
+        assert!(run.stdout.contains("soft bounce"), "{}", run.stdout);
+        assert_eq!(status(&app, a), want, "after {i} soft bounces");
+    }
+    let last = show(&app, a)["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 soft bounces within 30 days"),
+        "{last}"
+    );
+
+    app.write("policy.eml", policy_failure(b, &ids[b], "policy-1"));
+    let run = app.run(&["bounces", "ingest", "policy.eml"]).ok();
+    assert!(run.stdout.contains("failed delivery"), "{}", run.stdout);
+    assert_eq!(status(&app, b), "active");
+    let counts = &support::sending::status_json(&app)[0]["counts"];
+    assert_eq!(counts["failed"], 1, "{counts}");
+    assert_eq!(counts["sent"], 1, "{counts}");
+}
+
 #[test]
 fn a_complaint_complains_that_person_and_takes_them_off_every_list() {
     let (app, ids) = sent(2);
