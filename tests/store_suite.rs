@@ -1642,8 +1642,12 @@ mod ids_are_never_reused {
             let dir = tempfile::tempdir().expect("temp dir");
             let mut targets =
                 vec![open(&format!("sqlite://{}", dir.path().join("copy.db").display())).await];
+            // The guard drops the PostgreSQL database: keep it past the copy.
+            let mut databases = Vec::new();
             if let Some(server) = support::postgres::server_url() {
-                targets.push(open(&support::postgres::fresh_database(&server).await).await);
+                let database = support::postgres::fresh_database(&server).await;
+                targets.push(open(&database).await);
+                databases.push(database);
             }
             for target in targets {
                 let report = store.copy_into(&target).await.expect("copy");
@@ -1862,8 +1866,12 @@ mod proof_of_consent {
             let dir = tempfile::tempdir().expect("temp dir");
             let mut targets =
                 vec![open(&format!("sqlite://{}", dir.path().join("copy.db").display())).await];
+            // The guard drops the PostgreSQL database: keep it past the copy.
+            let mut databases = Vec::new();
             if let Some(server) = support::postgres::server_url() {
-                targets.push(open(&support::postgres::fresh_database(&server).await).await);
+                let database = support::postgres::fresh_database(&server).await;
+                targets.push(open(&database).await);
+                databases.push(database);
             }
             for target in targets {
                 let report = store.copy_into(&target).await.expect("copy");
