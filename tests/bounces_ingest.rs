@@ -208,6 +208,59 @@ fn soft_bounces_count_up_to_the_limit_and_a_policy_refusal_fails_only_the_delive
     assert_eq!(counts["sent"], 1, "{counts}");
 }
 
+/// With `[bounces] address`, each message goes out from
+/// `bounces+TAG@example.org`: the report is delivered to that address,
+/// and the tag alone proves the delivery (the returned Message-ID here
+/// is one postbode never sent). A forged tag, and a guessed Message-ID in
+/// the old `pb.SLUG.ID` shape, prove nothing.
+#[test]
+fn a_verp_tag_proves_the_delivery_and_a_forged_one_nothing() {
+    let smtp = TestSmtp::start();
+    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    let config = std::fs::read_to_string(app.path("postbode.toml")).unwrap();
+    app.write(
+        "postbode.toml",
+        format!("{config}\n[bounces]\naddress = \"bounces@example.org\"\n"),
+    );
+    subscribers(&app, 3);
+    queue(&app);
+    app.run(&["send"]).ok();
+    let mut senders = HashMap::new();
+    for m in smtp.wait_for(3, Duration::from_secs(10)) {
+        assert!(m.from.starts_with("bounces+"), "{}", m.from);
+        senders.insert(m.to[0].clone(), m.from.clone());
+    }
+    let who = "lezer2@example.nl";
+    let unknown_id = "<5d41402abc4b2a76b9719d911017c592@example.org>";
+    let by_tag =
+        hard_bounce(who, unknown_id, "verp-1").replace("root@2jo.example.jp", &senders[who]);
+    app.write("verp.eml", by_tag);
+    let run = app.run(&["bounces", "ingest", "verp.eml"]).ok();
+    assert!(run.stdout.contains("1 applied"), "{}", run.stdout);
+    assert_eq!(status(&app, who), "bounced");
+    for other in ["lezer0@example.nl", "lezer1@example.nl"] {
+        assert_eq!(status(&app, other), "active");
+    }
+
+    // A tag of the right shape that does not verify.
+    let forged_sender = format!("bounces+{}@example.org", "0".repeat(36));
+    let who = "lezer0@example.nl";
+    app.write(
+        "forged-tag.eml",
+        hard_bounce(who, unknown_id, "verp-2").replace("root@2jo.example.jp", &forged_sender),
+    );
+    // A Message-ID guessed in the shape ids had before they were MACs.
+    app.write(
+        "guessed-id.eml",
+        hard_bounce(who, "<pb.2026-10-voorbij-de-pilot.1@example.org>", "verp-3"),
+    );
+    let run = app
+        .run(&["bounces", "ingest", "forged-tag.eml", "guessed-id.eml"])
+        .ok();
+    assert!(run.stdout.contains("2 unmatched"), "{}", run.stdout);
+    assert_eq!(status(&app, who), "active");
+}
+
 #[test]
 fn a_complaint_complains_that_person_and_takes_them_off_every_list() {
     let (app, ids) = sent(2);

@@ -138,7 +138,7 @@ async fn proven_delivery(
         }
     }
     for message_id in &report.message_ids {
-        if let Some(id) = store.delivery_for_report_message_id(message_id).await? {
+        if let Some(id) = store.delivery_by_message_id(message_id).await? {
             if let Some(delivery) = store.delivery_recipient(id).await? {
                 return Ok(Some(delivery));
             }

@@ -1,5 +1,6 @@
-//! Reports that came back (`bounces ingest`): which delivery a report is
-//! about, whether it was applied before, recording it (with the delivery's
+//! Reports that came back (`bounces ingest`): who a delivery went to
+//! (the delivery itself is found by `Store::delivery_by_message_id` or a
+//! VERP tag), whether it was applied before, recording it (with the delivery's
 //! failure, or a soft bounce to count), and taking a complainer off every
 //! list. Status changes go through [`Store::set_status_by_id`] like all
 //! others.
@@ -32,18 +33,6 @@ pub struct BounceRecord<'a> {
 }
 
 impl Store {
-    /// The delivery whose message carried `message_id` (with or without
-    /// angle brackets).
-    pub async fn delivery_for_report_message_id(&self, message_id: &str) -> Result<Option<i64>> {
-        let bracketed = format!("<{}>", message_id.trim().trim_matches(['<', '>']));
-        on_db!(self, pool, _sql => Ok(sqlx::query_scalar(
-            "SELECT id FROM deliveries WHERE message_id = $1 ORDER BY id LIMIT 1",
-        )
-        .bind(&bracketed)
-        .fetch_optional(pool)
-        .await?))
-    }
-
     /// Who delivery `delivery_id` went to; `None` for no such delivery.
     pub async fn delivery_recipient(&self, delivery_id: i64) -> Result<Option<DeliveryRecipient>> {
         let row: Option<(i64, Option<i64>)> = on_db!(self, pool, _sql => sqlx::query_as(
