@@ -21,8 +21,7 @@ pub enum DnsCommand {
 
 pub async fn run(cmd: DnsCommand, settings: &Settings) -> Result<()> {
     let DnsCommand::Check { nameserver } = cmd;
-    let targets = Targets::from_settings(settings, &settings.bounces.address)
-        .map_err(|e| Error::Config(e.to_string()))?;
+    let targets = Targets::from_settings(settings).map_err(|e| Error::Config(e.to_string()))?;
     let lookup = match nameserver {
         Some(server) => Lookup::at(server),
         None => Lookup::system().map_err(|e| Error::Failed(e.to_string()))?,

@@ -13,6 +13,8 @@ pub struct Dmarc {
     pub policy: String,
     /// adkim=s: the DKIM domain must equal the From domain.
     pub strict_dkim: bool,
+    /// aspf=s: the envelope sender's domain must equal the From domain.
+    pub strict_spf: bool,
 }
 
 /// The organisational domain of `domain`, taken as its last two labels.
@@ -81,6 +83,7 @@ pub fn check_policy(
         tag("p")
     };
     let strict_dkim = tag("adkim").is_some_and(|a| a == "s");
+    let strict_spf = tag("aspf").is_some_and(|a| a == "s");
     let whose = if at_org {
         format!(" (the organisational domain's, which covers {from_domain})")
     } else {
@@ -110,6 +113,7 @@ pub fn check_policy(
     let dmarc = policy.map(|policy| Dmarc {
         policy,
         strict_dkim,
+        strict_spf,
     });
     (Finding::new("DMARC", name, verdict, message), dmarc)
 }
@@ -133,17 +137,7 @@ pub fn check_alignment(
              and set [dkim]",
         );
     };
-    let (aligned, how) = if dkim_domain.eq_ignore_ascii_case(from_domain) {
-        (true, "the same domain")
-    } else if strict {
-        (false, "adkim=s asks for the same domain")
-    } else if organisational_domain(dkim_domain)
-        .eq_ignore_ascii_case(organisational_domain(from_domain))
-    {
-        (true, "the same organisational domain (relaxed alignment)")
-    } else {
-        (false, "not even the same organisational domain")
-    };
+    let (aligned, how) = aligned(dkim_domain, from_domain, strict, "adkim");
     if aligned {
         Finding::new(
             "alignment",
@@ -162,6 +156,57 @@ pub fn check_alignment(
                  and publish a key there (`postbode dkim keygen --selector SELECTOR`)"
             ),
         )
+    }
+}
+
+/// Whether the envelope sender's domain (`bounces.address`'s, with VERP)
+/// lets DMARC pass on SPF too: the same domain under aspf=s, the same
+/// organisational domain otherwise. Not aligned is a warning, not a
+/// failure: an aligned DKIM signature is enough, but without the SPF
+/// path a forwarder that breaks the signature makes DMARC fail.
+pub fn check_spf_alignment(
+    from_domain: &str,
+    envelope_domain: &str,
+    dmarc: Option<&Dmarc>,
+) -> Finding {
+    let strict = dmarc.is_some_and(|d| d.strict_spf);
+    let (aligned, how) = aligned(envelope_domain, from_domain, strict, "aspf");
+    if aligned {
+        Finding::new(
+            "alignment",
+            envelope_domain,
+            Verdict::Ok,
+            format!("envelope sender @{envelope_domain} and From {from_domain}: {how}"),
+        )
+    } else {
+        Finding::new(
+            "alignment",
+            envelope_domain,
+            Verdict::Warn,
+            format!(
+                "the envelope sender @{envelope_domain} (bounces.address) is not aligned with                  From {from_domain} ({how}), so DMARC rests on the DKIM signature alone; a                  bounce address under {} would align",
+                organisational_domain(from_domain)
+            ),
+        )
+    }
+}
+
+/// DMARC identifier alignment (RFC 7489 §3.1): whether `domain` is
+/// aligned with the From domain, and how, in words. `mode` names the tag
+/// (`adkim` or `aspf`) that asked for strict alignment.
+fn aligned(domain: &str, from_domain: &str, strict: bool, mode: &str) -> (bool, String) {
+    if domain.eq_ignore_ascii_case(from_domain) {
+        (true, "the same domain".into())
+    } else if strict {
+        (false, format!("{mode}=s asks for the same domain"))
+    } else if organisational_domain(domain).eq_ignore_ascii_case(organisational_domain(from_domain))
+    {
+        (
+            true,
+            "the same organisational domain (relaxed alignment)".into(),
+        )
+    } else {
+        (false, "not even the same organisational domain".into())
     }
 }
 
@@ -227,10 +272,12 @@ mod tests {
         let relaxed = Dmarc {
             policy: "reject".into(),
             strict_dkim: false,
+            strict_spf: false,
         };
         let strict = Dmarc {
             policy: "reject".into(),
             strict_dkim: true,
+            strict_spf: true,
         };
         let v = |from, d, m| check_alignment(from, d, m).verdict;
         assert_eq!(
@@ -250,6 +297,13 @@ mod tests {
             Verdict::Fail
         );
         assert_eq!(v("example.org", None, None), Verdict::Fail);
+    }
+
+    #[test]
+    fn a_bounce_domain_outside_the_from_domain_warns() {
+        let v = |envelope| check_spf_alignment("example.org", envelope, None).verdict;
+        assert_eq!(v("bounce.example.org"), Verdict::Ok);
+        assert_eq!(v("bounce.example.net"), Verdict::Warn);
     }
 
     #[test]

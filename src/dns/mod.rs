@@ -6,8 +6,9 @@
 //! - `spf.rs`: each envelope domain (the From domain, and the domain of
 //!   `bounces.address` when VERP is on) has one SPF record that ends in
 //!   `-all` or `~all`;
-//! - `dmarc.rs`: the From domain has a DMARC record with a policy, and the
-//!   DKIM domain is aligned with the From domain;
+//! - `dmarc.rs`: the From domain has a DMARC record with a policy, the
+//!   DKIM domain is aligned with the From domain (and, a warning only,
+//!   the bounce domain too);
 //! - `lookup.rs`: TXT lookups (hickory-resolver), through the system's
 //!   resolver or one nameserver given as `IP:PORT`;
 //! - `finding.rs`: what a check found and the record that fixes it.
@@ -39,13 +40,15 @@ pub struct Targets {
     /// Domains that appear in envelope senders, each once: the From
     /// domain, and the bounce address's when it is another.
     pub envelope_domains: Vec<String>,
+    /// The domain of `bounces.address` (VERP), when it is set.
+    pub bounce_domain: Option<String>,
 }
 
 impl Targets {
     /// From the settings: the From domain, the `[dkim]` key (read and
-    /// parsed here, so a bad key is a settings error), and `bounce_address`
-    /// (`bounces.address`, empty when VERP is off).
-    pub fn from_settings(settings: &Settings, bounce_address: &str) -> Result<Targets, MailError> {
+    /// parsed here, so a bad key is a settings error), and the domain of
+    /// `bounces.address` (VERP) when it is set.
+    pub fn from_settings(settings: &Settings) -> Result<Targets, MailError> {
         let from_domain = settings
             .newsletter
             .from
@@ -65,24 +68,24 @@ impl Targets {
             }
             None => (None, None),
         };
+        let bounce_domain = settings
+            .bounces
+            .address()
+            .map(|a| a.domain().to_ascii_lowercase());
         let mut envelope_domains = vec![from_domain.clone()];
-        if let Some((_, domain)) = bounce_address.trim().rsplit_once('@') {
-            let domain = domain.to_ascii_lowercase();
-            if !envelope_domains.contains(&domain) {
-                envelope_domains.push(domain);
-            }
-        }
+        envelope_domains.extend(bounce_domain.clone().filter(|d| *d != from_domain));
         Ok(Targets {
             from_domain,
             dkim,
             dkim_domain,
             envelope_domains,
+            bounce_domain,
         })
     }
 }
 
 /// Runs every check, in a fixed order: DKIM, SPF per envelope domain,
-/// DMARC, alignment. A lookup that gets no answer is a failed check that
+/// DMARC, DKIM alignment, and SPF alignment of the bounce domain. A lookup that gets no answer is a failed check that
 /// says so; it does not stop the others.
 pub async fn check(targets: &Targets, lookup: &Lookup) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -118,6 +121,13 @@ pub async fn check(targets: &Targets, lookup: &Lookup) -> Vec<Finding> {
         targets.dkim_domain.as_deref(),
         dmarc.as_ref(),
     ));
+    if let Some(envelope_domain) = &targets.bounce_domain {
+        findings.push(dmarc::check_spf_alignment(
+            &targets.from_domain,
+            envelope_domain,
+            dmarc.as_ref(),
+        ));
+    }
     findings
 }
 
