@@ -61,6 +61,16 @@ pub fn check(expected: &ExpectedKey, found: &[String]) -> Finding {
             expected.key_file, expected.kind
         ));
     }
+    if let Some(h) = tag("h").filter(|h| !listed(h, &["sha256"])) {
+        return fail(format!(
+            "the record allows only h={h}, but postbode signs with sha256; publish it without h="
+        ));
+    }
+    if let Some(service) = tag("s").filter(|s| !listed(s, &["*", "email"])) {
+        return fail(format!(
+            "the record is for s={service}, not for email; publish it without s="
+        ));
+    }
     let Some(p) = tag("p").map(|p| p.split_whitespace().collect::<String>()) else {
         return fail("the record has no p= (public key); publish the whole record".into());
     };
@@ -105,6 +115,13 @@ fn same_key(expected: &ExpectedKey, published: &[u8]) -> bool {
         || (expected.kind == "rsa"
             && published.len() > 64
             && expected.public_key.ends_with(published))
+}
+
+/// Whether the colon-separated list `value` (h=, s=) holds one of `wanted`.
+fn listed(value: &str, wanted: &[&str]) -> bool {
+    value
+        .split(':')
+        .any(|item| wanted.iter().any(|w| item.trim().eq_ignore_ascii_case(w)))
 }
 
 /// `tag=value` pairs separated by `;` (RFC 6376 §3.2), names as written.
@@ -162,6 +179,22 @@ mod tests {
                 "{found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_record_for_other_hashes_or_services_fails() {
+        for record in [
+            "v=DKIM1; k=ed25519; h=sha1; p=AAEC",
+            "v=DKIM1; k=ed25519; s=tlsrpt; p=AAEC",
+        ] {
+            assert_eq!(
+                check(&expected(), &[record.into()]).verdict,
+                Verdict::Fail,
+                "{record}"
+            );
+        }
+        let fine = "v=DKIM1; k=ed25519; h=sha1:sha256; s=email; p=AAEC";
+        assert_eq!(check(&expected(), &[fine.into()]).verdict, Verdict::Ok);
     }
 
     #[test]
