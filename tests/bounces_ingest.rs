@@ -499,3 +499,40 @@ fn mutated_and_truncated_reports_never_change_a_status_without_the_proof() {
     assert_eq!(status(&app, who), "active");
     assert_eq!(status(&app, "lezer1@example.nl"), "active");
 }
+
+/// `migrate-store` carries the applied reports: on the copy, the same
+/// report is still a repeat.
+#[test]
+fn migrate_store_carries_the_applied_reports() {
+    if support::on_postgres() {
+        return; // The copy goes from SQLite to PostgreSQL.
+    }
+    let Some(server) = support::postgres::server_url() else {
+        return;
+    };
+    let (app, ids) = sent(2);
+    let who = "lezer0@example.nl";
+    app.write("dsn.eml", hard_bounce(who, &ids[who], "migrated-1"));
+    app.run(&["bounces", "ingest", "dsn.eml"]).ok();
+    let url = support::postgres::fresh_database_blocking(&server);
+    let run = app.run(&["migrate-store", "--to", &url]).ok();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("bounce_reports"))
+        .unwrap_or_else(|| panic!("no bounce_reports line in {}", run.stdout));
+    let counts: Vec<&str> = line.split_whitespace().skip(1).collect();
+    assert_eq!((counts[0], counts[1]), ("1", "1"), "{line}");
+    let config = std::fs::read_to_string(app.path("postbode.toml")).expect("config");
+    app.write(
+        "postbode.toml",
+        config.replace("sqlite://postbode.db", &url),
+    );
+    let again = app.run(&["bounces", "ingest", "dsn.eml"]).ok();
+    assert!(
+        again.stdout.contains("1 applied before"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(status(&app, who), "bounced");
+}

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 const BATCH: usize = 1000;
 
 /// The tables, in an order that satisfies their foreign keys.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 13] = [
     "lists",
     "subscribers",
     "list_members",
@@ -31,6 +31,7 @@ pub const TABLES: [&str; 12] = [
     "system_mails",
     "consents",
     "suppressions",
+    "bounce_reports",
 ];
 
 /// Rows per table, in the source and in the target after the copy.
@@ -246,6 +247,12 @@ impl Store {
                     (i64, i64, String, i64, Option<String>, Option<String>, Option<String>,
                      Option<String>, Option<i64>),
                     (0, 1, 2, 3, 4, 5, 6, 7, 8)
+                );
+                copy_table!(
+                    src, dst, "bounce_reports",
+                    "id, report_key, kind, delivery_id, subscriber_id, reason, at", "id",
+                    (i64, String, String, Option<i64>, Option<i64>, String, i64),
+                    (0, 1, 2, 3, 4, 5, 6)
                 );
                 src.commit().await?;
                 ids_given
