@@ -486,6 +486,36 @@ mod tests {
     }
 
     #[test]
+    fn a_bounce_address_is_parsed_and_one_without_room_for_a_tag_is_named() {
+        let s = load_text("[bounces]\naddress = \"Bounces@Example.ORG\"\n", &[]).expect("valid");
+        let address = s.bounces.address().expect("set");
+        assert_eq!(address.as_str(), "Bounces@example.org");
+        assert!(
+            load_text("", &[])
+                .expect("valid")
+                .bounces
+                .address()
+                .is_none()
+        );
+        let s = load_text("", &[("POSTBODE_BOUNCES__ADDRESS", "b@example.org")]).expect("valid");
+        assert_eq!(
+            s.bounces.address().map(|a| a.as_str().to_owned()),
+            Some("b@example.org".into())
+        );
+
+        let long = format!("[bounces]\naddress = \"{}@example.org\"\n", "b".repeat(28));
+        let err = load_text(&long, &[]).expect_err("no room for the tag");
+        assert!(
+            err.to_string().contains("bounces.address") && err.to_string().contains("27"),
+            "{err}"
+        );
+        let fits = format!("[bounces]\naddress = \"{}@example.org\"\n", "b".repeat(27));
+        assert!(load_text(&fits, &[]).is_ok());
+        let err = load_text("[bounces]\naddress = \"bounces\"\n", &[]).expect_err("no domain");
+        assert!(err.to_string().contains("bounces.address"), "{err}");
+    }
+
+    #[test]
     fn secrets_never_show_in_debug_output() {
         let s = load_text(
             "[secrets]\ntoken_key = \"sekrit-token-key-0123456789abcdef\"\nprevious_token_key = \"oldsekrit-key-0123456789abcdef\"\n[smtp]\nurl = \"smtps://u:hunter2@mail.example.org:465\"\n",
