@@ -426,7 +426,8 @@ fn mutated_and_truncated_reports_never_change_a_status_without_the_proof() {
         .unwrap();
     let store = rt
         .block_on(postbode::store::Store::open(&settings.database))
-        .unwrap();
+        .unwrap()
+        .with_suppression_key(settings.secrets.suppression_key().unwrap().unwrap());
     let no_verp = |_: &str| None;
     let options = |dry_run| Options {
         dry_run,

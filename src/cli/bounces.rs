@@ -29,6 +29,11 @@ fn parse_input(arg: &str) -> std::result::Result<Input, String> {
 
 pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Result<()> {
     let BouncesCommand::Ingest { paths, dry_run } = cmd;
+    // Hard bounces and complaints go on the suppression list: refuse to
+    // start without its key rather than fail each one.
+    if !dry_run {
+        store.suppression_key()?;
+    }
     // Every path is read before anything is applied: an unreadable one
     // fails the whole run (exit code 2) and changes nothing.
     let mut messages = Vec::new();
