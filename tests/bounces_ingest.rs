@@ -384,7 +384,7 @@ fn a_maildir_an_mbox_and_standard_input_are_read_message_by_message() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.starts_with("read 1 messages: 1 applied"), "{stdout}");
+    assert!(stdout.starts_with("read 1 message: 1 applied"), "{stdout}");
     assert_eq!(status(&app, &d), "bounced");
 }
 

@@ -56,9 +56,10 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
     } else {
         "applied"
     };
+    let read = summary.read();
+    let messages = if read == 1 { "message" } else { "messages" };
     println!(
-        "read {} messages: {} {would}, {} applied before (nothing changed), {} unmatched",
-        summary.read(),
+        "read {read} {messages}: {} {would}, {} applied before (nothing changed), {} unmatched",
         summary.applied,
         summary.repeats,
         summary.unmatched.len()
