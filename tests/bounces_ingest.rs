@@ -15,9 +15,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::TestApp;
+use support::http::{Server, get};
+use support::prometheus::{parse_prometheus, value};
 use support::received::Mail;
-use support::sending::{app_sending_to, queue, subscribers};
-use support::smtp::TestSmtp;
+use support::sending::{ISSUE, app_sending_to, queue, subscribers};
+use support::smtp::{Reply, TestSmtp};
 
 /// The Message-ID of the returned message in the Postfix sample, and its
 /// recipient, which the tests replace.
@@ -34,13 +36,29 @@ const ARF_RECIPIENT: &str = "kijitora@yahoo.com";
 /// An app that sent the sample issue to `lezer0..lezer{n-1}@example.nl`;
 /// returns it with each recipient's Message-ID.
 fn sent(n: usize) -> (TestApp, HashMap<String, String>) {
-    let smtp = TestSmtp::start();
-    let app = app_sending_to(&smtp.url(), "rate_per_second = 1000");
+    sent_with(TestSmtp::start(), n, n, "")
+}
+
+/// Like [`sent`], through `smtp`, which takes `taken` of the `n`
+/// messages, with `bounces` added to the config's `[bounces]`.
+fn sent_with(
+    smtp: TestSmtp,
+    n: usize,
+    taken: usize,
+    bounces: &str,
+) -> (TestApp, HashMap<String, String>) {
+    let app = app_sending_to(
+        &smtp.url(),
+        &format!("rate_per_second = 1000\n\n[bounces]\n{bounces}\n"),
+    );
     subscribers(&app, n);
     queue(&app);
-    app.run(&["send"]).ok();
+    let run = app.run(&["send"]);
+    if taken == n {
+        run.ok();
+    }
     let mut ids = HashMap::new();
-    for m in smtp.wait_for(n, Duration::from_secs(10)) {
+    for m in smtp.wait_for(taken, Duration::from_secs(10)) {
         let mail = Mail::parse(&m.data);
         let id = mail
             .header("Message-ID")
@@ -49,7 +67,7 @@ fn sent(n: usize) -> (TestApp, HashMap<String, String>) {
             .to_owned();
         ids.insert(m.to[0].clone(), id);
     }
-    assert_eq!(ids.len(), n);
+    assert_eq!(ids.len(), taken);
     (app, ids)
 }
 
@@ -433,6 +451,8 @@ fn mutated_and_truncated_reports_never_change_a_status_without_the_proof() {
         dry_run,
         soft_limit: 3,
         soft_window_days: 30,
+        complaint_pause_rate: 0.003,
+        complaint_min_sent: 1000,
     };
     let bare = id.trim_matches(['<', '>']).to_owned();
     let proves = |bytes: &[u8]| {
@@ -536,4 +556,167 @@ fn migrate_store_carries_the_applied_reports() {
         again.stdout
     );
     assert_eq!(status(&app, who), "bounced");
+}
+
+/// The issues queued after the sent one, for 2099: the next one the brake
+/// pauses, and the one after it, which it leaves.
+const NEXT: &str = "2026-11-schrijven-voor-iedereen";
+const AFTER_NEXT: &str = "2026-09-luisteren-naar-klachten";
+
+fn queue_later(app: &TestApp) {
+    for (slug, at) in [
+        (NEXT, "2099-01-01T00:00:00Z"),
+        (AFTER_NEXT, "2099-02-01T00:00:00Z"),
+    ] {
+        app.run(&[
+            "issue",
+            "queue",
+            &format!("emails/issues/{slug}"),
+            "--at",
+            at,
+        ])
+        .ok();
+    }
+}
+
+fn issue_json(app: &TestApp, slug: &str) -> Value {
+    let run = app.run(&["issue", "status", slug, "--format", "json"]).ok();
+    let all: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    all[0].clone()
+}
+
+/// Ten recipients; lezer9's mail refused at the SMTP reply with 5.1.1.
+fn ten_with_one_refused(bounces: &str) -> (TestApp, HashMap<String, String>) {
+    let smtp = TestSmtp::start_with(|rcpt| match rcpt {
+        "lezer9@example.nl" => Reply::new(550, "5.1.1 <lezer9@example.nl>: User unknown"),
+        _ => Reply::ok(),
+    });
+    let (app, ids) = sent_with(smtp, 10, 9, bounces);
+    queue_later(&app);
+    (app, ids)
+}
+
+/// Above `bounces.complaint_pause_rate`, with at least
+/// `complaint_min_sent` sent, a complaint pauses the issue being sent and
+/// the next scheduled one (not the one after), with the reason in `issue
+/// status`; the counts and the rate are in `issue status` and `/metrics`.
+#[test]
+fn above_the_complaint_rate_the_issue_and_the_next_are_paused_and_the_counts_show() {
+    let (app, ids) = ten_with_one_refused("complaint_min_sent = 7");
+    // Two deliveries back in the queue: the issue is still being sent
+    // (the dispatcher would send them next).
+    support::with_store(&app, async |store| {
+        for statement in [
+            "UPDATE issues SET status = 'sending', finished_at = NULL WHERE slug = '2026-10-voorbij-de-pilot'",
+            "UPDATE deliveries SET status = 'queued', sent_at = NULL \
+             WHERE subscriber_id IN (SELECT id FROM subscribers WHERE email IN ('lezer7@example.nl', 'lezer8@example.nl'))",
+        ] {
+            store.execute_raw(statement).await.expect(statement);
+        }
+    });
+    let [hard, soft, complainer] = [
+        "lezer0@example.nl",
+        "lezer1@example.nl",
+        "lezer2@example.nl",
+    ];
+    app.write("hard.eml", hard_bounce(hard, &ids[hard], "hard-1"));
+    app.write("soft.eml", soft_bounce(soft, &ids[soft], "soft-1"));
+    app.write("arf.eml", complaint(complainer, &ids[complainer], "arf-1"));
+    let run = app
+        .run(&["bounces", "ingest", "hard.eml", "soft.eml", "arf.eml"])
+        .ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "paused {ISSUE}, {NEXT}: complaint rate of issue {ISSUE}"
+        )),
+        "{}",
+        run.stdout
+    );
+
+    let issue = issue_json(&app, ISSUE);
+    let feedback = &issue["feedback"];
+    // Hard: lezer9 at the SMTP reply and lezer0's report; sent: the seven
+    // messages the server took (lezer7 and lezer8 are queued again).
+    assert_eq!(feedback["hard_bounces"], 2, "{issue}");
+    assert_eq!(feedback["soft_bounces"], 1, "{issue}");
+    assert_eq!(feedback["complaints"], 1, "{issue}");
+    assert_eq!(feedback["sent"], 7, "{issue}");
+    assert!(
+        (feedback["complaint_rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9,
+        "{issue}"
+    );
+    for slug in [ISSUE, NEXT] {
+        let paused = issue_json(&app, slug);
+        assert_eq!(paused["status"], "paused", "{paused}");
+        let reason = paused["paused_reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("bounces.complaint_pause_rate 0.30 %: 1 complaints of 7 messages sent"),
+            "{reason}"
+        );
+    }
+    assert_eq!(issue_json(&app, AFTER_NEXT)["status"], "scheduled");
+    let table = app.run(&["issue", "status", ISSUE]).ok();
+    assert!(
+        table
+            .stdout
+            .contains("bounces: 2 hard, 1 soft; complaints 1 (14.29 % of 7 sent)"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("paused: complaint rate"),
+        "{}",
+        table.stdout
+    );
+
+    let server = Server::start(&app, &["serve"]);
+    let response = get(server.port, "/metrics", &[]);
+    assert_eq!(response.status, 200);
+    let samples = parse_prometheus(&response.body);
+    let body = &response.body;
+    let of = |name: &str, labels: &[(&str, &str)]| value(&samples, name, labels);
+    assert_eq!(
+        of("postbode_bounces", &[("issue", ISSUE), ("kind", "hard")]),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(
+        of("postbode_bounces", &[("issue", ISSUE), ("kind", "soft")]),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        of("postbode_complaints", &[("issue", ISSUE)]),
+        Some(1.0),
+        "{body}"
+    );
+    let rate = of("postbode_complaint_rate", &[("issue", ISSUE)]).expect(body);
+    assert!((rate - 1.0 / 7.0).abs() < 1e-9, "{body}");
+}
+
+/// Below the brake nothing is paused: one complaint among fewer messages
+/// than `complaint_min_sent` (the default 1,000), or a rate under
+/// `complaint_pause_rate`; above 0.1 % ingest warns.
+#[test]
+fn below_the_complaint_rate_or_the_minimum_sent_nothing_is_paused_but_ingest_warns() {
+    for bounces in ["", "complaint_min_sent = 8\ncomplaint_pause_rate = 0.5"] {
+        let (app, ids) = ten_with_one_refused(bounces);
+        let who = "lezer2@example.nl";
+        app.write("arf.eml", complaint(who, &ids[who], "arf-1"));
+        let run = app.run(&["bounces", "ingest", "arf.eml"]).ok();
+        assert!(
+            run.stdout.contains(&format!(
+                "warning: complaint rate of issue {ISSUE} is above 0.1 %"
+            )),
+            "{bounces}: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("paused"), "{bounces}: {}", run.stdout);
+        assert_eq!(issue_json(&app, ISSUE)["feedback"]["complaints"], 1);
+        for slug in [NEXT, AFTER_NEXT] {
+            let issue = issue_json(&app, slug);
+            assert_eq!(issue["status"], "scheduled", "{bounces}: {issue}");
+            assert_eq!(issue["paused_reason"], Value::Null, "{bounces}: {issue}");
+        }
+    }
 }

@@ -22,7 +22,7 @@ use super::report::{self, Report};
 use super::source::RawMessage;
 use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
 use crate::error::Result;
-use crate::store::{BounceRecord, DeliveryRecipient, Store};
+use crate::store::{BounceRecord, DeliveryRecipient, FeedbackCounts, Store};
 
 /// Checks a VERP tag (the part after `+`), giving the delivery id it names
 /// when it is genuine.
@@ -37,6 +37,27 @@ pub struct Options {
     pub soft_limit: u32,
     /// `bounces.soft_window_days`.
     pub soft_window_days: u32,
+    /// `bounces.complaint_pause_rate`.
+    pub complaint_pause_rate: f64,
+    /// `bounces.complaint_min_sent`.
+    pub complaint_min_sent: u32,
+}
+
+/// Above this complaint rate (0.1 %) ingest warns; above
+/// `bounces.complaint_pause_rate` it pauses.
+pub const COMPLAINT_WARN_RATE: f64 = 0.001;
+
+/// An issue whose complaint rate, after complaints applied now, is above
+/// [`COMPLAINT_WARN_RATE`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComplaintAlert {
+    pub slug: String,
+    pub counts: FeedbackCounts,
+    /// The issues the brake paused now (this one and the next scheduled
+    /// one); empty for a warning.
+    pub paused: Vec<String>,
+    /// Why, as `issue status` shows it; for a warning, the warning.
+    pub reason: String,
 }
 
 /// A report that could not prove which delivery it is about.
@@ -65,6 +86,8 @@ pub struct Summary {
     pub bounced: usize,
     /// Subscribers who became complained.
     pub complained: usize,
+    /// Issues over the warning line after the complaints applied now.
+    pub complaint_alerts: Vec<ComplaintAlert>,
 }
 
 impl Summary {
@@ -81,6 +104,8 @@ pub async fn ingest(
     options: Options,
 ) -> Result<Summary> {
     let mut summary = Summary::default();
+    // Issues that got a complaint applied now: the brake looks at them.
+    let mut complained_issues = Vec::new();
     for message in messages {
         let Some(report) = report::parse(&message.bytes) else {
             *summary.by_kind.entry(Kind::Other).or_default() += 1;
@@ -113,8 +138,68 @@ pub async fn ingest(
             continue;
         }
         apply(store, &report, &class, delivery, options, &mut summary).await?;
+        if class.kind == Kind::Complaint && !complained_issues.contains(&delivery.issue_id) {
+            complained_issues.push(delivery.issue_id);
+        }
+    }
+    for issue_id in complained_issues {
+        if let Some(alert) = brake(store, issue_id, options).await? {
+            summary.complaint_alerts.push(alert);
+        }
     }
     Ok(summary)
+}
+
+/// The brake (docs/bounces.md, "Per issue"): above
+/// `bounces.complaint_pause_rate`, with at least
+/// `bounces.complaint_min_sent` messages sent, pauses the issue and the
+/// next scheduled one; above [`COMPLAINT_WARN_RATE`] warns.
+async fn brake(store: &Store, issue_id: i64, options: Options) -> Result<Option<ComplaintAlert>> {
+    let counts = store.feedback_counts(issue_id).await?;
+    let rate = counts.complaint_rate();
+    if rate <= COMPLAINT_WARN_RATE {
+        return Ok(None);
+    }
+    let Some(slug) = store.issue_slug(issue_id).await? else {
+        return Ok(None);
+    };
+    let line = format!(
+        "{} complaints of {} messages sent, {:.2} %",
+        counts.complaints,
+        counts.sent,
+        rate * 100.0
+    );
+    let over =
+        rate > options.complaint_pause_rate && counts.sent >= i64::from(options.complaint_min_sent);
+    if !over {
+        let reason = format!(
+            "complaint rate of issue {slug} is above 0.1 %: {line} \
+             (the brake pauses above bounces.complaint_pause_rate {:.2} % \
+             with at least {} sent)",
+            options.complaint_pause_rate * 100.0,
+            options.complaint_min_sent
+        );
+        tracing::warn!(issue = %slug, complaints = counts.complaints, sent = counts.sent, "{reason}");
+        return Ok(Some(ComplaintAlert {
+            slug,
+            counts,
+            paused: Vec::new(),
+            reason,
+        }));
+    }
+    let reason = format!(
+        "complaint rate of issue {slug} is above bounces.complaint_pause_rate {:.2} %: {line}; \
+         find out why, then `postbode issue resume`",
+        options.complaint_pause_rate * 100.0
+    );
+    let paused = store.pause_for_complaints(issue_id, &reason).await?;
+    tracing::warn!(issue = %slug, complaints = counts.complaints, sent = counts.sent, paused = ?paused, "{reason}");
+    Ok(Some(ComplaintAlert {
+        slug,
+        counts,
+        paused,
+        reason,
+    }))
 }
 
 /// The delivery the report proves it is about: a verified VERP tag first,

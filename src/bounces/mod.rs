@@ -15,7 +15,9 @@ pub mod classify;
 pub mod report;
 pub mod source;
 
-pub use apply::{Options, Summary, Unmatched, VerpCheck, ingest};
+pub use apply::{
+    COMPLAINT_WARN_RATE, ComplaintAlert, Options, Summary, Unmatched, VerpCheck, ingest,
+};
 pub use classify::{Classification, Kind, classify};
 pub use report::Report;
 pub use source::{Input, RawMessage, Unreadable};

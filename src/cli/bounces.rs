@@ -48,6 +48,8 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
         dry_run,
         soft_limit: settings.bounces.soft_limit,
         soft_window_days: settings.bounces.soft_window_days,
+        complaint_pause_rate: settings.bounces.complaint_pause_rate,
+        complaint_min_sent: settings.bounces.complaint_min_sent,
     };
     let summary = bounces::ingest(store, &messages, &verp, options).await?;
 
@@ -74,6 +76,13 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
             "subscribers bounced: {}, complained: {}",
             summary.bounced, summary.complained
         );
+    }
+    for alert in &summary.complaint_alerts {
+        if alert.paused.is_empty() {
+            println!("warning: {}", alert.reason);
+        } else {
+            println!("paused {}: {}", alert.paused.join(", "), alert.reason);
+        }
     }
     if !summary.unmatched.is_empty() {
         println!("unmatched (no valid VERP tag and no Message-ID of postbode's: not applied):");

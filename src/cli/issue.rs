@@ -199,7 +199,8 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
         let rate = per_minute as f64 / 60.0;
         let eta_secs = (rate > 0.0).then(|| (counts.remaining() as f64 / rate).round() as i64);
         let errors = store.failure_replies(issue.id, 5).await?;
-        rows.push((issue, counts, rate, eta_secs, errors));
+        let feedback = store.feedback_counts(issue.id).await?;
+        rows.push((issue, counts, rate, eta_secs, errors, feedback));
     }
     let mut out = std::io::stdout().lock();
     let io = |e| Error::io("standard output", e);
@@ -207,12 +208,14 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
         StatusFormat::Json => {
             let json: Vec<_> = rows
                 .iter()
-                .map(|(i, c, rate, eta, errors)| {
+                .map(|(i, c, rate, eta, errors, f)| {
                     serde_json::json!({
                         "slug": i.slug, "subject": i.subject, "list": i.list, "status": i.status.as_str(),
                         "send_at": format_ms(i.send_at), "recipients": i.recipients, "counts": c,
                         "rate_per_second": rate, "eta_seconds": eta, "paused_reason": i.paused_reason,
                         "errors": errors.iter().map(|(r, n)| serde_json::json!({"reply": r, "count": n})).collect::<Vec<_>>(),
+                        "feedback": {"hard_bounces": f.hard_bounces, "soft_bounces": f.soft_bounces,
+                            "complaints": f.complaints, "sent": f.sent, "complaint_rate": f.complaint_rate()},
                     })
                 })
                 .collect();
@@ -224,7 +227,7 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
             if rows.is_empty() {
                 writeln!(out, "no issues queued yet (postbode issue queue DIR)").map_err(io)?;
             }
-            for (i, c, rate, eta, errors) in &rows {
+            for (i, c, rate, eta, errors, f) in &rows {
                 writeln!(
                     out,
                     "{}  [{}]  list {}  send at {}",
@@ -247,6 +250,18 @@ async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Resu
                     });
                     writeln!(out, "  rate {rate:.1}/s over the last minute, ETA {eta}")
                         .map_err(io)?;
+                }
+                if f.hard_bounces + f.soft_bounces + f.complaints > 0 {
+                    writeln!(
+                        out,
+                        "  bounces: {} hard, {} soft; complaints {} ({:.2} % of {} sent)",
+                        f.hard_bounces,
+                        f.soft_bounces,
+                        f.complaints,
+                        f.complaint_rate() * 100.0,
+                        f.sent
+                    )
+                    .map_err(io)?;
                 }
                 if let Some(reason) = &i.paused_reason {
                     writeln!(out, "  paused: {reason}").map_err(io)?;

@@ -318,6 +318,13 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
         "bounces.soft_window_days",
         s.bounces.soft_window_days.into(),
     )?;
+    let rate = s.bounces.complaint_pause_rate;
+    if !(rate > 0.0 && rate <= 1.0) {
+        return Err((
+            "bounces.complaint_pause_rate",
+            "must be a fraction above 0 and at most 1, like 0.003 for 0.3 %".into(),
+        ));
+    }
     s.secrets
         .previous_token_key_until()
         .map_err(|reason| ("secrets.previous_token_key_until", reason))?;

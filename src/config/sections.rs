@@ -298,6 +298,14 @@ pub struct BouncesSettings {
     pub soft_limit: u32,
     /// The window, in days, that `soft_limit` counts in.
     pub soft_window_days: u32,
+    /// The brake: when `bounces ingest` applies a complaint and the
+    /// issue's complaint rate (complaints / sent) is above this, with at
+    /// least `complaint_min_sent` messages sent, that issue and the next
+    /// scheduled one are paused. 0.003 is 0.3 %, Gmail's and Yahoo's line.
+    pub complaint_pause_rate: f64,
+    /// The brake acts only once an issue has this many messages sent, so
+    /// one complaint among a few mails does not stop a newsletter.
+    pub complaint_min_sent: u32,
 }
 
 impl Default for BouncesSettings {
@@ -306,6 +314,8 @@ impl Default for BouncesSettings {
             address: String::new(),
             soft_limit: 3,
             soft_window_days: 30,
+            complaint_pause_rate: 0.003,
+            complaint_min_sent: 1000,
         }
     }
 }

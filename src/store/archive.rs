@@ -34,6 +34,9 @@ pub struct MetricsSnapshot {
     /// (reason, count) of erased people: `admin` (`subscribers remove`)
     /// and `pending-expired` (never confirmed), both always present.
     pub erasures: Vec<(String, i64)>,
+    /// (issue slug, its hard and soft bounces, complaints and messages
+    /// sent) for every issue with deliveries (`Store::feedback_counts`).
+    pub feedback: Vec<(String, super::FeedbackCounts)>,
 }
 
 const DELIVERY_STATUSES: [&str; 6] = [
@@ -156,7 +159,10 @@ impl Store {
             })
             .collect();
 
+        let feedback = self.feedback_by_issue().await?;
+
         Ok(MetricsSnapshot {
+            feedback,
             deliveries,
             retried,
             subscribers,

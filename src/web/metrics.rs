@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text format 0.0.4. Delivery (sent, failed,
-//! skipped, … and retried, by issue), subscriber, unsubscribe and erasure
+//! skipped, … and retried, by issue), bounce and complaint (and the
+//! complaint rate, by issue), subscriber, unsubscribe and erasure
 //! (by reason, e.g. pending people expired) counts come from the database
 //! at scrape time; HTTP request
 //! counts are kept in this process by [`track`].
@@ -93,6 +94,49 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
             out,
             "postbode_deliveries_retried{{issue=\"{}\"}} {n}",
             label(issue)
+        );
+    }
+    family(
+        &mut out,
+        "postbode_bounces",
+        "Deliveries by issue that bounced, by kind: hard (5.1.x at the SMTP reply, or a hard-bounce report) or soft (a soft-bounce report).",
+        "gauge",
+    );
+    for (issue, f) in &s.feedback {
+        for (kind, n) in [("hard", f.hard_bounces), ("soft", f.soft_bounces)] {
+            let _ = writeln!(
+                out,
+                "postbode_bounces{{issue=\"{}\",kind=\"{kind}\"}} {n}",
+                label(issue)
+            );
+        }
+    }
+    family(
+        &mut out,
+        "postbode_complaints",
+        "Deliveries by issue with a spam complaint (ARF abuse or fraud).",
+        "gauge",
+    );
+    for (issue, f) in &s.feedback {
+        let _ = writeln!(
+            out,
+            "postbode_complaints{{issue=\"{}\"}} {}",
+            label(issue),
+            f.complaints
+        );
+    }
+    family(
+        &mut out,
+        "postbode_complaint_rate",
+        "Complaints per message sent, by issue (0.003 is 0.3 %; bounces.complaint_pause_rate pauses above it).",
+        "gauge",
+    );
+    for (issue, f) in &s.feedback {
+        let _ = writeln!(
+            out,
+            "postbode_complaint_rate{{issue=\"{}\"}} {}",
+            label(issue),
+            f.complaint_rate()
         );
     }
     family(
@@ -204,10 +248,22 @@ mod tests {
             queue_depth: 0,
             sent_last_minute: 3,
             erasures: vec![("pending-expired".into(), 2)],
+            feedback: vec![(
+                "x".into(),
+                crate::store::FeedbackCounts {
+                    hard_bounces: 1,
+                    soft_bounces: 0,
+                    complaints: 1,
+                    sent: 4,
+                },
+            )],
         };
         let text = render(&snapshot, &[(("/u/{token}".into(), 200), 4)]);
-        assert_eq!(text.matches("# HELP ").count(), 8);
-        assert_eq!(text.matches("# TYPE ").count(), 8);
+        assert_eq!(text.matches("# HELP ").count(), 11);
+        assert_eq!(text.matches("# TYPE ").count(), 11);
+        assert!(text.contains("postbode_bounces{issue=\"x\",kind=\"hard\"} 1\n"));
+        assert!(text.contains("postbode_complaints{issue=\"x\"} 1\n"));
+        assert!(text.contains("postbode_complaint_rate{issue=\"x\"} 0.25\n"));
         assert!(text.contains("postbode_erasures_total{reason=\"pending-expired\"} 2\n"));
         assert!(text.contains("postbode_deliveries_retried{issue=\"x\"} 1\n"));
         assert!(text.contains("postbode_deliveries{issue=\"x\",status=\"sent\"} 3\n"));

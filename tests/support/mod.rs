@@ -13,6 +13,7 @@ pub mod mail_links;
 pub mod outside;
 pub mod pace;
 pub mod postgres;
+pub mod prometheus;
 pub mod received;
 pub mod sending;
 pub mod smtp;
