@@ -493,6 +493,23 @@ mod tests {
     }
 
     #[test]
+    fn the_complaint_pause_rate_is_a_fraction_and_defaults_to_gmails_line() {
+        let s = load_text("", &[]).expect("valid");
+        assert_eq!(s.bounces.complaint_pause_rate, 0.003);
+        assert_eq!(s.bounces.complaint_min_sent, 1000);
+        for bad in ["0", "-0.1", "1.5", "nan"] {
+            let err = load_text(&format!("[bounces]\ncomplaint_pause_rate = {bad}\n"), &[])
+                .expect_err(bad);
+            assert!(
+                err.to_string().contains("bounces.complaint_pause_rate"),
+                "{bad}: {err}"
+            );
+        }
+        let s = load_text("[bounces]\ncomplaint_pause_rate = 0.001\n", &[]).expect("valid");
+        assert_eq!(s.bounces.complaint_pause_rate, 0.001);
+    }
+
+    #[test]
     fn a_bounce_address_is_parsed_and_one_without_room_for_a_tag_is_named() {
         let s = load_text("[bounces]\naddress = \"Bounces@Example.ORG\"\n", &[]).expect("valid");
         let address = s.bounces.address().expect("set");
