@@ -692,6 +692,19 @@ fn above_the_complaint_rate_the_issue_and_the_next_are_paused_and_the_counts_sho
     );
     let rate = of("postbode_complaint_rate", &[("issue", ISSUE)]).expect(body);
     assert!((rate - 1.0 / 7.0).abs() < 1e-9, "{body}");
+
+    // A later complaint about the same issue does not pause one issue
+    // after another: the next one is paused already.
+    let later = "lezer3@example.nl";
+    app.write("arf2.eml", complaint(later, &ids[later], "arf-2"));
+    let run = app.run(&["bounces", "ingest", "arf2.eml"]).ok();
+    assert!(
+        run.stdout.contains("no issue was left to pause"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(issue_json(&app, AFTER_NEXT)["status"], "scheduled");
+    assert_eq!(issue_json(&app, ISSUE)["feedback"]["complaints"], 2);
 }
 
 /// Below the brake nothing is paused: one complaint among fewer messages

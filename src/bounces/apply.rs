@@ -53,8 +53,11 @@ pub const COMPLAINT_WARN_RATE: f64 = 0.001;
 pub struct ComplaintAlert {
     pub slug: String,
     pub counts: FeedbackCounts,
+    /// Above `bounces.complaint_pause_rate` with enough sent: the brake
+    /// acted (false: a warning).
+    pub braked: bool,
     /// The issues the brake paused now (this one and the next scheduled
-    /// one); empty for a warning.
+    /// one); empty for a warning, or when none was left to pause.
     pub paused: Vec<String>,
     /// Why, as `issue status` shows it; for a warning, the warning.
     pub reason: String,
@@ -183,20 +186,28 @@ async fn brake(store: &Store, issue_id: i64, options: Options) -> Result<Option<
         return Ok(Some(ComplaintAlert {
             slug,
             counts,
+            braked: false,
             paused: Vec::new(),
             reason,
         }));
     }
+    // The start of the reason, the same for every complaint about this
+    // issue: the store pauses the next issue only while none is paused
+    // with it, so later complaints do not pause one issue after another.
+    let marker = format!("complaint rate of issue {slug} is above");
     let reason = format!(
-        "complaint rate of issue {slug} is above bounces.complaint_pause_rate {:.2} %: {line}; \
+        "{marker} bounces.complaint_pause_rate {:.2} %: {line}; \
          find out why, then `postbode issue resume`",
         options.complaint_pause_rate * 100.0
     );
-    let paused = store.pause_for_complaints(issue_id, &reason).await?;
+    let paused = store
+        .pause_for_complaints(issue_id, &marker, &reason)
+        .await?;
     tracing::warn!(issue = %slug, complaints = counts.complaints, sent = counts.sent, paused = ?paused, "{reason}");
     Ok(Some(ComplaintAlert {
         slug,
         counts,
+        braked: true,
         paused,
         reason,
     }))

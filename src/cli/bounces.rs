@@ -78,10 +78,13 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
         );
     }
     for alert in &summary.complaint_alerts {
-        if alert.paused.is_empty() {
-            println!("warning: {}", alert.reason);
-        } else {
-            println!("paused {}: {}", alert.paused.join(", "), alert.reason);
+        match (alert.braked, alert.paused.is_empty()) {
+            (false, _) => println!("warning: {}", alert.reason),
+            (true, false) => println!("paused {}: {}", alert.paused.join(", "), alert.reason),
+            (true, true) => println!(
+                "warning: {} (no issue was left to pause: {} is not being sent, and the next issue is paused already or none is scheduled)",
+                alert.reason, alert.slug
+            ),
         }
     }
     if !summary.unmatched.is_empty() {

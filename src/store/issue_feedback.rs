@@ -111,8 +111,15 @@ impl Store {
     /// list: a sender's reputation is its domain's), as paused by a
     /// person (only `issue resume` continues them), with `reason`.
     /// Returns the slugs paused now; an issue already paused keeps its
-    /// own reason.
-    pub async fn pause_for_complaints(&self, issue_id: i64, reason: &str) -> Result<Vec<String>> {
+    /// own reason. The next issue is paused only while no issue is paused
+    /// with a reason starting with `marker` (the brake of this issue):
+    /// each later complaint about it would otherwise pause one more.
+    pub async fn pause_for_complaints(
+        &self,
+        issue_id: i64,
+        marker: &str,
+        reason: &str,
+    ) -> Result<Vec<String>> {
         on_db!(self, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
             let mut paused: Vec<String> = sqlx::query_scalar(
@@ -126,10 +133,13 @@ impl Store {
             let next: Vec<String> = sqlx::query_scalar(
                 "UPDATE issues SET status = 'paused', paused_by = 'person', paused_reason = $2 \
                  WHERE id = (SELECT id FROM issues WHERE status = 'scheduled' AND id <> $1 \
-                 ORDER BY send_at, id LIMIT 1) AND status = 'scheduled' RETURNING slug",
+                 ORDER BY send_at, id LIMIT 1) AND status = 'scheduled' \
+                 AND NOT EXISTS (SELECT 1 FROM issues WHERE status = 'paused' AND id <> $1 \
+                   AND substr(paused_reason, 1, length($3)) = $3) RETURNING slug",
             )
             .bind(issue_id)
             .bind(reason)
+            .bind(marker)
             .fetch_all(&mut *tx)
             .await?;
             paused.extend(next);
