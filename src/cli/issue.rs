@@ -47,7 +47,7 @@ pub enum IssueCommand {
     Resume { slug: String },
     /// Cancel every delivery of an issue not yet sent
     Cancel { slug: String },
-    /// Counts by status, rate and ETA of one issue or all
+    /// Counts by status, rate and ETA, bounces and complaints of one issue or all
     Status {
         slug: Option<String>,
         #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
