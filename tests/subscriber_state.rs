@@ -9,7 +9,6 @@ mod support;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use postbode::domain::{ChangeSource, SubscriberStatus};
 use support::http::{Server, post_form};
 use support::sending::{copy_emails, queue};
@@ -77,25 +76,12 @@ fn history(app: &TestApp, who: &str) -> Vec<(Option<String>, String, String)> {
 
 /// The `/confirm/TOKEN` path in a confirmation mail.
 fn confirm_path(mail: &Received) -> String {
-    let raw = String::from_utf8_lossy(&mail.data).into_owned();
-    let mut texts = vec![raw.replace("=\r\n", "")];
-    for chunk in raw.split("\r\n\r\n") {
-        let joined: String = chunk.split("\r\n").collect();
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(joined.trim()) {
-            texts.push(String::from_utf8_lossy(&bytes).into_owned());
-        }
-    }
-    let marker = format!("{BASE}/confirm/");
-    for text in texts {
-        if let Some(at) = text.find(&marker) {
-            let token: String = text[at + marker.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-            return format!("/confirm/{token}");
-        }
-    }
-    panic!("no confirm link in the mail:\n{raw}");
+    support::mail_links::link_path(&mail.data, BASE, "/confirm/").unwrap_or_else(|| {
+        panic!(
+            "no /confirm/ link in the mail:\n{}",
+            String::from_utf8_lossy(&mail.data)
+        )
+    })
 }
 
 /// Subscribes `who` on the form and returns the confirmation link mailed.

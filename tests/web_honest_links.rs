@@ -11,7 +11,6 @@ mod support;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use postbode::mail::TokenKey;
 use support::http::{Response, Server, get, post_form};
 use support::smtp::{Received, TestSmtp};
@@ -281,25 +280,13 @@ fn a_second_unsubscribe_says_it_was_already_done() {
 
 /// The `/u/TOKEN` link in a mail, whatever its transfer encoding.
 fn unsubscribe_link(mail: &Received) -> String {
-    let raw = String::from_utf8_lossy(&mail.data).into_owned();
-    let mut texts = vec![raw.replace("=\r\n", "")];
-    for chunk in raw.split("\r\n\r\n") {
-        let joined: String = chunk.split("\r\n").collect();
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(joined.trim()) {
-            texts.push(String::from_utf8_lossy(&bytes).into_owned());
-        }
-    }
-    let marker = format!("{BASE}/u/");
-    for text in texts {
-        if let Some(at) = text.find(&marker) {
-            let token: String = text[at + marker.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-            return token;
-        }
-    }
-    panic!("no unsubscribe link in the mail:\n{raw}");
+    let path = support::mail_links::link_path(&mail.data, BASE, "/u/").unwrap_or_else(|| {
+        panic!(
+            "no /u/ link in the mail:\n{}",
+            String::from_utf8_lossy(&mail.data)
+        )
+    });
+    path["/u/".len()..].to_owned()
 }
 
 fn ask_for_link(server: &Server, address: &str) -> Response {

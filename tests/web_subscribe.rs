@@ -6,7 +6,6 @@ mod support;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use postbode::mail::TokenKey;
 use support::http::{Server, get, post_form};
 use support::smtp::{Received, TestSmtp};
@@ -63,25 +62,12 @@ fn subscribe(server: &Server, body: &str) -> support::http::Response {
 
 /// The `/confirm/TOKEN` path in a mail, whatever its transfer encoding.
 fn confirm_path(mail: &Received) -> String {
-    let raw = String::from_utf8_lossy(&mail.data).into_owned();
-    let mut texts = vec![raw.replace("=\r\n", "")];
-    for chunk in raw.split("\r\n\r\n") {
-        let joined: String = chunk.split("\r\n").collect();
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(joined.trim()) {
-            texts.push(String::from_utf8_lossy(&bytes).into_owned());
-        }
-    }
-    let marker = format!("{BASE}/confirm/");
-    for text in texts {
-        if let Some(at) = text.find(&marker) {
-            let token: String = text[at + marker.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-            return format!("/confirm/{token}");
-        }
-    }
-    panic!("no confirm link in the mail:\n{raw}");
+    support::mail_links::link_path(&mail.data, BASE, "/confirm/").unwrap_or_else(|| {
+        panic!(
+            "no /confirm/ link in the mail:\n{}",
+            String::from_utf8_lossy(&mail.data)
+        )
+    })
 }
 
 /// Waits a little, for a mail that must not come.
