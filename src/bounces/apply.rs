@@ -99,27 +99,57 @@ impl Summary {
     }
 }
 
-/// Ingests `messages` in order.
+/// One report to apply, from wherever it came: a message read by
+/// [`report::parse`] or a provider's webhook event mapped onto the same
+/// fields.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// Where it came from, for the list of unmatched reports: a file, a
+    /// maildir entry, an IMAP message, a webhook.
+    pub origin: String,
+    /// `None`: not a mail message at all (counted as other).
+    pub report: Option<Report>,
+}
+
+/// Ingests raw `messages` in order.
 pub async fn ingest(
     store: &Store,
     messages: &[RawMessage],
     verp: VerpCheck<'_>,
     options: Options,
 ) -> Result<Summary> {
+    let incoming: Vec<Incoming> = messages
+        .iter()
+        .map(|message| Incoming {
+            origin: message.origin.clone(),
+            report: report::parse(&message.bytes),
+        })
+        .collect();
+    ingest_reports(store, &incoming, verp, options).await
+}
+
+/// Ingests reports already read, in order: the same classification, proof
+/// rule and repeat check for every way in.
+pub async fn ingest_reports(
+    store: &Store,
+    incoming: &[Incoming],
+    verp: VerpCheck<'_>,
+    options: Options,
+) -> Result<Summary> {
     let mut summary = Summary::default();
     // Issues that got a complaint applied now: the brake looks at them.
     let mut complained_issues = Vec::new();
-    for message in messages {
-        let Some(report) = report::parse(&message.bytes) else {
+    for message in incoming {
+        let Some(report) = &message.report else {
             *summary.by_kind.entry(Kind::Other).or_default() += 1;
             continue;
         };
-        let class = classify(&report);
+        let class = classify(report);
         *summary.by_kind.entry(class.kind).or_default() += 1;
         if !class.kind.acts() {
             continue;
         }
-        let Some(delivery) = proven_delivery(store, &report, verp).await? else {
+        let Some(delivery) = proven_delivery(store, report, verp).await? else {
             summary.unmatched.push(Unmatched {
                 origin: message.origin.clone(),
                 kind: class.kind,
@@ -140,7 +170,7 @@ pub async fn ingest(
         if options.dry_run {
             continue;
         }
-        apply(store, &report, &class, delivery, options, &mut summary).await?;
+        apply(store, report, &class, delivery, options, &mut summary).await?;
         if class.kind == Kind::Complaint && !complained_issues.contains(&delivery.issue_id) {
             complained_issues.push(delivery.issue_id);
         }

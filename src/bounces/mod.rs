@@ -16,7 +16,8 @@ pub mod report;
 pub mod source;
 
 pub use apply::{
-    COMPLAINT_WARN_RATE, ComplaintAlert, Options, Summary, Unmatched, VerpCheck, ingest,
+    COMPLAINT_WARN_RATE, ComplaintAlert, Incoming, Options, Summary, Unmatched, VerpCheck, ingest,
+    ingest_reports,
 };
 pub use classify::{Classification, Kind, classify};
 pub use report::Report;
