@@ -8,6 +8,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::private_file::FileAccess;
 use crate::store::{Store, Subscriber, SubscriberFilter, format_ms};
 
 /// Output formats of `subscribers list`.
@@ -78,8 +79,10 @@ pub async fn write_subscribers(
 }
 
 /// Writes every subscriber as CSV to `path` (`-`: standard output). The
-/// file appears only when complete: it is written beside and renamed.
-pub async fn export_csv(store: &Store, path: &std::path::Path) -> Result<u64> {
+/// file appears only when complete: it is written beside and renamed. It
+/// is made with `access` (0600, or 0640 for `files.group`); a link at
+/// `path` is refused, never written through ([`crate::private_file`]).
+pub async fn export_csv(store: &Store, path: &std::path::Path, access: &FileAccess) -> Result<u64> {
     if path.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
@@ -91,11 +94,8 @@ pub async fn export_csv(store: &Store, path: &std::path::Path) -> Result<u64> {
         )
         .await;
     }
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = std::path::PathBuf::from(partial);
-    let file = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
-    let mut out = std::io::BufWriter::new(file);
+    let mut partial = access.temp_beside(path).map_err(|e| Error::io(path, e))?;
+    let mut out = std::io::BufWriter::new(partial.file());
     let n = write_subscribers(
         store,
         &SubscriberFilter::default(),
@@ -103,9 +103,9 @@ pub async fn export_csv(store: &Store, path: &std::path::Path) -> Result<u64> {
         &mut out,
     )
     .await?;
-    out.flush().map_err(|e| Error::io(&partial, e))?;
+    out.flush().map_err(|e| Error::io(path, e))?;
     drop(out);
-    std::fs::rename(&partial, path).map_err(|e| Error::io(path, e))?;
+    partial.replace(path).map_err(|e| Error::io(path, e))?;
     Ok(n)
 }
 

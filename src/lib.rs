@@ -20,6 +20,8 @@
 //!   health check; axum, with strict security headers and request limits.
 //! - [`housekeeping`]: what `send` and `serve` clean up on the side: pending
 //!   subscribers past `subscribers.pending_expiry_days`.
+//! - [`private_file`]: files made for their owner (and `files.group`) only,
+//!   never written through a link.
 //! - [`telemetry`]: tracing set-up (text or JSON logs).
 //! - [`error`]: the error type and how it maps to exit codes.
 
@@ -34,6 +36,7 @@ pub mod export;
 pub mod housekeeping;
 pub mod import;
 pub mod mail;
+pub mod private_file;
 pub mod render;
 pub mod store;
 pub mod telemetry;

@@ -18,9 +18,9 @@ use postbode::domain::{
     SubscriberName, SubscriberStatus, SuppressionKey, SuppressionReason,
 };
 use postbode::store::{
-    Added, Backend, BatchCounts, Claimed, DeliveryCounts, ImportPolicy, ImportRow, Issue,
-    IssueStatus, NewIssue, NewSubscriber, Outcome, PausedBy, Store, Subscriber, SubscriberFilter,
-    SuppressedCounts, now_ms,
+    Added, Backend, BatchCounts, Claimed, CommitDurability, DeliveryCounts, ImportPolicy,
+    ImportRow, Issue, IssueStatus, NewIssue, NewSubscriber, Outcome, PausedBy, StatusRequest,
+    Store, Subscriber, SubscriberFilter, SuppressedCounts, now_ms,
 };
 use serde_json::{Map, Value};
 use support::email;
@@ -258,6 +258,31 @@ fn status_counts(pairs: &[(SubscriberStatus, i64)]) -> Vec<(SubscriberStatus, i6
 }
 
 store_tests! {
+    /// Issue 14: a one-click unsubscribe or a confirmation is answered
+    /// only after its commit is on disk. The connections status changes
+    /// commit on (the pages' group commit, `set_statuses_by_id`, among
+    /// them) say so themselves: SQLite's `PRAGMA synchronous` is FULL (2),
+    /// not the main pool's NORMAL (1); PostgreSQL's `synchronous_commit`
+    /// is on.
+    async fn status_changes_commit_on_connections_that_sync_to_disk(store: &Store) {
+        let durability = store.status_change_durability().await.expect("read");
+        match &durability {
+            CommitDurability::SqliteSynchronous(level) => assert_eq!(*level, 2, "FULL"),
+            CommitDurability::PostgresSynchronousCommit(setting) => assert_eq!(setting, "on"),
+        }
+        assert!(durability.waits_for_disk());
+        // And they are the connections that write: a change goes through.
+        let an = add(store, "an@example.nl", Active, &["default"]).await;
+        let request = StatusRequest {
+            subscriber_id: an.id,
+            to: Unsubscribed,
+            source: ChangeSource::OneClick,
+            detail: None,
+        };
+        let outcome = store.set_statuses_by_id(&[request]).await.expect("change");
+        assert_eq!(outcome, [StatusOutcome::Changed { from: Active, to: Unsubscribed }]);
+    }
+
     async fn a_new_subscriber_is_found_by_their_address_in_any_case(store: &Store) {
         let new = NewSubscriber {
             email: email("Anna.de.Vries@Example.NL"),

@@ -525,7 +525,7 @@ async fn an_outbox_that_cannot_be_written_is_a_local_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, "a file where the outbox should be").expect("write");
-    let transport = Transport::Outbox(blocker);
+    let transport = Transport::Outbox(blocker, postbode::private_file::FileAccess::owner_only());
     let err = transport
         .send(&envelope("lezer@example.nl"), &message(0), "x")
         .await

@@ -1,7 +1,6 @@
 //! `postbode dkim keygen`: write a signing key, print the DNS record.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
@@ -62,11 +61,12 @@ pub fn run(cmd: DkimCommand, settings: &Settings) -> Result<()> {
     };
     let key = keygen(kind, &domain, &selector).map_err(|e| Error::Input(e.to_string()))?;
     let path = out.unwrap_or_else(|| PathBuf::from(format!("dkim-{selector}.pem")));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
+    // A secret: 0600 (0640 with files.group, for the service user that
+    // signs); never over an existing key, never through a link.
+    let mut file = settings
+        .files
+        .group
+        .create_new(&path)
         .map_err(|e| Error::io(&path, e))?;
     file.write_all(key.pem.as_bytes())
         .map_err(|e| Error::io(&path, e))?;

@@ -2,13 +2,13 @@
 //! suppression key if there is none, then create and migrate the database.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
 
 use crate::config::{self, DEFAULT_FILE};
 use crate::error::{Error, Result};
+use crate::private_file::FileAccess;
 use crate::store::Store;
 
 pub async fn run(explicit: Option<&Path>) -> Result<()> {
@@ -27,7 +27,8 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         );
     }
     let loaded = super::load(Some(&path))?;
-    let store = Store::open(&loaded.settings.database).await?;
+    let store =
+        Store::open_with_access(&loaded.settings.database, &loaded.settings.files.group).await?;
     store
         .ensure_list(&loaded.settings.newsletter.default_list)
         .await?;
@@ -57,12 +58,10 @@ fn write_config(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    // The file holds secrets (the keys, later an SMTP password).
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    // The file holds secrets (the keys, later an SMTP password): for the
+    // owner only, since no files.group is set before it exists.
+    let mut file = FileAccess::owner_only()
+        .create_new(path)
         .map_err(|e| Error::io(path, e))?;
     file.write_all(text.as_bytes())
         .map_err(|e| Error::io(path, e))

@@ -17,7 +17,7 @@ pub async fn run(settings: &Settings, source: &Store, to: &str) -> Result<()> {
         url,
         ..DatabaseSettings::default()
     };
-    let target = Store::open(&target_settings).await?;
+    let target = Store::open_with_access(&target_settings, &settings.files.group).await?;
     let copied = source.copy_into(&target).await;
     target.close().await;
     let report = copied?;

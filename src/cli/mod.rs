@@ -201,7 +201,7 @@ where
 /// error that says how to make one; the config loader has already refused
 /// a key that is set but too short.
 pub(crate) async fn open_store(settings: &crate::config::Settings) -> Result<Store> {
-    let store = Store::open(&settings.database).await?;
+    let store = Store::open_with_access(&settings.database, &settings.files.group).await?;
     Ok(match settings.secrets.suppression_key() {
         Ok(Some(key)) => store.with_suppression_key(key),
         _ => store,

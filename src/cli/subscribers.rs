@@ -199,7 +199,7 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
             subscriber_show::run(settings, store, &email, format, unknown).await
         }
         SubscribersCommand::Export { file } => {
-            let n = export::export_csv(store, &file).await?;
+            let n = export::export_csv(store, &file, &settings.files.group).await?;
             if file.as_os_str() != "-" {
                 println!("exported {n} subscribers to {}", file.display());
             }

@@ -16,6 +16,7 @@ use crate::domain::{Language, ListName, Mailbox};
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub database: DatabaseSettings,
+    pub files: FilesSettings,
     pub newsletter: NewsletterSettings,
     pub smtp: SmtpSettings,
     pub sending: SendingSettings,
@@ -53,6 +54,14 @@ impl DatabaseSettings {
     pub fn busy_timeout(&self) -> Duration {
         Duration::from_millis(self.busy_timeout_ms)
     }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesSettings {
+    /// Who may read the files postbode creates: empty, the owner only
+    /// (0600); a group's name, that group too (0640).
+    pub group: crate::private_file::FileAccess,
 }
 
 #[derive(Debug, Deserialize)]

@@ -94,7 +94,9 @@ impl Dispatcher {
         Ok(Dispatcher {
             limiter: Arc::new(RateLimiter::new(s, store.clone())),
             store,
-            transport: Arc::new(Transport::from_settings(&settings.smtp)?),
+            transport: Arc::new(
+                Transport::from_settings(&settings.smtp)?.with_file_access(&settings.files.group),
+            ),
             signer,
             tokens: Arc::new(tokens),
             from: settings.newsletter.from.clone(),

@@ -81,7 +81,8 @@ impl SystemMailer {
         Ok(SystemMailer {
             limiter: RateLimiter::new(&pace, store.clone()),
             store,
-            transport: Transport::from_settings(&settings.smtp)?,
+            transport: Transport::from_settings(&settings.smtp)?
+                .with_file_access(&settings.files.group),
             signer,
             tokens,
             from: settings.newsletter.from.clone(),

@@ -16,7 +16,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
@@ -26,6 +25,7 @@ use lettre::transport::smtp::extension::ClientId;
 
 use crate::config::SmtpSettings;
 use crate::error::{Error, Result};
+use crate::private_file::FileAccess;
 
 /// Where messages go: an SMTP server (pooled) or the outbox folder.
 #[derive(Debug)]
@@ -33,9 +33,10 @@ pub enum Transport {
     /// An SMTP server; see [`SmtpRelay`]. Boxed: it is much larger than a
     /// path.
     Smtp(Box<SmtpRelay>),
-    /// A folder that receives `{file_stem}.eml` per message. Used by
-    /// `quickstart` and whenever `smtp.url` is empty.
-    Outbox(PathBuf),
+    /// A folder that receives `{file_stem}.eml` per message, each made
+    /// with the access given (`files.group`). Used by `quickstart` and
+    /// whenever `smtp.url` is empty.
+    Outbox(PathBuf, FileAccess),
 }
 
 /// The envelope of one message: bare addresses (`a@example.org`), no
@@ -333,7 +334,10 @@ impl Transport {
     /// setting it cannot use; connects to nothing yet.
     pub fn from_settings(s: &SmtpSettings) -> Result<Transport> {
         let Some(url) = s.url.expose() else {
-            return Ok(Transport::Outbox(s.outbox.clone()));
+            return Ok(Transport::Outbox(
+                s.outbox.clone(),
+                FileAccess::owner_only(),
+            ));
         };
         let url = parse_smtp_url(url).map_err(|e| Error::Config(format!("smtp.url: {e}")))?;
         let tls_parameters = || {
@@ -393,8 +397,8 @@ impl Transport {
     ) -> Result<Accepted, SendError> {
         match self {
             Transport::Smtp(relay) => relay.send(envelope, raw).await,
-            Transport::Outbox(dir) => {
-                let path = write_outbox(dir, file_stem, &to_crlf(raw)).await?;
+            Transport::Outbox(dir, access) => {
+                let path = write_outbox(dir, access, file_stem, &to_crlf(raw)).await?;
                 Ok(Accepted {
                     reply: format!("outbox: {}", path.display()),
                 })
@@ -408,9 +412,18 @@ impl Transport {
     pub async fn probe(&self) -> Result<(), SendError> {
         match self {
             Transport::Smtp(relay) => relay.probe().await,
-            Transport::Outbox(dir) => tokio::fs::create_dir_all(dir)
-                .await
+            Transport::Outbox(dir, access) => access
+                .create_dir_all(dir)
                 .map_err(|e| outbox_error(dir, &e)),
+        }
+    }
+
+    /// This transport with outbox files made with `access` (0600, or 0640
+    /// for `files.group`); an SMTP transport is unchanged.
+    pub fn with_file_access(self, access: &FileAccess) -> Transport {
+        match self {
+            Transport::Outbox(dir, _) => Transport::Outbox(dir, access.clone()),
+            smtp @ Transport::Smtp(_) => smtp,
         }
     }
 
@@ -428,7 +441,7 @@ impl Transport {
     pub fn describe(&self) -> String {
         match self {
             Transport::Smtp(relay) => relay.endpoint.clone(),
-            Transport::Outbox(dir) => format!("outbox folder {}", dir.display()),
+            Transport::Outbox(dir, _) => format!("outbox folder {}", dir.display()),
         }
     }
 }
@@ -508,16 +521,18 @@ fn without_final_crlf(raw: &[u8]) -> &[u8] {
     raw.strip_suffix(b"\r\n").unwrap_or(raw)
 }
 
-/// Makes temporary names unique within the process, so two workers writing
-/// the same stem never share a half-written file.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Writes `{dir}/{stem}.eml` so that it appears complete or not at all:
-/// the bytes go to a hidden temporary file in the same folder, are synced
-/// to disk, then renamed over the final name. Writing the same stem again
-/// (a retry after a crash) replaces the file, so a message never appears
-/// twice.
-async fn write_outbox(dir: &Path, stem: &str, raw: &[u8]) -> Result<PathBuf, SendError> {
+/// the bytes go to a new hidden temporary file in the same folder (made
+/// with `access`, never through a link), are synced to disk, then renamed
+/// over the final name ([`FileAccess::write_replacing`]). Writing the same
+/// stem again (a retry after a crash) replaces the file, so a message
+/// never appears twice.
+async fn write_outbox(
+    dir: &Path,
+    access: &FileAccess,
+    stem: &str,
+    raw: &[u8],
+) -> Result<PathBuf, SendError> {
     if stem.is_empty()
         || stem.starts_with('.')
         || stem.contains(['/', '\\', '\0'])
@@ -530,26 +545,10 @@ async fn write_outbox(dir: &Path, stem: &str, raw: &[u8]) -> Result<PathBuf, Sen
     }
     let dir = dir.to_path_buf();
     let path = dir.join(format!("{stem}.eml"));
-    let tmp = dir.join(format!(
-        ".{stem}.{}-{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let raw = raw.to_vec();
-    let (target, temp) = (path.clone(), tmp.clone());
+    let (raw, access, target) = (raw.to_vec(), access.clone(), path.clone());
     let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        use std::io::Write;
-        std::fs::create_dir_all(&dir)?;
-        let result = (|| {
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(&raw)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &target)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        access.create_dir_all(&dir)?;
+        access.write_replacing(&target, &raw)
     })
     .await
     .map_err(|e| SendError::new(SendErrorKind::Local, format!("outbox: {e}")))?;
@@ -1235,7 +1234,7 @@ mod tests {
     #[tokio::test]
     async fn outbox_file_stems_cannot_leave_the_folder() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let t = Transport::Outbox(dir.path().join("outbox"));
+        let t = Transport::Outbox(dir.path().join("outbox"), FileAccess::owner_only());
         let env = Envelope {
             from: "a@example.org".into(),
             to: "b@example.org".into(),

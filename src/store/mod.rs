@@ -15,6 +15,8 @@
 //! one check-and-set), [`suppressions`] (the suppression list),
 //! [`system_mails`] (confirmations and unsubscribe links mailed to
 //! one person, and the pending expiry), [`consent`] (proof of consent),
+//! [`open_sqlite`] (a SQLite database's files and pools), [`durable`] (the
+//! connections status changes commit on, synced before they return),
 //! [`status_log`] (one person's status history), [`timestamp`].
 
 mod archive;
@@ -24,11 +26,13 @@ mod consent;
 mod copy;
 mod deliveries;
 mod dialect;
+mod durable;
 mod import_batch;
 mod issue_control;
 mod issue_feedback;
 mod issues;
 mod lists;
+mod open_sqlite;
 mod pace;
 mod status_batch;
 mod status_change;
@@ -43,7 +47,6 @@ use std::str::FromStr;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use archive::{ArchivedIssue, MetricsSnapshot};
 pub(crate) use backend::Db;
@@ -51,6 +54,7 @@ pub use bounce_reports::{BounceRecord, DeliveryRecipient};
 pub use consent::{Consent, ConsentWay};
 pub use copy::{CopyReport, TABLES};
 pub use deliveries::{Claimed, Outcome};
+pub use durable::CommitDurability;
 pub use import_batch::{BatchCounts, ImportPolicy, ImportRow, Importer, SuppressedCounts};
 pub use issue_control::PausedBy;
 pub use issue_feedback::FeedbackCounts;
@@ -65,14 +69,17 @@ pub use timestamp::{format_ms, now_ms};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 use crate::error::{Error, Result};
+use crate::private_file::FileAccess;
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// A handle on the database; cheap to clone (it is a pool).
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Where status changes commit: on disk before they return
+    /// ([`durable`]).
+    durable: durable::Durable,
     /// Serialises the public pages' writes in-process (see
     /// `set_status_by_id`).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -89,46 +96,20 @@ pub enum Backend {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the configured database.
+    /// Opens (creating if needed) and migrates the configured database;
+    /// a SQLite database's files are for their owner only.
     pub async fn open(settings: &DatabaseSettings) -> Result<Store> {
-        let db = match &settings.url {
-            DatabaseUrl::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                }
-                let options = SqliteConnectOptions::from_str("sqlite://")?
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // WAL + NORMAL is durable against process crashes, which
-                    // is what the send guarantees need; fsync per commit
-                    // would only add protection against power loss.
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    // Erased people must not linger in free pages.
-                    .pragma("secure_delete", "ON")
-                    // 16 MiB of page cache (negative: KiB): a million-row
-                    // import touches the whole email index.
-                    .pragma("cache_size", "-16384")
-                    .busy_timeout(settings.busy_timeout());
-                // Migrations run on a connection of their own with foreign
-                // keys off: rebuilding a table (SQLite's only way to change
-                // a column, as migrations/sqlite/20261130100000_* does)
-                // drops it, and with them on the drop would cascade to every
-                // row that refers to it. Each rebuild checks the foreign
-                // keys itself before it commits.
-                let mut migrating = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(
-                    &options.clone().foreign_keys(false),
-                )
-                .await?;
-                SQLITE_MIGRATIONS.run(&mut migrating).await?;
-                sqlx::Connection::close(migrating).await?;
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(settings.max_connections)
-                    .connect_with(options)
-                    .await?;
-                Db::Sqlite(pool)
-            }
+        Self::open_with_access(settings, &FileAccess::owner_only()).await
+    }
+
+    /// [`Store::open`], with a SQLite database's files made with `access`
+    /// (`files.group`).
+    pub async fn open_with_access(
+        settings: &DatabaseSettings,
+        access: &FileAccess,
+    ) -> Result<Store> {
+        let (db, durable) = match &settings.url {
+            DatabaseUrl::Sqlite(path) => open_sqlite::open_sqlite(path, settings, access).await?,
             DatabaseUrl::Postgres(url) => {
                 let options = PgConnectOptions::from_str(url.expose_secret())
                     .map_err(|e| Error::Config(format!("setting database.url: {e}")))?
@@ -164,11 +145,17 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 POSTGRES_MIGRATIONS.run(&pool).await?;
-                Db::Postgres(pool)
+                // synchronous_commit stays on (the default): commits are
+                // on disk before they return.
+                let durable = durable::Durable {
+                    db: Db::Postgres(pool.clone()),
+                };
+                (Db::Postgres(pool), durable)
             }
         };
         Ok(Store {
             db,
+            durable,
             writer: std::sync::Arc::default(),
             suppression: None,
         })
@@ -185,6 +172,7 @@ impl Store {
     /// Closes the pool, waiting for connections to finish (and the WAL to
     /// be checkpointed).
     pub async fn close(&self) {
+        on_db!(self.durable, pool, _sql => pool.close().await);
         on_db!(self, pool, _sql => pool.close().await)
     }
 

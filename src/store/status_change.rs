@@ -284,7 +284,8 @@ impl Store {
         // One writer at a time in this process, so SQLite's busy handler
         // never has to arbitrate between our own tasks.
         let _writer = self.writer.lock().await;
-        on_db!(self, pool, sql => {
+        // Someone is told about it: on disk before it returns.
+        on_db!(self.durable, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
             let now = now_ms();
             let mut outcomes = Vec::with_capacity(changes.len());

@@ -281,7 +281,8 @@ impl Store {
         let mut added = 0;
         for list in lists {
             let list_id = self.ensure_list(list).await?;
-            added += on_db!(self, pool, _sql => sqlx::query(
+            // Part of a confirmation the page acknowledges: durable.
+            added += on_db!(self.durable, pool, _sql => sqlx::query(
                 "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3) \
                  ON CONFLICT DO NOTHING",
             )
