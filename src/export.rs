@@ -1,12 +1,19 @@
 //! Writing subscribers out: `subscribers list` (table, CSV or JSON) and
 //! `subscribers export` (CSV that `subscribers import` reads back
 //! unchanged). Both stream from the database.
+//!
+//! Every CSV cell goes through [`spreadsheet_cell::escape`], so a name
+//! typed into the public form as `=HYPERLINK(…)` opens in a spreadsheet as
+//! text, not as a formula; import takes the `'` off again. An attribute
+//! the store holds under two spellings (`City`, `city`: from before import
+//! kept one) is one column, so the file imports back.
 
 use std::io::Write;
 
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
+use crate::domain::{attribute_key, spreadsheet_cell};
 use crate::error::{Error, Result};
 use crate::private_file::FileAccess;
 use crate::store::{Store, Subscriber, SubscriberFilter, format_ms};
@@ -31,11 +38,11 @@ pub async fn write_subscribers(
     let mut n = 0u64;
     match format {
         ListFormat::Csv => {
-            let keys = store.attribute_keys().await?;
+            let keys = columns(store.attribute_keys().await?);
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(csv_header(&keys)).map_err(csv_err)?;
+            write_escaped(&mut w, csv_header(&keys))?;
             while let Some(s) = rows.try_next().await? {
-                w.write_record(csv_row(&s, &keys)).map_err(csv_err)?;
+                write_escaped(&mut w, csv_row(&s, &keys))?;
                 n += 1;
             }
             w.flush().map_err(io)?;
@@ -109,13 +116,41 @@ pub async fn export_csv(store: &Store, path: &std::path::Path, access: &FileAcce
     Ok(n)
 }
 
+/// One CSV record, each cell escaped for spreadsheets.
+fn write_escaped<W: Write>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<()> {
+    for cell in cells {
+        w.write_field(spreadsheet_cell::escape(cell.as_ref()).as_bytes())
+            .map_err(csv_err)?;
+    }
+    w.write_record(std::iter::empty::<&[u8]>()).map_err(csv_err)
+}
+
 fn csv_err(e: csv::Error) -> Error {
     Error::Input(format!("writing CSV: {e}"))
 }
 
-fn csv_header(keys: &[String]) -> Vec<&str> {
+/// The attribute columns: the stored keys (in byte order) grouped by
+/// [`attribute_key::same`], each group named by its first spelling.
+fn columns(keys: Vec<String>) -> Vec<Vec<String>> {
+    let mut columns: Vec<Vec<String>> = Vec::new();
+    for key in keys {
+        match columns
+            .iter_mut()
+            .find(|c| attribute_key::same(&c[0], &key))
+        {
+            Some(column) => column.push(key),
+            None => columns.push(vec![key]),
+        }
+    }
+    columns
+}
+
+fn csv_header(columns: &[Vec<String>]) -> Vec<&str> {
     let mut h = vec!["email", "name", "language", "status", "lists"];
-    h.extend(keys.iter().map(String::as_str));
+    h.extend(columns.iter().map(|c| c[0].as_str()));
     h
 }
 
@@ -127,7 +162,7 @@ fn lists_cell(s: &Subscriber) -> String {
         .join(";")
 }
 
-fn csv_row(s: &Subscriber, keys: &[String]) -> Vec<String> {
+fn csv_row(s: &Subscriber, columns: &[Vec<String>]) -> Vec<String> {
     let mut row = vec![
         s.email.as_str().to_owned(),
         s.name
@@ -139,10 +174,17 @@ fn csv_row(s: &Subscriber, keys: &[String]) -> Vec<String> {
         s.status.as_str().to_owned(),
         lists_cell(s),
     ];
-    row.extend(keys.iter().map(|k| match s.attributes.get(k) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(v)) => v.clone(),
-        Some(other) => other.to_string(),
+    // The first spelling with a value: one person rarely has two.
+    row.extend(columns.iter().map(|spellings| {
+        match spellings
+            .iter()
+            .filter_map(|k| s.attributes.get(k))
+            .find(|v| !v.is_null())
+        {
+            None => String::new(),
+            Some(Value::String(v)) => v.clone(),
+            Some(other) => other.to_string(),
+        }
     }));
     row
 }
@@ -158,4 +200,16 @@ fn json_row(s: &Subscriber) -> Value {
         "created_at": format_ms(s.created_at),
         "updated_at": format_ms(s.updated_at),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_spellings_of_an_attribute_in_the_store_are_one_column_named_by_the_first() {
+        let columns = columns(vec!["City".into(), "city".into(), "phone".into()]);
+        assert_eq!(csv_header(&columns)[5..], ["City", "phone"]);
+        assert_eq!(columns[0], ["City", "city"]);
+    }
 }

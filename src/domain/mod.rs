@@ -18,7 +18,10 @@
 //! - [`LinkSalt`]: the per-subscriber value in the MAC of their links.
 //! - [`ConsentBasis`], [`ClientNetwork`]: what the proof of consent keeps
 //!   of an admin's stated basis and of a sign-up's client address.
+//! - [`attribute_key`]: attribute names are one name whatever their case.
+//! - [`spreadsheet_cell`]: CSV cells a spreadsheet shows as text, never runs.
 
+pub mod attribute_key;
 mod change_source;
 mod client_network;
 mod consent_basis;
@@ -30,6 +33,7 @@ mod mailbox;
 mod parse_error;
 mod send_time;
 mod slug;
+pub mod spreadsheet_cell;
 pub mod status_rules;
 mod subscriber_name;
 mod subscriber_status;

@@ -1,9 +1,11 @@
 //! The header row of an import file: which column is which.
 
+use crate::domain::{attribute_key, spreadsheet_cell};
 use crate::error::{Error, Result};
 
 /// Column positions. `email` is required; `name`, `language`, `lists` and
-/// `status` are known; every other column becomes an attribute.
+/// `status` are known (each under a few names: `E-mail`, `naam`, ...);
+/// every other column becomes an attribute.
 #[derive(Debug)]
 pub struct Header {
     pub email: usize,
@@ -13,12 +15,41 @@ pub struct Header {
     pub status: Option<usize>,
     /// (column, attribute name as written in the header).
     pub attributes: Vec<(usize, String)>,
+    /// Every column's name as written, for messages.
+    pub columns: Vec<String>,
+}
+
+/// What a column holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Email,
+    Name,
+    Language,
+    Lists,
+    Status,
+    /// An attribute, compared by [`attribute_key::fold`].
+    Attribute,
+}
+
+impl Field {
+    fn of(lower: &str) -> Field {
+        match lower {
+            "email" | "e-mail" | "email address" | "e-mailadres" => Field::Email,
+            "name" | "naam" => Field::Name,
+            "language" | "taal" => Field::Language,
+            "lists" | "lijsten" => Field::Lists,
+            "status" => Field::Status,
+            _ => Field::Attribute,
+        }
+    }
 }
 
 impl Header {
-    /// Reads the header row; `file` names the file in errors.
+    /// Reads the header row; `file` names the file in errors. Two columns
+    /// that mean the same (`email` and `E-mail`, `City` and `city`) are an
+    /// error that names both: which one should win is the user's call.
     pub fn parse(fields: &csv::StringRecord, file: &str) -> Result<Header> {
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: Vec<(Field, String)> = Vec::new();
         let mut header = Header {
             email: usize::MAX,
             name: None,
@@ -26,20 +57,16 @@ impl Header {
             lists: None,
             status: None,
             attributes: Vec::new(),
+            columns: Vec::new(),
         };
         for (i, raw) in fields.iter().enumerate() {
-            // Excel writes a byte-order mark before the first header.
-            let name = raw.trim_start_matches('\u{feff}').trim();
-            let lower = name.to_lowercase();
+            // Excel writes a byte-order mark before the first header; export
+            // escapes a name that starts like a formula.
+            let name = spreadsheet_cell::unescape(raw.trim_start_matches('\u{feff}').trim());
             if name.is_empty() {
                 return Err(Error::Input(format!(
                     "{file}: line 1: column {} has no name; every column needs a header",
                     i + 1
-                )));
-            }
-            if seen.contains(&lower) {
-                return Err(Error::Input(format!(
-                    "{file}: line 1: the column \"{name}\" appears twice"
                 )));
             }
             if name.chars().any(char::is_control) {
@@ -48,14 +75,30 @@ impl Header {
                     i + 1
                 )));
             }
-            seen.push(lower.clone());
-            match lower.as_str() {
-                "email" | "e-mail" | "email address" | "e-mailadres" => header.email = i,
-                "name" | "naam" => header.name = Some(i),
-                "language" | "taal" => header.language = Some(i),
-                "lists" | "lijsten" => header.lists = Some(i),
-                "status" => header.status = Some(i),
-                _ => header.attributes.push((i, name.to_owned())),
+            let lower = name.to_lowercase();
+            let field = Field::of(&lower);
+            let key = match field {
+                Field::Attribute => attribute_key::fold(name),
+                _ => String::new(),
+            };
+            if let Some(earlier) = seen.iter().position(|s| s.0 == field && s.1 == key) {
+                return Err(Error::Input(format!(
+                    "{file}: line 1: column {} (\"{}\") and column {} (\"{name}\") are the same \
+                     column; keep one of them",
+                    earlier + 1,
+                    header.columns[earlier],
+                    i + 1,
+                )));
+            }
+            seen.push((field, key));
+            header.columns.push(name.to_owned());
+            match field {
+                Field::Email => header.email = i,
+                Field::Name => header.name = Some(i),
+                Field::Language => header.language = Some(i),
+                Field::Lists => header.lists = Some(i),
+                Field::Status => header.status = Some(i),
+                Field::Attribute => header.attributes.push((i, name.to_owned())),
             }
         }
         if header.email == usize::MAX {
@@ -71,6 +114,22 @@ impl Header {
             )));
         }
         Ok(header)
+    }
+
+    /// Column `i` (from 0) for a message: `column 3 ("city")`.
+    pub fn describe(&self, i: usize) -> String {
+        match self.columns.get(i) {
+            Some(name) => format!("column {} (\"{name}\")", i + 1),
+            None => format!("column {}", i + 1),
+        }
+    }
+
+    /// Names the attribute columns as the store already spells them
+    /// (`stored`, in byte order): one attribute per name, whatever its case.
+    pub fn keep_stored_spellings(&mut self, stored: &[String]) {
+        for (_, key) in &mut self.attributes {
+            *key = attribute_key::kept_spelling(key, stored).to_owned();
+        }
     }
 }
 
@@ -95,5 +154,37 @@ mod tests {
         assert!(err.to_string().contains("no \"email\" column"), "{err}");
         assert!(Header::parse(&csv::StringRecord::from(vec!["email", "Email"]), "x.csv").is_err());
         assert!(Header::parse(&csv::StringRecord::from(vec!["email", ""]), "x.csv").is_err());
+    }
+
+    #[test]
+    fn two_names_for_one_field_or_two_cases_of_one_attribute_name_both_columns() {
+        for (columns, message) in [
+            (
+                vec!["email", "name", "E-mail"],
+                "column 1 (\"email\") and column 3 (\"E-mail\")",
+            ),
+            (
+                vec!["email", "name", "naam"],
+                "column 2 (\"name\") and column 3 (\"naam\")",
+            ),
+            (
+                vec!["City", "email", "city"],
+                "column 1 (\"City\") and column 3 (\"city\")",
+            ),
+        ] {
+            let err = Header::parse(&csv::StringRecord::from(columns), "x.csv")
+                .expect_err("a column twice");
+            assert!(err.to_string().contains(message), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_escaped_column_name_is_read_as_it_was_written() {
+        let rec = csv::StringRecord::from(vec!["email", "'=x", "'t Hart"]);
+        let h = Header::parse(&rec, "x.csv").expect("valid header");
+        assert_eq!(
+            h.attributes,
+            vec![(1, "=x".to_owned()), (2, "'t Hart".to_owned())]
+        );
     }
 }

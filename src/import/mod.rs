@@ -2,11 +2,15 @@
 //! while the previous batch is written, one transaction per batch, so a
 //! million rows never sit in memory at once.
 //!
-//! A file that is not CSV, or lacks an `email` column, is rejected before
-//! anything is written. A bad row is reported with its line and reason and
-//! the rest is imported.
+//! A file that is not CSV, or lacks an `email` column, or names a column
+//! twice, is rejected before anything is written. A bad row (one over the
+//! size limits of [`records`] among them) is reported with its line and
+//! reason and the rest is imported. A cell that export escaped for
+//! spreadsheets (`'=…`, see [`crate::domain::spreadsheet_cell`]) is read
+//! back as it was.
 
 mod header;
+mod records;
 
 use std::io::Read;
 use std::path::Path;
@@ -15,9 +19,12 @@ use indicatif::ProgressBar;
 use serde_json::{Map, Value};
 
 pub use header::Header;
+pub use records::{MAX_CELL, MAX_COLUMNS, MAX_ROW};
+use records::{Records, RowError};
 
 use crate::domain::{
     ConsentBasis, EmailAddress, Language, ListName, SubscriberName, SubscriberStatus,
+    spreadsheet_cell,
 };
 use crate::error::{Error, Result};
 use crate::store::{BatchCounts, ImportPolicy, ImportRow, Store};
@@ -77,7 +84,8 @@ pub async fn import_csv(
     mut on_reject: impl FnMut(&Rejection),
 ) -> Result<ImportSummary> {
     let file_name = path.display().to_string();
-    let (reader, header) = open(path, &file_name)?;
+    let (reader, mut header) = open(path, &file_name)?;
+    header.keep_stored_spellings(&store.attribute_keys().await?);
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     progress.set_length(size);
 
@@ -120,7 +128,7 @@ pub async fn import_csv(
 
 /// Opens the file, checks it looks like CSV and reads its header. Nothing
 /// is written before this succeeds.
-fn open(path: &Path, file: &str) -> Result<(csv::Reader<std::fs::File>, Header)> {
+fn open(path: &Path, file: &str) -> Result<(Records<std::fs::File>, Header)> {
     let cannot = |e: std::io::Error| Error::Input(format!("cannot read {file}: {e}"));
     let mut sniff = vec![0; 8192];
     let n = std::fs::File::open(path)
@@ -137,19 +145,45 @@ fn open(path: &Path, file: &str) -> Result<(csv::Reader<std::fs::File>, Header)>
             "{file} is not a CSV file (it contains binary data)"
         )));
     }
-    let delimiter = sniff_delimiter(&sniff);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_reader(std::fs::File::open(path).map_err(cannot)?);
-    let fields = reader.headers().map_err(|e| match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => Error::Input(format!(
-            "{file}: line 1 is not UTF-8 text; save the file as \"CSV UTF-8\""
-        )),
-        _ => Error::Input(format!("{file}: line 1: {e}")),
-    })?;
-    let header = Header::parse(fields, file)?;
+    let mut reader = Records::new(
+        std::fs::File::open(path).map_err(cannot)?,
+        sniff_delimiter(&sniff),
+    );
+    let fields = match reader.next_row().map_err(cannot)? {
+        None => csv::StringRecord::new(),
+        Some(row) => row.cells.map_err(|e| match e {
+            RowError::NotUtf8 { .. } => Error::Input(format!(
+                "{file}: line 1 is not UTF-8 text; save the file as \"CSV UTF-8\""
+            )),
+            e => Error::Input(format!("{file}: line 1 {}", row_error(&e, None))),
+        })?,
+    };
+    let header = Header::parse(&fields, file)?;
     Ok((reader, header))
+}
+
+/// A row error for a message, after "line N": `column 3 ("city") holds…`.
+fn row_error(e: &RowError, header: Option<&Header>) -> String {
+    let column = |i: usize| header.map_or(format!("column {}", i + 1), |h| h.describe(i));
+    match e {
+        RowError::CellTooLong { column: i } => format!(
+            "{}: the cell is longer than {} KiB, the most a cell may hold",
+            column(*i),
+            MAX_CELL / 1024
+        ),
+        RowError::RowTooLong { column: i } => format!(
+            "{}: the row is longer than {} KiB, the most a row may hold",
+            column(*i),
+            MAX_ROW / 1024
+        ),
+        RowError::TooManyColumns => {
+            format!("has more than {MAX_COLUMNS} columns, the most a row may have")
+        }
+        RowError::NotUtf8 { column: i } => format!("{}: is not valid UTF-8 text", column(*i)),
+        RowError::Width { len, expected } => {
+            format!("has {len} fields where the header has {expected}")
+        }
+    }
 }
 
 /// Comma, unless the first line has more semicolons or tabs (spreadsheets
@@ -165,50 +199,39 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
 }
 
 fn read_batches(
-    mut reader: csv::Reader<std::fs::File>,
+    mut reader: Records<std::fs::File>,
     header: Header,
     options: &ImportOptions,
     file: &str,
     tx: &tokio::sync::mpsc::Sender<Result<Batch>>,
 ) {
-    let mut record = csv::StringRecord::new();
     let mut batch = Batch {
         rows: Vec::with_capacity(options.batch_size),
         rejections: Vec::new(),
         position: 0,
     };
     loop {
-        let line = reader.position().line() + 1;
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
-                match parse_row(&record, &header, options, line) {
-                    Ok(row) => batch.rows.push(row),
-                    Err(reason) => batch.rejections.push(Rejection { line, reason }),
-                }
+        let row = match reader.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(err) => {
+                let _ = tx.blocking_send(Err(Error::Input(format!("reading {file}: {err}"))));
+                return;
             }
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => {
-                        format!("has {len} fields where the header has {expected_len}")
-                    }
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8 text".to_owned(),
-                    csv::ErrorKind::Io(err) => {
-                        let _ =
-                            tx.blocking_send(Err(Error::Input(format!("reading {file}: {err}"))));
-                        return;
-                    }
-                    _ => e.to_string(),
-                };
-                batch.rejections.push(Rejection { line, reason });
-            }
+        };
+        let line = row.line;
+        match row.cells {
+            Ok(record) => match parse_row(&record, &header, options, line) {
+                Ok(row) => batch.rows.push(row),
+                Err(reason) => batch.rejections.push(Rejection { line, reason }),
+            },
+            Err(e) => batch.rejections.push(Rejection {
+                line,
+                reason: row_error(&e, Some(&header)),
+            }),
         }
         if batch.rows.len() >= options.batch_size || batch.rejections.len() >= options.batch_size {
-            batch.position = reader.position().byte();
+            batch.position = reader.byte();
             let next = Batch {
                 rows: Vec::with_capacity(options.batch_size),
                 rejections: Vec::new(),
@@ -222,7 +245,7 @@ fn read_batches(
             }
         }
     }
-    batch.position = reader.position().byte();
+    batch.position = reader.byte();
     let _ = tx.blocking_send(Ok(batch));
 }
 
@@ -233,7 +256,11 @@ fn parse_row(
     options: &ImportOptions,
     line: u64,
 ) -> std::result::Result<ImportRow, String> {
-    let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|s| !s.is_empty());
+    let cell = |i: Option<usize>| {
+        i.and_then(|i| record.get(i))
+            .map(spreadsheet_cell::unescape)
+            .filter(|s| !s.is_empty())
+    };
     let email = cell(Some(header.email)).ok_or("has no email address")?;
     let email = EmailAddress::parse(email)
         .map_err(|e| format!("bad email address \"{}\": {e}", printable(email)))?;

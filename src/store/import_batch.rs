@@ -394,12 +394,7 @@ fn plan<'a>(
             old.language = Some(language.as_str().to_owned());
             dirty = true;
         }
-        for (k, v) in &row.attributes {
-            if old.attributes.get(k) != Some(v) {
-                old.attributes.insert(k.clone(), v.clone());
-                dirty = true;
-            }
-        }
+        dirty |= attributes::set_attributes(&mut old.attributes, &row.attributes);
         let status_changed = Some(status) != old.status;
         let mut joined = false;
         for list_id in lists_of_row() {
@@ -932,5 +927,6 @@ fn merge_duplicates(rows: Vec<ImportRow>, counts: &mut BatchCounts) -> Vec<Impor
     out
 }
 
+mod attributes;
 #[cfg(test)]
 mod tests;
