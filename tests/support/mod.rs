@@ -12,6 +12,7 @@ pub mod http;
 pub mod mail_links;
 pub mod outside;
 pub mod pace;
+pub mod postfix;
 pub mod postgres;
 pub mod prometheus;
 pub mod received;
