@@ -8,6 +8,13 @@
 
 mod support;
 
+// More tests, in tests/bounces_ingest/, with the helpers below (a crate
+// root looks for its modules beside itself, hence the paths).
+#[path = "bounces_ingest/failed_brake.rs"]
+mod failed_brake;
+#[path = "bounces_ingest/report_in_history.rs"]
+mod report_in_history;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::Stdio;
@@ -453,6 +460,8 @@ fn mutated_and_truncated_reports_never_change_a_status_without_the_proof() {
         soft_window_days: 30,
         complaint_pause_rate: 0.003,
         complaint_min_sent: 1000,
+        failed_pause_rate: 0.02,
+        failed_min_count: 20,
     };
     let bare = id.trim_matches(['<', '>']).to_owned();
     let proves = |bytes: &[u8]| {

@@ -12,12 +12,14 @@
 //! **Once.** Each applied report is recorded under its own Message-ID (or
 //! a hash of its bytes); the same report again is a repeat and changes
 //! nothing. Status changes go through the table of status changes
-//! (`Store::set_status_by_id`, sources `bounce` and `complaint`), which
-//! also puts the address on the suppression list.
+//! (`Store::set_status_for_report`, sources `bounce` and `complaint`, with
+//! the report's key, so `subscribers show` names it), which also puts the
+//! address on the suppression list.
 
 use std::collections::BTreeMap;
 
 use super::classify::{Classification, Kind, classify};
+use super::failure_brake::{FailureAlert, failure_brake};
 use super::report::{self, Report};
 use super::source::RawMessage;
 use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
@@ -41,6 +43,25 @@ pub struct Options {
     pub complaint_pause_rate: f64,
     /// `bounces.complaint_min_sent`.
     pub complaint_min_sent: u32,
+    /// `bounces.failed_pause_rate`.
+    pub failed_pause_rate: f64,
+    /// `bounces.failed_min_count`.
+    pub failed_min_count: u32,
+}
+
+impl Options {
+    /// The `[bounces]` settings, for every way in (files, IMAP, webhooks).
+    pub fn from_settings(bounces: &crate::config::BouncesSettings, dry_run: bool) -> Options {
+        Options {
+            dry_run,
+            soft_limit: bounces.soft_limit,
+            soft_window_days: bounces.soft_window_days,
+            complaint_pause_rate: bounces.complaint_pause_rate,
+            complaint_min_sent: bounces.complaint_min_sent,
+            failed_pause_rate: bounces.failed_pause_rate,
+            failed_min_count: bounces.failed_min_count,
+        }
+    }
 }
 
 /// Above this complaint rate (0.1 %) ingest warns; above
@@ -91,6 +112,9 @@ pub struct Summary {
     pub complained: usize,
     /// Issues over the warning line after the complaints applied now.
     pub complaint_alerts: Vec<ComplaintAlert>,
+    /// Issues over the failure brake's line after the failed-delivery
+    /// reports applied now.
+    pub failure_alerts: Vec<FailureAlert>,
 }
 
 impl Summary {
@@ -137,8 +161,10 @@ pub async fn ingest_reports(
     options: Options,
 ) -> Result<Summary> {
     let mut summary = Summary::default();
-    // Issues that got a complaint applied now: the brake looks at them.
+    // Issues that got a complaint, or a failed delivery, applied now: the
+    // brakes look at them.
     let mut complained_issues = Vec::new();
+    let mut failed_issues = Vec::new();
     for message in incoming {
         let Some(report) = &message.report else {
             *summary.by_kind.entry(Kind::Other).or_default() += 1;
@@ -171,13 +197,25 @@ pub async fn ingest_reports(
             continue;
         }
         apply(store, report, &class, delivery, options, &mut summary).await?;
-        if class.kind == Kind::Complaint && !complained_issues.contains(&delivery.issue_id) {
-            complained_issues.push(delivery.issue_id);
+        let looked_at = match class.kind {
+            Kind::Complaint => Some(&mut complained_issues),
+            Kind::Failed => Some(&mut failed_issues),
+            _ => None,
+        };
+        if let Some(issues) = looked_at {
+            if !issues.contains(&delivery.issue_id) {
+                issues.push(delivery.issue_id);
+            }
         }
     }
     for issue_id in complained_issues {
         if let Some(alert) = brake(store, issue_id, options).await? {
             summary.complaint_alerts.push(alert);
+        }
+    }
+    for issue_id in failed_issues {
+        if let Some(alert) = failure_brake(store, issue_id, options).await? {
+            summary.failure_alerts.push(alert);
         }
     }
     Ok(summary)
@@ -281,11 +319,11 @@ async fn apply(
     options: Options,
     summary: &mut Summary,
 ) -> Result<()> {
-    let detail = format!(
-        "{} {} (report {})",
-        class.code, class.diagnostic, report.key
-    );
-    let reply = format!("{} {}", class.code, class.diagnostic);
+    // The report's key goes with the change in a column of its own
+    // (`subscribers show` names the report).
+    let detail = format!("{} {}", class.code, class.diagnostic);
+    let reply = detail.clone();
+    let key = Some(report.key.as_str());
     let (kind, failure_reply) = match class.kind {
         Kind::Hard => ("hard", Some(reply.as_str())),
         Kind::Failed => ("failed", Some(reply.as_str())),
@@ -301,22 +339,24 @@ async fn apply(
         match class.kind {
             Kind::Hard => {
                 let outcome = store
-                    .set_status_by_id(
+                    .set_status_for_report(
                         id,
                         SubscriberStatus::Bounced,
                         ChangeSource::Bounce,
                         Some(&detail),
+                        key,
                     )
                     .await?;
                 summary.bounced += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));
             }
             Kind::Complaint => {
                 let outcome = store
-                    .set_status_by_id(
+                    .set_status_for_report(
                         id,
                         SubscriberStatus::Complained,
                         ChangeSource::Complaint,
                         Some(&detail),
+                        key,
                     )
                     .await?;
                 store.remove_from_every_list(id).await?;
@@ -343,11 +383,12 @@ async fn apply(
                 options.soft_window_days
             );
             let outcome = store
-                .set_status_by_id(
+                .set_status_for_report(
                     id,
                     SubscriberStatus::Bounced,
                     ChangeSource::Bounce,
                     Some(&detail),
+                    key,
                 )
                 .await?;
             summary.bounced += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));

@@ -8,10 +8,13 @@
 //! - [`classify`]: what a report means (hard, failed, soft, complaint,
 //!   ignored), pure;
 //! - [`apply`]: the proof rule (a VERP tag or a stored Message-ID), the
-//!   repeat check, and the changes, through the store.
+//!   repeat check, and the changes, through the store, with the complaint
+//!   brake;
+//! - [`failure_brake`]: many failed deliveries of one issue pause it.
 
 pub mod apply;
 pub mod classify;
+pub mod failure_brake;
 pub mod report;
 pub mod source;
 
@@ -20,5 +23,6 @@ pub use apply::{
     ingest_reports,
 };
 pub use classify::{Classification, Kind, classify};
+pub use failure_brake::FailureAlert;
 pub use report::Report;
 pub use source::{Input, RawMessage, Unreadable};

@@ -4,11 +4,11 @@
 
 use clap::Subcommand;
 
-use crate::bounces::{self, Input, Kind, Options};
+use crate::bounces::{self, FailureAlert, Input, Kind, Options};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::mail::{BounceTag, TokenKey};
-use crate::store::Store;
+use crate::store::{FailurePause, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum BouncesCommand {
@@ -44,13 +44,7 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
         .map_err(|e| Error::Config(format!("secrets.token_key: {e}")))?;
     let tags = BounceTag::new(key);
     let verp = move |tag: &str| tags.verify(tag);
-    let options = Options {
-        dry_run,
-        soft_limit: settings.bounces.soft_limit,
-        soft_window_days: settings.bounces.soft_window_days,
-        complaint_pause_rate: settings.bounces.complaint_pause_rate,
-        complaint_min_sent: settings.bounces.complaint_min_sent,
-    };
+    let options = Options::from_settings(&settings.bounces, dry_run);
     let summary = bounces::ingest(store, &messages, &verp, options).await?;
 
     let would = if dry_run {
@@ -87,6 +81,9 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
             ),
         }
     }
+    for alert in &summary.failure_alerts {
+        print_failure_alert(alert);
+    }
     if !summary.unmatched.is_empty() {
         println!("unmatched (no valid VERP tag and no Message-ID of postbode's: not applied):");
         for u in &summary.unmatched {
@@ -103,4 +100,21 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
         }
     }
     Ok(())
+}
+
+/// What the failure brake did, in words.
+fn print_failure_alert(alert: &FailureAlert) {
+    let reason = &alert.reason;
+    let slug = &alert.slug;
+    match alert.pause {
+        FailurePause::Paused => println!("paused {slug}: {reason}"),
+        FailurePause::NotRunning(status) => println!(
+            "warning: {reason} (not paused now: {slug} is {})",
+            status.map_or("gone", |s| s.as_str())
+        ),
+        FailurePause::ResumedAfter { at, again } => println!(
+            "warning: {reason} (not paused again: it was resumed after the brake acted at \
+             {at} failed deliveries; it acts again from {again})"
+        ),
+    }
 }

@@ -1,7 +1,8 @@
 //! `postbode subscribers show EMAIL`: everything the store knows about one
 //! person, for an admin answering "why do I (not) get this?" or a request
 //! under GDPR: status, lists, attributes, suppression, proof of consent,
-//! and the full status history. Times are shown in `newsletter.timezone`.
+//! and the full status history, with the bounce or complaint report behind
+//! each change it made. Times are shown in `newsletter.timezone`.
 
 use std::io::Write;
 
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use crate::config::Settings;
 use crate::domain::{EmailAddress, SuppressionReason};
 use crate::error::{Error, Result};
-use crate::store::{Consent, ConsentWay, LoggedChange, Store, Subscriber};
+use crate::store::{ChangeReport, Consent, ConsentWay, LoggedChange, Store, Subscriber};
 
 /// Output formats of `subscribers show`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -231,8 +232,45 @@ fn write_table(p: &Profile, zone: &Zone, out: &mut dyn Write) -> std::io::Result
             h.detail.as_deref().unwrap_or(""),
         );
         writeln!(out, "{}", row.trim_end())?;
+        if let Some(report) = &h.report {
+            writeln!(out, "  {:19}  {}", "", report_text(report, zone))?;
+        }
     }
     Ok(())
+}
+
+/// The report behind a change, in words: `report mid:…: hard bounce 5.1.1,
+/// delivery of issue SLUG, applied 2026-11-30 14:02:11`.
+fn report_text(report: &ChangeReport, zone: &Zone) -> String {
+    let Some(r) = &report.recorded else {
+        return format!(
+            "report {}: not recorded (ingest it again to record it)",
+            report.key
+        );
+    };
+    let issue = r.issue.as_deref().map_or_else(
+        || "of a deleted issue".to_owned(),
+        |slug| format!("of issue {slug}"),
+    );
+    format!(
+        "report {}: {} {}, delivery {issue}, applied {}",
+        report.key,
+        r.kind.words(),
+        r.code,
+        zone.table(r.applied_at)
+    )
+}
+
+fn report_json(report: &ChangeReport, zone: &Zone) -> Value {
+    let r = report.recorded.as_ref();
+    json!({
+        "key": report.key,
+        "recorded": r.is_some(),
+        "kind": r.map(|r| r.kind.as_str()),
+        "code": r.map(|r| r.code.as_str()),
+        "issue": r.and_then(|r| r.issue.as_deref()),
+        "applied_at": r.map(|r| zone.json(r.applied_at)),
+    })
 }
 
 fn to_json(p: &Profile, zone: &Zone) -> Value {
@@ -294,6 +332,7 @@ fn to_json(p: &Profile, zone: &Zone) -> Value {
                 "to": h.to.as_str(),
                 "source": h.source.as_str(),
                 "detail": h.detail,
+                "report": h.report.as_ref().map(|r| report_json(r, zone)),
             })
         })
         .collect();

@@ -325,6 +325,17 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
             "must be a fraction above 0 and at most 1, like 0.003 for 0.3 %".into(),
         ));
     }
+    let rate = s.bounces.failed_pause_rate;
+    if !(rate > 0.0 && rate <= 1.0) {
+        return Err((
+            "bounces.failed_pause_rate",
+            "must be a fraction above 0 and at most 1, like 0.02 for 2 %".into(),
+        ));
+    }
+    positive(
+        "bounces.failed_min_count",
+        s.bounces.failed_min_count.into(),
+    )?;
     s.secrets
         .previous_token_key_until()
         .map_err(|reason| ("secrets.previous_token_key_until", reason))?;
@@ -507,6 +518,30 @@ mod tests {
         }
         let s = load_text("[bounces]\ncomplaint_pause_rate = 0.001\n", &[]).expect("valid");
         assert_eq!(s.bounces.complaint_pause_rate, 0.001);
+    }
+
+    #[test]
+    fn the_failed_pause_rate_is_a_fraction_and_the_failed_min_count_positive() {
+        let s = load_text("", &[]).expect("valid");
+        assert_eq!(s.bounces.failed_pause_rate, 0.02);
+        assert_eq!(s.bounces.failed_min_count, 20);
+        for (bad, key) in [
+            ("failed_pause_rate = 0", "bounces.failed_pause_rate"),
+            ("failed_pause_rate = -0.1", "bounces.failed_pause_rate"),
+            ("failed_pause_rate = 1.5", "bounces.failed_pause_rate"),
+            ("failed_pause_rate = nan", "bounces.failed_pause_rate"),
+            ("failed_min_count = 0", "bounces.failed_min_count"),
+        ] {
+            let err = load_text(&format!("[bounces]\n{bad}\n"), &[]).expect_err(bad);
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+        let s = load_text(
+            "[bounces]\nfailed_pause_rate = 0.05\nfailed_min_count = 5\n",
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(s.bounces.failed_pause_rate, 0.05);
+        assert_eq!(s.bounces.failed_min_count, 5);
     }
 
     #[test]

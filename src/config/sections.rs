@@ -315,6 +315,15 @@ pub struct BouncesSettings {
     /// The brake acts only once an issue has this many messages sent, so
     /// one complaint among a few mails does not stop a newsletter.
     pub complaint_min_sent: u32,
+    /// The failure brake: when `bounces ingest` applies failed-delivery
+    /// reports (5.x.x that is not the address's fault, above all 5.7.x:
+    /// policy, blocklists, DMARC) and more than this fraction of the
+    /// issue's messages sent failed so, with at least `failed_min_count`
+    /// of them, that issue (only that one) is paused. 0.02 is 2 %.
+    pub failed_pause_rate: f64,
+    /// The failure brake acts only from this many failed deliveries of one
+    /// issue, so a few strict receiving servers do not stop a small list.
+    pub failed_min_count: u32,
 }
 
 impl Default for BouncesSettings {
@@ -325,6 +334,8 @@ impl Default for BouncesSettings {
             soft_window_days: 30,
             complaint_pause_rate: 0.003,
             complaint_min_sent: 1000,
+            failed_pause_rate: 0.02,
+            failed_min_count: 20,
         }
     }
 }

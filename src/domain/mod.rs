@@ -11,6 +11,7 @@
 //! - [`SubscriberStatus`]: where a subscriber stands, and whether they left.
 //! - [`SendTime`]: when to send, read in the newsletter's time zone.
 //! - [`ChangeSource`]: what caused a status change, kept with every change.
+//! - [`ReportKind`]: what an applied bounce or complaint report was.
 //! - [`status_rules`]: the one table of status changes (which source may
 //!   move whom from which status to which), and [`StatusOutcome`].
 //! - [`SuppressionReason`], [`SuppressionKey`]: the suppression list's
@@ -31,6 +32,7 @@ mod link_salt;
 mod list_name;
 mod mailbox;
 mod parse_error;
+mod report_kind;
 mod send_time;
 mod slug;
 pub mod spreadsheet_cell;
@@ -48,6 +50,7 @@ pub use link_salt::{ConfirmLink, LinkSalt, SaltLookup};
 pub use list_name::ListName;
 pub use mailbox::Mailbox;
 pub use parse_error::ParseError;
+pub use report_kind::ReportKind;
 pub use send_time::SendTime;
 pub use slug::Slug;
 pub use status_rules::StatusOutcome;

@@ -170,6 +170,7 @@ struct IssueCopy {
     recipients: i64,
     paused_reason: Option<String>,
     paused_by: Option<String>,
+    failed_brake_count: Option<i64>,
 }
 
 impl Store {
@@ -208,9 +209,11 @@ impl Store {
                 copy_members!(src, dst);
                 copy_table!(
                     src, dst, "status_changes",
-                    "id, subscriber_id, at, from_status, to_status, source, detail", "id",
-                    (i64, Option<i64>, i64, Option<String>, String, String, Option<String>),
-                    (0, 1, 2, 3, 4, 5, 6)
+                    "id, subscriber_id, at, from_status, to_status, source, detail, report_key",
+                    "id",
+                    (i64, Option<i64>, i64, Option<String>, String, String, Option<String>,
+                     Option<String>),
+                    (0, 1, 2, 3, 4, 5, 6, 7)
                 );
                 copy_table!(
                     src, dst, "erasures", "id, at, status, reason", "id",
@@ -220,11 +223,11 @@ impl Store {
                     src, dst, "issues",
                     "id, slug, subject, preheader, issue_date, list_id, html_template, \
                      text_template, web_html, status, send_at, created_at, started_at, \
-                     finished_at, recipients, paused_reason, paused_by", "id",
+                     finished_at, recipients, paused_reason, paused_by, failed_brake_count", "id",
                     IssueCopy,
                     (id, slug, subject, preheader, issue_date, list_id, html_template,
                      text_template, web_html, status, send_at, created_at, started_at,
-                     finished_at, recipients, paused_reason, paused_by)
+                     finished_at, recipients, paused_reason, paused_by, failed_brake_count)
                 );
                 copy_table!(
                     src, dst, "deliveries",

@@ -47,6 +47,8 @@ pub(crate) struct Change {
     pub source: ChangeSource,
     pub wanted: Wanted,
     pub detail: Option<String>,
+    /// The key of the bounce or complaint report that asks for it.
+    pub report: Option<String>,
 }
 
 impl From<&StatusRequest> for Change {
@@ -56,6 +58,7 @@ impl From<&StatusRequest> for Change {
             source: r.source,
             wanted: Wanted::To(r.to),
             detail: r.detail.clone(),
+            report: None,
         }
     }
 }
@@ -228,7 +231,8 @@ macro_rules! apply_change {
                     Some(current),
                     to,
                     change.source,
-                    change.detail.as_deref()
+                    change.detail.as_deref(),
+                    change.report.as_deref()
                 );
                 if change.source == ChangeSource::Confirm {
                     // Proof of consent: the person confirmed it now.
@@ -315,6 +319,7 @@ impl Store {
             source: ChangeSource::Resubscribe,
             wanted: Wanted::Back,
             detail: None,
+            report: None,
         })
         .await
     }
@@ -335,6 +340,7 @@ impl Store {
                 after_change: link.after_change,
             },
             detail: None,
+            report: None,
         })
         .await
     }

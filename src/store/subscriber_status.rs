@@ -64,6 +64,21 @@ impl Store {
         source: ChangeSource,
         detail: Option<&str>,
     ) -> Result<StatusOutcome> {
+        self.set_status_for_report(subscriber_id, to, source, detail, None)
+            .await
+    }
+
+    /// [`Store::set_status_by_id`], logged with the key of the bounce or
+    /// complaint report that asks for it (`subscribers show` names that
+    /// report).
+    pub async fn set_status_for_report(
+        &self,
+        subscriber_id: i64,
+        to: SubscriberStatus,
+        source: ChangeSource,
+        detail: Option<&str>,
+        report_key: Option<&str>,
+    ) -> Result<StatusOutcome> {
         // A repeat (a second one-click, a mail scanner) needs no write at
         // all: answer it from a read, without the write lock.
         match self.status_by_id(subscriber_id).await? {
@@ -77,6 +92,10 @@ impl Store {
             source,
             detail: detail.map(str::to_owned),
         };
-        self.apply_change(Change::from(&request)).await
+        self.apply_change(Change {
+            report: report_key.map(str::to_owned),
+            ..Change::from(&request)
+        })
+        .await
     }
 }

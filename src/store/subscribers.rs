@@ -16,15 +16,21 @@ use crate::domain::{
 use crate::error::{Error, Result};
 
 /// Appends to the status log inside the caller's transaction `$tx`:
-/// subscriber id, time, from, to, source, detail. A macro, because the
-/// transaction's type differs per backend.
+/// subscriber id, time, from, to, source, detail, and the key of the
+/// bounce or complaint report that made the change (none when left out).
+/// A macro, because the transaction's type differs per backend.
 macro_rules! log_status_change {
-    ($tx:expr, $id:expr, $at:expr, $from:expr, $to:expr, $source:expr, $detail:expr) => {{
+    ($tx:expr, $id:expr, $at:expr, $from:expr, $to:expr, $source:expr, $detail:expr) => {
+        log_status_change!($tx, $id, $at, $from, $to, $source, $detail, None)
+    };
+    ($tx:expr, $id:expr, $at:expr, $from:expr, $to:expr, $source:expr, $detail:expr, $report:expr) => {{
         let from: Option<$crate::domain::SubscriberStatus> = $from;
         let detail: Option<&str> = $detail;
+        let report: Option<&str> = $report;
         sqlx::query(
-            "INSERT INTO status_changes (subscriber_id, at, from_status, to_status, source, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO status_changes \
+             (subscriber_id, at, from_status, to_status, source, detail, report_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind($id)
         .bind($at)
@@ -32,6 +38,7 @@ macro_rules! log_status_change {
         .bind($to.as_str())
         .bind($source.as_str())
         .bind(detail)
+        .bind(report)
         .execute($tx)
         .await?;
     }};
