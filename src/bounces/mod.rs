@@ -2,6 +2,7 @@
 //! notifications (RFC 3464), abuse reports (RFC 5965) and the common
 //! non-standard bounces in, status changes out.
 //!
+//! - [`imap`]: `bounces fetch`, the same from an IMAP folder;
 //! - [`source`]: reading raw messages from files, maildirs, mbox files and
 //!   standard input;
 //! - [`report`]: one message read into the facts that matter (mail-parser);
@@ -15,6 +16,7 @@
 pub mod apply;
 pub mod classify;
 pub mod failure_brake;
+pub mod imap;
 pub mod report;
 pub mod source;
 

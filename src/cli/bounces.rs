@@ -1,10 +1,12 @@
 //! `postbode bounces ingest [PATH...|-]`: reports from files, maildirs,
 //! mbox files or standard input. Parses the arguments, calls
 //! [`crate::bounces`], prints the summary and the unmatched reports.
+//! `bounces fetch` (the same from IMAP) is in `bounces_fetch.rs` and
+//! prints with [`print_summary`].
 
 use clap::Subcommand;
 
-use crate::bounces::{self, FailureAlert, Input, Kind, Options};
+use crate::bounces::{self, FailureAlert, Input, Kind, Options, Summary};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::mail::{BounceTag, TokenKey};
@@ -21,6 +23,12 @@ pub enum BouncesCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Read bounce reports and complaints from the IMAP folder of bounces.imap_url, apply them, and move them to bounces.imap_done_folder
+    Fetch {
+        /// Read, classify and match, but change nothing and move nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn parse_input(arg: &str) -> std::result::Result<Input, String> {
@@ -28,7 +36,12 @@ fn parse_input(arg: &str) -> std::result::Result<Input, String> {
 }
 
 pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Result<()> {
-    let BouncesCommand::Ingest { paths, dry_run } = cmd;
+    let (paths, dry_run) = match cmd {
+        BouncesCommand::Ingest { paths, dry_run } => (paths, dry_run),
+        BouncesCommand::Fetch { dry_run } => {
+            return super::bounces_fetch::run(settings, store, dry_run).await;
+        }
+    };
     // Hard bounces and complaints go on the suppression list: refuse to
     // start without its key rather than fail each one.
     if !dry_run {
@@ -40,13 +53,24 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
     for input in &paths {
         messages.extend(bounces::source::read(input).map_err(|e| Error::Input(e.to_string()))?);
     }
-    let key = TokenKey::from_settings(&settings.secrets)
-        .map_err(|e| Error::Config(format!("secrets.token_key: {e}")))?;
-    let tags = BounceTag::new(key);
+    let tags = bounce_tags(settings)?;
     let verp = move |tag: &str| tags.verify(tag);
     let options = Options::from_settings(&settings.bounces, dry_run);
     let summary = bounces::ingest(store, &messages, &verp, options).await?;
+    print_summary(&summary, dry_run);
+    Ok(())
+}
 
+/// The VERP tag checker under `secrets.token_key`.
+pub(super) fn bounce_tags(settings: &Settings) -> Result<BounceTag> {
+    let key = TokenKey::from_settings(&settings.secrets)
+        .map_err(|e| Error::Config(format!("secrets.token_key: {e}")))?;
+    Ok(BounceTag::new(key))
+}
+
+/// What an ingest (or a fetch) did: the counts by kind, the status
+/// changes, the brakes, and every report that proved nothing.
+pub(super) fn print_summary(summary: &Summary, dry_run: bool) {
     let would = if dry_run {
         "would be applied (--dry-run: nothing changed)"
     } else {
@@ -99,7 +123,6 @@ pub async fn run(cmd: BouncesCommand, settings: &Settings, store: &Store) -> Res
             );
         }
     }
-    Ok(())
 }
 
 /// What the failure brake did, in words.

@@ -2,6 +2,7 @@
 //! calls the library; nothing here knows SQL or SMTP.
 
 mod bounces;
+mod bounces_fetch;
 mod dkim;
 mod dns;
 mod init;
@@ -154,7 +155,8 @@ async fn execute(args: Args) -> Result<()> {
 
 /// `serve [--dispatch]`: the public pages on `server.bind`, the
 /// housekeeping ([`crate::housekeeping::run`]), and with `dispatch` the
-/// send loop beside them, until SIGINT or SIGTERM.
+/// send loop and the IMAP fetch of bounces (`bounces fetch`) beside them,
+/// until SIGINT or SIGTERM.
 async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool) -> Result<()> {
     // Every unsubscribe the pages take goes on the suppression list: refuse
     // to start rather than fail each one.
@@ -174,7 +176,14 @@ async fn serve(settings: &crate::config::Settings, store: &Store, dispatch: bool
         send::shutdown_signal(),
     ));
     if dispatch {
-        tokio::try_join!(pages, send::dispatch_loop(settings, store)).map(|_| ())
+        // With bounces.imap_url set, `bounces fetch` every
+        // bounces.fetch_interval_secs beside the send loop.
+        tokio::try_join!(
+            pages,
+            send::dispatch_loop(settings, store),
+            bounces_fetch::every_interval(settings, store)
+        )
+        .map(|_| ())
     } else {
         pages.await
     }
