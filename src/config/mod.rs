@@ -6,15 +6,22 @@
 //! `config.example.toml`). Relative paths in the file are resolved against
 //! the file's folder, so a cron job works whatever its working directory.
 //!
-//! Every error names the key; errors in the file also give its line.
+//! Every error names the key; errors in the file also give its line. No
+//! error shows a secret's value (`secret_keys.rs` says which settings are
+//! secrets; `redact.rs` hides URL passwords).
 
+mod redact;
+mod secret_keys;
 mod sections;
+mod toml_error;
 mod values;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+pub use redact::redact_secrets;
+pub use secret_keys::is_secret_setting;
 pub use sections::{
     BouncesSettings, DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings,
     SecretsSettings, SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
@@ -84,7 +91,7 @@ pub fn load_from(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<
         None => (String::new(), "the built-in defaults".to_owned()),
     };
     let mut settings: Settings = toml::from_str(&text)
-        .map_err(|e| Error::Config(format!("in {origin}: {}", e.to_string().trim_end())))?;
+        .map_err(|e| Error::Config(format!("in {origin}: {}", toml_error::describe(&text, &e))))?;
 
     let overrides = env_overrides(env)?;
     if !overrides.is_empty() {
@@ -197,7 +204,7 @@ fn describe(expected: &toml::Value) -> &'static str {
 /// passwords.
 fn apply_overrides(text: &str, origin: &str, overrides: &[Override]) -> Result<Settings> {
     let mut table: toml::Table = toml::from_str(text)
-        .map_err(|e| Error::Config(format!("in {origin}: {}", e.to_string().trim_end())))?;
+        .map_err(|e| Error::Config(format!("in {origin}: {}", toml_error::describe(text, &e))))?;
     let mut settings = None;
     for o in overrides {
         let section = table
@@ -210,7 +217,11 @@ fn apply_overrides(text: &str, origin: &str, overrides: &[Override]) -> Result<S
             toml::Value::Table(table.clone())
                 .try_into::<Settings>()
                 .map_err(|e| {
-                    Error::Config(format!("environment variable {}: {}", o.var, e.message()))
+                    Error::Config(format!(
+                        "environment variable {}: {}",
+                        o.var,
+                        redact_secrets(e.message())
+                    ))
                 })?,
         );
     }

@@ -114,6 +114,11 @@ pub struct SmtpSettings {
     pub url: SmtpUrl,
     /// STARTTLS on `smtp://`: `opportunistic` or `required`.
     pub starttls: String,
+    /// Send the password in smtp.url even when the connection is not
+    /// encrypted (no smtps://, and the server offered no STARTTLS). Off:
+    /// such a connection fails before AUTH. Only for a trusted link, such
+    /// as a relay on this machine.
+    pub allow_plaintext_auth: bool,
     /// Folder for `.eml` files when no SMTP server is configured.
     pub outbox: PathBuf,
     /// SMTP connections open at most (busy and idle), reused between
@@ -130,6 +135,7 @@ impl Default for SmtpSettings {
         Self {
             url: SmtpUrl::default(),
             starttls: "opportunistic".into(),
+            allow_plaintext_auth: false,
             outbox: PathBuf::from("outbox"),
             pool_size: 4,
             connect_timeout_secs: 10,

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::redact::redact_secrets;
+use super::secret_keys::is_secret_name;
+
 /// Where the subscriber store lives.
 #[derive(Clone)]
 pub enum DatabaseUrl {
@@ -31,6 +34,7 @@ impl DatabaseUrl {
             }
             Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
         } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            check_postgres_parameters(s)?;
             Ok(DatabaseUrl::Postgres(SecretString::from(s)))
         } else {
             Err("expected sqlite://FILE or postgres://USER@HOST/DB".into())
@@ -46,6 +50,44 @@ impl DatabaseUrl {
     }
 }
 
+/// The URL parameters our PostgreSQL driver (sqlx 0.8) understands. It
+/// ignores any other, logging its value: a password-like one it does not
+/// know (`pass=`, `sslpassword=`) is refused here instead, by name only.
+const POSTGRES_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+fn check_postgres_parameters(url: &str) -> Result<(), String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    for pair in query.split(['&', '#']) {
+        let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+        if is_secret_name(name) && !POSTGRES_PARAMETERS.contains(&name) {
+            return Err(format!(
+                "the parameter {name} is not supported; give the password as \
+                 postgres://USER:PASSWORD@HOST/DB or ?password="
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Default for DatabaseUrl {
     fn default() -> Self {
         DatabaseUrl::Sqlite(PathBuf::from("postbode.db"))
@@ -56,7 +98,7 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            DatabaseUrl::Postgres(url) => write!(f, "{}", redact_userinfo(url.expose_secret())),
+            DatabaseUrl::Postgres(url) => write!(f, "{}", redact_secrets(url.expose_secret())),
         }
     }
 }
@@ -99,7 +141,7 @@ impl fmt::Debug for SmtpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             None => f.write_str("(outbox)"),
-            Some(url) => f.write_str(&redact_userinfo(url.expose_secret())),
+            Some(url) => f.write_str(&redact_secrets(url.expose_secret())),
         }
     }
 }
@@ -108,17 +150,6 @@ impl<'de> Deserialize<'de> for SmtpUrl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         SmtpUrl::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// `scheme://user:password@host/...` becomes `scheme://***@host/...`.
-fn redact_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((_, host)) => format!("{scheme}://***@{host}"),
-            None => url.to_owned(),
-        },
-        None => "***".to_owned(),
     }
 }
 
@@ -208,6 +239,13 @@ mod tests {
         assert_eq!(format!("{smtp:?}"), "smtps://***@mail.example.org:465");
         let db = DatabaseUrl::parse("postgres://app:hunter2@db/postbode").expect("valid");
         assert!(!format!("{db:?}").contains("hunter2"));
+        let db = DatabaseUrl::parse("postgres://app@db/postbode?password=hunter3").expect("valid");
+        assert!(!format!("{db:?}").contains("hunter3"), "{db:?}");
+        for unknown in ["pass", "sslpassword"] {
+            let url = format!("postgres://app@db/postbode?sslmode=disable&{unknown}=hunter4");
+            let err = DatabaseUrl::parse(&url).expect_err("a password the driver ignores");
+            assert!(err.contains(unknown) && !err.contains("hunter4"), "{err}");
+        }
     }
 
     #[test]

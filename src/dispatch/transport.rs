@@ -23,7 +23,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::TlsParameters;
 use lettre::transport::smtp::extension::ClientId;
 
-use crate::config::SmtpSettings;
+use crate::config::{SmtpSettings, redact_secrets};
 use crate::error::{Error, Result};
 use crate::private_file::FileAccess;
 
@@ -339,7 +339,8 @@ impl Transport {
                 FileAccess::owner_only(),
             ));
         };
-        let url = parse_smtp_url(url).map_err(|e| Error::Config(format!("smtp.url: {e}")))?;
+        let url = parse_smtp_url(url)
+            .map_err(|e| Error::Config(format!("smtp.url: {}", redact_secrets(&e))))?;
         let tls_parameters = || {
             TlsParameters::new(url.host.clone()).map_err(|e| {
                 Error::Config(format!("smtp.url: cannot set up TLS for {}: {e}", url.host))
@@ -359,14 +360,6 @@ impl Transport {
             }
         };
         let endpoint = url.endpoint();
-        if url.credentials.is_some() && !url.implicit_tls && s.starttls.trim() == "opportunistic" {
-            tracing::warn!(
-                server = %endpoint,
-                "smtp.url has a password but smtp.starttls is \"opportunistic\": \
-                 if the server does not offer STARTTLS the password is sent unencrypted; \
-                 set smtp.starttls = \"required\" or use smtps://"
-            );
-        }
         let connector = pool::Connector {
             host: url.host,
             port: url.port,
@@ -374,6 +367,7 @@ impl Transport {
             credentials: url
                 .credentials
                 .map(|(user, password)| Credentials::new(user, password)),
+            allow_plaintext_auth: s.allow_plaintext_auth,
             connect_timeout: Duration::from_secs(s.connect_timeout_secs.max(1)),
             hello: ClientId::default(),
             endpoint,
@@ -740,6 +734,13 @@ pub(super) mod pool {
     /// a few minutes (RFC 5321 suggests 5), often without a word.
     pub(super) const MAX_IDLE: Duration = Duration::from_secs(60);
 
+    /// Why a session with a password ends before AUTH when nothing
+    /// encrypts it; the password was not sent.
+    const PLAINTEXT_AUTH_REFUSED: &str = "the server offers no STARTTLS, so the password in \
+        smtp.url would go unencrypted; nothing was sent. Use smtps://, or a server that offers \
+        STARTTLS (and set smtp.starttls = \"required\"), or set smtp.allow_plaintext_auth = true \
+        if the link to the server is trusted";
+
     /// How `smtp.url` and `smtp.starttls` say to encrypt.
     pub(super) enum Security {
         /// `smtps://`: TLS from the first byte.
@@ -757,6 +758,9 @@ pub(super) mod pool {
         pub(super) port: u16,
         pub(super) security: Security,
         pub(super) credentials: Option<Credentials>,
+        /// `smtp.allow_plaintext_auth`: AUTH on a connection that is not
+        /// encrypted. Off: such a session fails before AUTH.
+        pub(super) allow_plaintext_auth: bool,
         /// Per address the host name resolves to.
         pub(super) connect_timeout: Duration,
         /// The EHLO name: this machine's host name, as lettre's default.
@@ -804,11 +808,12 @@ pub(super) mod pool {
                 }
             }
             .map_err(lettre_error)?;
-            match &self.security {
+            let encrypted = match &self.security {
                 Security::Opportunistic(tls) if conn.can_starttls() => {
                     conn.starttls(tls.clone(), &self.hello)
                         .await
                         .map_err(lettre_error)?;
+                    true
                 }
                 // Fails with a client (`Local`) error when the server does
                 // not offer STARTTLS, before anything else is sent.
@@ -816,8 +821,16 @@ pub(super) mod pool {
                     conn.starttls(tls.clone(), &self.hello)
                         .await
                         .map_err(lettre_error)?;
+                    true
                 }
-                Security::Opportunistic(_) | Security::Wrapper(_) => {}
+                Security::Wrapper(_) => true,
+                Security::Opportunistic(_) => false,
+            };
+            if self.credentials.is_some() && !encrypted && !self.allow_plaintext_auth {
+                return Err(SendError::new(
+                    SendErrorKind::Local,
+                    format!("{}: {PLAINTEXT_AUTH_REFUSED}", self.endpoint),
+                ));
             }
             if let Some(credentials) = &self.credentials {
                 conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
@@ -1406,6 +1419,7 @@ while True:
                 port: self.port,
                 security: security(tls),
                 credentials: Some(Credentials::new("user".into(), password.into())),
+                allow_plaintext_auth: false,
                 connect_timeout: Duration::from_secs(5),
                 hello: ClientId::default(),
                 endpoint: format!("smtp://127.0.0.1:{}", self.port),

@@ -69,7 +69,7 @@ pub use suppressions::Unsuppressed;
 pub use system_mails::{ERASED_BY_ADMIN, ERASED_PENDING_EXPIRED, Recipient, SystemMailKind};
 pub use timestamp::{format_ms, now_ms};
 
-use crate::config::{DatabaseSettings, DatabaseUrl};
+use crate::config::{DatabaseSettings, DatabaseUrl, redact_secrets};
 use crate::error::{Error, Result};
 use crate::private_file::FileAccess;
 
@@ -114,7 +114,12 @@ impl Store {
             DatabaseUrl::Sqlite(path) => open_sqlite::open_sqlite(path, settings, access).await?,
             DatabaseUrl::Postgres(url) => {
                 let options = PgConnectOptions::from_str(url.expose_secret())
-                    .map_err(|e| Error::Config(format!("setting database.url: {e}")))?
+                    .map_err(|e| {
+                        Error::Config(format!(
+                            "setting database.url: {}",
+                            redact_secrets(&e.to_string())
+                        ))
+                    })?
                     // A statement stuck behind a lock fails instead of
                     // hanging a cron run forever.
                     .options([(
@@ -128,10 +133,13 @@ impl Store {
                     <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
                 )
                 .await;
+                // The URL's Debug hides its passwords; the reason goes
+                // through the same redaction, in case it quotes the URL.
                 let cannot = |why: String| {
                     Error::Failed(format!(
-                        "cannot connect to PostgreSQL at {:?} (database.url): {why}",
-                        settings.url
+                        "cannot connect to PostgreSQL at {:?} (database.url): {}",
+                        settings.url,
+                        redact_secrets(&why)
                     ))
                 };
                 match probe {

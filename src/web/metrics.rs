@@ -52,6 +52,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get::<MatchedPath>()
         .map_or(UNMATCHED, |p| p.as_str())
         .to_owned();
+    // Here the route is known; the request's log span gets it too.
+    super::request_log::record_route(&route);
     let response = next.run(request).await;
     state.inner.http.add(&route, response.status().as_u16());
     response

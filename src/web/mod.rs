@@ -14,6 +14,7 @@ pub mod archive;
 pub mod limits;
 pub mod metrics;
 pub mod pages;
+pub mod request_log;
 pub mod security;
 pub mod status_writer;
 pub mod subscribe;

@@ -98,7 +98,7 @@ pub fn harden(router: Router) -> Router {
     // gzip for clients that ask: a web version of an issue is about 50 KB
     // of HTML. Small pages (under 32 bytes) and images are left alone.
     router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true));
-    router.layer(tower_http::trace::TraceLayer::new_for_http())
+    router.layer(super::request_log::layer())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod prometheus;
 pub mod received;
 pub mod sending;
 pub mod smtp;
+pub mod smtp_auth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
