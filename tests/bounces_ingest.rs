@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::TestApp;
-use support::http::{Server, get};
+use support::http::{METRICS_TOKEN_ENV, Server, get_metrics};
 use support::prometheus::{parse_prometheus, value};
 use support::received::Mail;
 use support::sending::{ISSUE, app_sending_to, queue, subscribers};
@@ -678,8 +678,8 @@ fn above_the_complaint_rate_the_issue_and_the_next_are_paused_and_the_counts_sho
         table.stdout
     );
 
-    let server = Server::start(&app, &["serve"]);
-    let response = get(server.port, "/metrics", &[]);
+    let server = Server::start_with_env(&app, &["serve"], &[METRICS_TOKEN_ENV]);
+    let response = get_metrics(server.port);
     assert_eq!(response.status, 200);
     let samples = parse_prometheus(&response.body);
     let body = &response.body;

@@ -13,7 +13,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::http::{Server, get, post_form};
+use support::http::{METRICS_TOKEN_ENV, Server, get_metrics, post_form};
 use support::{TestApp, email, with_store};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -288,7 +288,7 @@ fn send_erases_people_still_pending_after_the_expiry_and_nobody_else() {
 fn serve_erases_them_too_and_metrics_count_them() {
     let app = app();
     people_of_all_ages(&app);
-    let server = Server::start(&app, &["serve"]);
+    let server = Server::start_with_env(&app, &["serve"], &[METRICS_TOKEN_ENV]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while status(&app, "oud@example.nl").is_some() {
         assert!(
@@ -298,7 +298,7 @@ fn serve_erases_them_too_and_metrics_count_them() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_only_the_old_pending_person_is_gone(&app);
-    let metrics = get(server.port, "/metrics", &[]);
+    let metrics = get_metrics(server.port);
     assert!(
         metrics
             .body

@@ -5,7 +5,7 @@
 mod support;
 
 use support::TestApp;
-use support::http::{Server, get, post_form};
+use support::http::{METRICS_TOKEN_ENV, Server, get, get_metrics, post_form};
 use support::prometheus::{parse_prometheus, value};
 use support::sending::{ISSUE, copy_emails, queue, subscribers};
 
@@ -35,7 +35,7 @@ fn started() -> (TestApp, Server) {
         .ok();
     }
     app.run(&["issue", "cancel", CANCELLED]).ok();
-    let server = Server::start(&app, &["serve"]);
+    let server = Server::start_with_env(&app, &["serve"], &[METRICS_TOKEN_ENV]);
     (app, server)
 }
 
@@ -226,7 +226,7 @@ fn metrics_parse_as_prometheus_text_and_count_deliveries_retries_unsubscribes_an
          WHERE id = (SELECT max(id) FROM deliveries)",
     );
 
-    let response = get(server.port, "/metrics", &[]);
+    let response = get_metrics(server.port);
     assert_eq!(response.status, 200);
     assert!(
         response

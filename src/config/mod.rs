@@ -13,6 +13,8 @@
 mod redact;
 mod secret_keys;
 mod sections;
+#[cfg(test)]
+mod server_tests;
 mod toml_error;
 mod values;
 
@@ -26,7 +28,7 @@ pub use sections::{
     BouncesSettings, DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings,
     SecretsSettings, SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
 };
-pub use values::{BaseUrl, DatabaseUrl, LogFormat, SmtpUrl, TimeZoneName};
+pub use values::{BaseUrl, DatabaseUrl, LogFormat, MetricsToken, SmtpUrl, TimeZoneName};
 
 use crate::domain::Mailbox;
 use crate::error::{Error, Result};

@@ -9,8 +9,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::values::{BaseUrl, DatabaseUrl, LogFormat, SmtpUrl, TimeZoneName};
-use crate::domain::{Language, ListName, Mailbox};
+use super::values::{BaseUrl, DatabaseUrl, LogFormat, MetricsToken, SmtpUrl, TimeZoneName};
+use crate::domain::{Language, ListName, Mailbox, TrustedProxies};
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -217,6 +217,17 @@ pub struct ServerSettings {
     /// mail providers send RFC 8058 one-click POSTs for many people from
     /// few addresses.
     pub link_posts_per_minute: u32,
+    /// Reverse proxies (networks) whose `X-Forwarded-For` or `Forwarded`
+    /// names the client; from any other peer those headers are ignored.
+    /// Empty: the client is always the TCP peer.
+    #[serde(deserialize_with = "super::values::trusted_proxies")]
+    pub trusted_proxies: TrustedProxies,
+    /// The bearer token `/metrics` asks for. Empty: `/metrics` is off (404).
+    pub metrics_token: MetricsToken,
+    /// Open connections at most. 0: as many as the process's file limit
+    /// allows, less a reserve for the database, files and SMTP; a
+    /// number above that is lowered to it.
+    pub max_connections: u32,
 }
 
 impl Default for ServerSettings {
@@ -224,6 +235,9 @@ impl Default for ServerSettings {
         Self {
             bind: "127.0.0.1:8080".into(),
             link_posts_per_minute: 600,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_token: MetricsToken::default(),
+            max_connections: 0,
         }
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::domain::TrustedProxies;
+
 use super::redact::redact_secrets;
 use super::secret_keys::is_secret_name;
 
@@ -219,6 +221,75 @@ impl<'de> Deserialize<'de> for TimeZoneName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         TimeZoneName::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `server.trusted_proxies`: a TOML list of networks, or (from
+/// `POSTBODE_SERVER__TRUSTED_PROXIES`) one string of them separated by
+/// commas or spaces. The error names the key and the entry at fault.
+pub(super) fn trusted_proxies<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<TrustedProxies, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let entries = match Raw::deserialize(d)? {
+        Raw::One(s) => s
+            .split([',', ' ', '\t', '\n'])
+            .filter(|e| !e.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Raw::Many(v) => v,
+    };
+    TrustedProxies::parse(entries.iter().map(String::as_str))
+        .map_err(|e| serde::de::Error::custom(format!("server.trusted_proxies: {e}")))
+}
+
+/// `server.metrics_token`: the bearer token `/metrics` asks for; none
+/// (empty) turns `/metrics` off. Never printed, not even its length.
+#[derive(Clone, Default)]
+pub struct MetricsToken(Option<SecretString>);
+
+impl MetricsToken {
+    /// Shorter tokens can be guessed; `openssl rand -hex 32` makes a good one.
+    pub const MIN_LEN: usize = 16;
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(MetricsToken(None));
+        }
+        if s.chars().count() < Self::MIN_LEN
+            || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "server.metrics_token must be at least {} characters without spaces \
+                 (e.g. the output of `openssl rand -hex 32`), or empty to turn /metrics off",
+                Self::MIN_LEN
+            ));
+        }
+        Ok(MetricsToken(Some(SecretString::from(s))))
+    }
+
+    /// The token, for the one comparison with what a scraper sends.
+    pub fn expose(&self) -> Option<&str> {
+        self.0.as_ref().map(|s| s.expose_secret())
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "(set)" } else { "(none)" })
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricsToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        MetricsToken::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 

@@ -19,6 +19,8 @@
 //! - [`LinkSalt`]: the per-subscriber value in the MAC of their links.
 //! - [`ConsentBasis`], [`ClientNetwork`]: what the proof of consent keeps
 //!   of an admin's stated basis and of a sign-up's client address.
+//! - [`TrustedProxies`], [`IpNetwork`]: the reverse proxies whose
+//!   `X-Forwarded-For` names the client (`server.trusted_proxies`).
 //! - [`attribute_key`]: attribute names are one name whatever their case.
 //! - [`spreadsheet_cell`]: CSV cells a spreadsheet shows as text, never runs.
 
@@ -40,6 +42,7 @@ pub mod status_rules;
 mod subscriber_name;
 mod subscriber_status;
 mod suppression;
+mod trusted_proxies;
 
 pub use change_source::ChangeSource;
 pub use client_network::ClientNetwork;
@@ -57,3 +60,4 @@ pub use status_rules::StatusOutcome;
 pub use subscriber_name::SubscriberName;
 pub use subscriber_status::SubscriberStatus;
 pub use suppression::{AddressHash, SuppressionKey, SuppressionReason};
+pub use trusted_proxies::{IpNetwork, TrustedProxies};

@@ -13,21 +13,21 @@
 //!   three together, checked by [`limit_link_posts`] before the token is
 //!   looked at, so a forged token and a genuine one get the same 429.
 //!
-//! The client IP is the TCP peer; behind a reverse proxy that is the
-//! proxy, so limit per client there too.
+//! The client IP is [`super::client_ip`]'s: the TCP peer, or behind a
+//! proxy in `server.trusted_proxies` the client it forwarded for.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{AppState, pages};
+use super::{AppState, client_ip, pages};
 use crate::domain::EmailAddress;
 
 /// POST `/subscribe` requests one client address may make per [`IP_WINDOW`].
@@ -140,10 +140,11 @@ pub async fn limit_link_posts(
             .extensions()
             .get::<MatchedPath>()
             .is_some_and(|p| LINK_ROUTES.contains(&p.as_str()));
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+    let client = client_ip::of(
+        request.extensions(),
+        request.headers(),
+        &state.inner.trusted_proxies,
+    );
     if let (true, Some(ip)) = (limited, client)
         && let Err(wait) = state.inner.limits.allow_link_post(ip, Instant::now())
     {

@@ -1,4 +1,6 @@
-//! `GET /metrics`: Prometheus text format 0.0.4. Delivery (sent, failed,
+//! `GET /metrics`: Prometheus text format 0.0.4, only with the bearer
+//! token (see [`super::metrics_access`]), made at most once per 15 s (see
+//! [`super::metrics_cache`]). Delivery (sent, failed,
 //! skipped, … and retried, by issue), bounce and complaint (and the
 //! complaint rate, by issue), subscriber, unsubscribe and erasure
 //! (by reason, e.g. pending people expired) counts come from the database
@@ -60,12 +62,22 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let snapshot = match state.inner.store.metrics_snapshot().await {
-        Ok(s) => s,
-        Err(e) => return state.failure(&headers, &e),
-    };
-    let text = render(&snapshot, &state.inner.http.snapshot());
-    (StatusCode::OK, [(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
+    if let Err(refused) = state.inner.metrics_access.check(&headers) {
+        return refused.into_response();
+    }
+    let made = state.inner.metrics_cache.get(async || {
+        let snapshot = state.inner.store.metrics_snapshot().await?;
+        Ok(render(&snapshot, &state.inner.http.snapshot()))
+    });
+    match made.await {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, CONTENT_TYPE)],
+            text.to_string(),
+        )
+            .into_response(),
+        Err(e) => state.failure(&headers, &e),
+    }
 }
 
 /// The exposition text.

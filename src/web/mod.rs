@@ -8,11 +8,21 @@
 //! (per-client and
 //! per-address rate limits), [`archive`]
 //! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
+//! [`client_ip`] (the client behind `server.trusted_proxies`),
+//! [`connections`] and [`connection_cap`] (the accept loop: a cap under the
+//! file limit, a header-read timeout, graceful stop), [`metrics_access`]
+//! and [`metrics_cache`] (the bearer token and the cached text of
+//! `/metrics`),
 //! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits).
 
 pub mod archive;
+pub mod client_ip;
+pub mod connection_cap;
+pub mod connections;
 pub mod limits;
 pub mod metrics;
+pub mod metrics_access;
+pub mod metrics_cache;
 pub mod pages;
 pub mod request_log;
 pub mod security;
@@ -22,7 +32,6 @@ pub mod unsubscribe;
 pub mod unsubscribe_form;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -54,6 +63,11 @@ struct Inner {
     base_url: String,
     default_lang: Lang,
     http: metrics::HttpCounts,
+    /// `server.trusted_proxies`, for [`client_ip`].
+    trusted_proxies: crate::domain::TrustedProxies,
+    /// Who may read `/metrics`, and its text of this window.
+    metrics_access: metrics_access::MetricsAccess,
+    metrics_cache: metrics_cache::MetricsCache,
     /// Confirmation and unsubscribe-link mails: the same transport, signer
     /// and shared rate as an issue.
     mailer: SystemMailer,
@@ -86,6 +100,9 @@ impl AppState {
                 newsletter: settings.newsletter.name.clone(),
                 base_url: settings.newsletter.base_url.as_str().to_owned(),
                 http: metrics::HttpCounts::default(),
+                trusted_proxies: settings.server.trusted_proxies.clone(),
+                metrics_access: metrics_access::MetricsAccess::new(&settings.server.metrics_token),
+                metrics_cache: metrics_cache::MetricsCache::default(),
                 default_lang: Lang::from_tag(language.as_str()).unwrap_or(Lang::En),
                 mailer,
                 default_list: settings.newsletter.default_list.clone(),
@@ -151,7 +168,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves the pages on `listener` until `shutdown` completes, then lets
-/// requests in progress finish.
+/// requests in progress finish. At most [`connection_cap::ConnectionCap`]
+/// connections at once; see [`connections`].
 pub async fn serve(
     settings: &Settings,
     store: Store,
@@ -162,15 +180,26 @@ pub async fn serve(
     let addr = listener
         .local_addr()
         .map_err(|e| Error::Failed(format!("the listening socket has no address: {e}")))?;
+    let cap = connection_cap::ConnectionCap::of_process(settings);
+    let files = cap
+        .file_limit
+        .map_or("unlimited".to_owned(), |n| n.to_string());
+    tracing::info!(
+        "at most {} connections at once (file limit {files}, {} kept for the rest)",
+        cap.max,
+        cap.reserve
+    );
+    if !settings.server.trusted_proxies.is_empty() {
+        let proxies: Vec<String> = (settings.server.trusted_proxies.networks().iter())
+            .map(ToString::to_string)
+            .collect();
+        tracing::info!(
+            "client addresses from X-Forwarded-For of {}",
+            proxies.join(", ")
+        );
+    }
     tracing::info!("listening on {addr}");
-    // With the peer address, for the subscribe form's per-client limit.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| Error::Failed(format!("the web server stopped: {e}")))?;
+    connections::serve(listener, app, cap, shutdown).await;
     tracing::info!("web server stopped");
     Ok(())
 }

@@ -26,17 +26,18 @@
 //!
 //! [`SystemMailer`]: crate::dispatch::system_mailer::SystemMailer
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+use super::client_ip::ClientIp;
 use super::pages::{self, BrokenLink, FormError, Lang};
 use super::unsubscribe::form_pairs;
 use super::{AppState, limits};
@@ -70,15 +71,15 @@ async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
 /// `POST /subscribe`.
 async fn subscribe(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let lang = state.lang(&headers);
     let newsletter = &state.inner.newsletter;
     let now = Instant::now();
-    if let Err(wait) = state.inner.limits.allow_subscribe(client.ip(), now) {
-        tracing::warn!(client = %client.ip(), "subscribe: too many requests");
+    if let Err(wait) = state.inner.limits.allow_subscribe(client, now) {
+        tracing::warn!(%client, "subscribe: too many requests");
         return limits::too_many(pages::too_many(lang, newsletter), wait);
     }
     let (mut email, mut name, mut website) = (String::new(), String::new(), String::new());
@@ -92,7 +93,7 @@ async fn subscribe(
     }
     let thanks = || Html(pages::subscribe_thanks(lang, newsletter)).into_response();
     if !website.trim().is_empty() {
-        tracing::info!(client = %client.ip(), "subscribe: honeypot filled, ignored");
+        tracing::info!(%client, "subscribe: honeypot filled, ignored");
         return thanks();
     }
     let again = |error| {
@@ -110,7 +111,7 @@ async fn subscribe(
             Err(_) => return again(FormError::Name),
         }
     };
-    match confirmation_due(&state, &address, person.as_ref(), lang, client.ip()).await {
+    match confirmation_due(&state, &address, person.as_ref(), lang, client).await {
         Ok(Some(id)) => {
             if state.inner.limits.allow_address(&address, now) {
                 let state = state.clone();

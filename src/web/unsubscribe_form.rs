@@ -17,16 +17,16 @@
 //!   mail). A POST from another site's page ([`security::cross_site`]) gets
 //!   403.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+use super::client_ip::ClientIp;
 use super::pages::{self, FormError, Lang};
 use super::unsubscribe::form_pairs;
 use super::{AppState, limits, security};
@@ -47,20 +47,20 @@ async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
 /// `POST /unsubscribe`.
 async fn ask(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let lang = state.lang(&headers);
     let newsletter = &state.inner.newsletter;
     if security::cross_site(&headers, &state.inner.base_url) {
-        tracing::warn!(client = %client.ip(), "unsubscribe form: posted from another site");
+        tracing::warn!(%client, "unsubscribe form: posted from another site");
         let page = pages::error(lang, newsletter);
         return (StatusCode::FORBIDDEN, Html(page)).into_response();
     }
     let now = Instant::now();
-    if let Err(wait) = state.inner.limits.allow_link_request(client.ip(), now) {
-        tracing::warn!(client = %client.ip(), "unsubscribe form: too many requests");
+    if let Err(wait) = state.inner.limits.allow_link_request(client, now) {
+        tracing::warn!(%client, "unsubscribe form: too many requests");
         return limits::too_many(pages::too_many_link_requests(lang, newsletter), wait);
     }
     let (mut email, mut website) = (String::new(), String::new());
@@ -73,7 +73,7 @@ async fn ask(
     }
     let sent = || Html(pages::unsubscribe_link_sent(lang, newsletter)).into_response();
     if !website.trim().is_empty() {
-        tracing::info!(client = %client.ip(), "unsubscribe form: honeypot filled, ignored");
+        tracing::info!(%client, "unsubscribe form: honeypot filled, ignored");
         return sent();
     }
     let Ok(address) = EmailAddress::parse(&email) else {

@@ -61,6 +61,17 @@ pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Response {
     request(port, "GET", path, headers, b"")
 }
 
+/// A `server.metrics_token` for tests; a server started with
+/// [`METRICS_TOKEN_ENV`] has it.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
+pub const METRICS_TOKEN_ENV: (&str, &str) = ("POSTBODE_SERVER__METRICS_TOKEN", METRICS_TOKEN);
+
+/// `GET /metrics` with [`METRICS_TOKEN`] as its bearer token.
+pub fn get_metrics(port: u16) -> Response {
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    get(port, "/metrics", &[("Authorization", &bearer)])
+}
+
 /// A form POST (`application/x-www-form-urlencoded`).
 pub fn post_form(port: u16, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
     let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
@@ -140,7 +151,30 @@ impl Server {
 
     /// Like [`Server::start`], with `env` (e.g. `POSTBODE_SERVER__…`) set.
     pub fn start_with_env(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = app.spawn_with_env(args, env);
+        Self::from_child(app.spawn_with_env(args, env))
+    }
+
+    /// Like [`Server::start`], with the process's file limit (soft and
+    /// hard, `ulimit -n`) set to `limit` by the shell that starts it.
+    pub fn start_with_file_limit(app: &TestApp, limit: u32, args: &[&str]) -> Server {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_postbode"))
+            .args(args)
+            .current_dir(app.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("POSTBODE_") || key == "RUST_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        Self::from_child(cmd.spawn().expect("start sh with postbode"))
+    }
+
+    /// Waits for "listening on" in the log of `child`.
+    fn from_child(mut child: Child) -> Server {
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
