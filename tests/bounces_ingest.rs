@@ -12,6 +12,8 @@ mod support;
 // root looks for its modules beside itself, hence the paths).
 #[path = "bounces_ingest/failed_brake.rs"]
 mod failed_brake;
+#[path = "bounces_ingest/imap_fetch.rs"]
+mod imap_fetch;
 #[path = "bounces_ingest/report_in_history.rs"]
 mod report_in_history;
 

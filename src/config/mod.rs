@@ -10,6 +10,7 @@
 //! error shows a secret's value (`secret_keys.rs` says which settings are
 //! secrets; `redact.rs` hides URL passwords).
 
+mod imap_url;
 mod redact;
 mod secret_keys;
 mod sections;
@@ -22,6 +23,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+pub use imap_url::{ImapSecurity, ImapUrl};
 pub use redact::redact_secrets;
 pub use secret_keys::is_secret_setting;
 pub use sections::{
@@ -110,6 +112,13 @@ pub fn load_from(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<
     }
     if settings.dkim.enabled() && settings.dkim.private_key_file.is_relative() {
         settings.dkim.private_key_file = dir.join(&settings.dkim.private_key_file);
+    }
+    if settings
+        .bounces
+        .imap_ca_file()
+        .is_some_and(Path::is_relative)
+    {
+        settings.bounces.imap_ca_file = dir.join(&settings.bounces.imap_ca_file);
     }
 
     check(&settings).map_err(|(key, reason)| {
@@ -371,6 +380,7 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
             ));
         }
     }
+    check_imap(&s.bounces)?;
     if s.log
         .filter
         .parse::<tracing_subscriber::EnvFilter>()
@@ -380,6 +390,24 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
             "log.filter",
             "is not a valid filter, e.g. info or postbode=debug".into(),
         ));
+    }
+    Ok(())
+}
+
+/// The `bounces fetch` keys. An error never repeats `imap_url`: it
+/// holds the password.
+fn check_imap(b: &BouncesSettings) -> std::result::Result<(), (&'static str, String)> {
+    let url = b.imap().map_err(|reason| ("bounces.imap_url", reason))?;
+    imap_url::check_folder(&b.imap_done_folder)
+        .map_err(|reason| ("bounces.imap_done_folder", reason))?;
+    if url.is_some_and(|url| url.folder == b.imap_done_folder) {
+        return Err((
+            "bounces.imap_done_folder",
+            "must be another folder than the one bounces.imap_url reads".into(),
+        ));
+    }
+    if b.fetch_interval_secs == 0 {
+        return Err(("bounces.fetch_interval_secs", "must be at least 1".into()));
     }
     Ok(())
 }
@@ -555,6 +583,64 @@ mod tests {
         .expect("valid");
         assert_eq!(s.bounces.failed_pause_rate, 0.05);
         assert_eq!(s.bounces.failed_min_count, 5);
+    }
+
+    #[test]
+    fn the_imap_keys_are_checked_and_an_error_never_shows_the_password() {
+        let s = load_text("", &[]).expect("valid");
+        assert!(s.bounces.imap().expect("empty is fine").is_none());
+        assert_eq!(s.bounces.imap_done_folder, "postbode-done");
+        assert_eq!(s.bounces.fetch_interval_secs, 300);
+        assert_eq!(s.bounces.imap_ca_file(), None);
+        let s = load_text(
+            "[bounces]\nimap_url = \"imaps://u:hunter2@mail.example.org/Bounces\"\n\
+             imap_ca_file = \"ca.pem\"\n",
+            &[],
+        )
+        .expect("valid");
+        let url = s.bounces.imap().expect("valid").expect("set");
+        assert_eq!(
+            (url.folder.as_str(), url.password()),
+            ("Bounces", "hunter2")
+        );
+        assert!(s.bounces.imap_ca_file().expect("set").is_absolute());
+        assert!(!format!("{s:?}").contains("hunter2"));
+        for (bad, key) in [
+            (
+                "imap_url = \"http://u:hunter2@mail.example.org\"",
+                "bounces.imap_url",
+            ),
+            (
+                "imap_url = \"imaps://u:hunter2@mail.example.org:0\"",
+                "bounces.imap_url",
+            ),
+            (
+                "imap_url = \"imaps://mail.example.org\"",
+                "bounces.imap_url",
+            ),
+            ("imap_done_folder = \"\"", "bounces.imap_done_folder"),
+            ("imap_done_folder = \"done*\"", "bounces.imap_done_folder"),
+            (
+                "imap_url = \"imaps://u:hunter2@h/done\"\nimap_done_folder = \"done\"",
+                "bounces.imap_done_folder",
+            ),
+            ("fetch_interval_secs = 0", "bounces.fetch_interval_secs"),
+        ] {
+            let err = load_text(&format!("[bounces]\n{bad}\n"), &[]).expect_err(bad);
+            let msg = err.to_string();
+            assert!(msg.contains(key), "{bad}: {msg}");
+            assert!(!msg.contains("hunter2"), "{bad}: {msg}");
+        }
+        let err = load_text(
+            "",
+            &[("POSTBODE_BOUNCES__IMAP_URL", "imaps://u:hunter2@h:99999")],
+        )
+        .expect_err("bad port");
+        assert!(
+            err.to_string().contains("POSTBODE_BOUNCES__IMAP_URL"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -344,6 +344,21 @@ pub struct BouncesSettings {
     /// The failure brake acts only from this many failed deliveries of one
     /// issue, so a few strict receiving servers do not stop a small list.
     pub failed_min_count: u32,
+    /// `bounces fetch` (and `serve --dispatch` every
+    /// `fetch_interval_secs`): the IMAP folder to read reports from,
+    /// `imaps://USER:PASSWORD@HOST[:PORT]/FOLDER` or `imap://…` with
+    /// STARTTLS required (user, password and folder percent-encoded; the
+    /// folder defaults to INBOX). Empty: no fetching. A secret.
+    pub imap_url: SecretString,
+    /// Where `bounces fetch` moves the messages it has read (created when
+    /// missing).
+    pub imap_done_folder: String,
+    /// A PEM file of CA certificates trusted for the IMAP server besides
+    /// the web PKI roots (a private CA). Empty: none.
+    pub imap_ca_file: PathBuf,
+    /// How often `serve --dispatch` fetches, in seconds, when `imap_url`
+    /// is set.
+    pub fetch_interval_secs: u64,
 }
 
 impl Default for BouncesSettings {
@@ -356,6 +371,10 @@ impl Default for BouncesSettings {
             complaint_min_sent: 1000,
             failed_pause_rate: 0.02,
             failed_min_count: 20,
+            imap_url: SecretString::from(""),
+            imap_done_folder: "postbode-done".into(),
+            imap_ca_file: PathBuf::new(),
+            fetch_interval_secs: 300,
         }
     }
 }
@@ -373,6 +392,21 @@ impl BouncesSettings {
             return None;
         }
         crate::domain::EmailAddress::parse(raw).ok()
+    }
+
+    /// `imap_url`, parsed; `None` when it is empty. The error never holds
+    /// the URL (it has the password).
+    pub fn imap(&self) -> Result<Option<super::ImapUrl>, String> {
+        let raw = secrecy::ExposeSecret::expose_secret(&self.imap_url).trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        super::ImapUrl::parse(raw).map(Some)
+    }
+
+    /// `imap_ca_file`; `None` when it is empty.
+    pub fn imap_ca_file(&self) -> Option<&std::path::Path> {
+        Some(self.imap_ca_file.as_path()).filter(|p| !p.as_os_str().is_empty())
     }
 }
 

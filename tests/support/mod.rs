@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod db;
 pub mod dns;
+pub mod dovecot;
 pub mod encoded_words;
 pub mod faults;
 pub mod http;
