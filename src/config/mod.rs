@@ -28,7 +28,8 @@ pub use redact::redact_secrets;
 pub use secret_keys::is_secret_setting;
 pub use sections::{
     BouncesSettings, DatabaseSettings, DkimSettings, LogSettings, NewsletterSettings,
-    SecretsSettings, SendingSettings, ServerSettings, Settings, SmtpSettings, SubscribersSettings,
+    SecretsSettings, SendingSettings, ServerSettings, Settings, SmtpSettings, StringList,
+    SubscribersSettings, WebhooksSettings,
 };
 pub use values::{BaseUrl, DatabaseUrl, LogFormat, MetricsToken, SmtpUrl, TimeZoneName};
 
@@ -381,6 +382,7 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
         }
     }
     check_imap(&s.bounces)?;
+    s.webhooks.check()?;
     if s.log
         .filter
         .parse::<tracing_subscriber::EnvFilter>()

@@ -25,6 +25,7 @@ pub struct Settings {
     pub subscribers: SubscribersSettings,
     pub secrets: SecretsSettings,
     pub bounces: BouncesSettings,
+    pub webhooks: WebhooksSettings,
     pub log: LogSettings,
 }
 
@@ -407,6 +408,98 @@ impl BouncesSettings {
     /// `imap_ca_file`; `None` when it is empty.
     pub fn imap_ca_file(&self) -> Option<&std::path::Path> {
         Some(self.imap_ca_file.as_path()).filter(|p| !p.as_os_str().is_empty())
+    }
+}
+
+/// `[webhooks]`: the signed provider webhooks of `serve` (docs/bounces.md,
+/// "The ways in"). Each route answers 404 until its keys are set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksSettings {
+    /// SNS topics whose notifications `POST /webhooks/ses` accepts
+    /// (`arn:aws:sns:REGION:ACCOUNT:NAME`). Empty: the route is off.
+    pub ses_topic_arns: StringList,
+    /// Hosts (with `:PORT` where not the default) the SNS signing
+    /// certificate and the subscription confirmation may come from, besides
+    /// `sns.REGION.amazonaws.com[.cn]` over https: a private endpoint, or a
+    /// test's server. A loopback host may use http.
+    pub ses_cert_hosts: StringList,
+    /// Mailgun's HTTP webhook signing key, for `POST /webhooks/mailgun`.
+    /// Empty: the route is off.
+    pub mailgun_signing_key: SecretString,
+}
+
+impl Default for WebhooksSettings {
+    fn default() -> Self {
+        Self {
+            ses_topic_arns: StringList::default(),
+            ses_cert_hosts: StringList::default(),
+            mailgun_signing_key: SecretString::from(""),
+        }
+    }
+}
+
+impl WebhooksSettings {
+    /// Checks the lists; returns the key at fault and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for arn in &self.ses_topic_arns.0 {
+            let parts: Vec<&str> = arn.split(':').collect();
+            let well_formed = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[1].starts_with("aws")
+                && parts[2] == "sns"
+                && parts[3..].iter().all(|p| !p.is_empty());
+            if !well_formed {
+                return Err((
+                    "webhooks.ses_topic_arns",
+                    format!(
+                        "{arn:?} is not a topic ARN like arn:aws:sns:eu-west-1:123456789012:bounces"
+                    ),
+                ));
+            }
+        }
+        for host in &self.ses_cert_hosts.0 {
+            let ok = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+            if !ok {
+                return Err((
+                    "webhooks.ses_cert_hosts",
+                    format!(
+                        "{host:?} is not a host name with an optional port, like sns.internal.example.org or 127.0.0.1:8125 (no scheme, no path)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A list of strings: a TOML array, or (for an environment override) one
+/// string with the items separated by commas or spaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StringList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for StringList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        let items = match Raw::deserialize(d)? {
+            Raw::One(s) => s.split([',', ' ', '\t', '\n']).map(str::to_owned).collect(),
+            Raw::Many(v) => v,
+        };
+        Ok(StringList(
+            items
+                .into_iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ))
     }
 }
 

@@ -13,7 +13,9 @@
 //! file limit, a header-read timeout, graceful stop), [`metrics_access`]
 //! and [`metrics_cache`] (the bearer token and the cached text of
 //! `/metrics`),
-//! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits).
+//! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits),
+//! [`webhooks`] (`/webhooks/ses` and `/webhooks/mailgun`: signed bounce and
+//! complaint events of providers).
 
 pub mod archive;
 pub mod client_ip;
@@ -30,6 +32,7 @@ pub mod status_writer;
 pub mod subscribe;
 pub mod unsubscribe;
 pub mod unsubscribe_form;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -76,6 +79,8 @@ struct Inner {
     limits: limits::Limits,
     /// Writes unsubscribes in batches (group commit).
     status_writer: status_writer::StatusWriter,
+    /// The provider webhooks' keys, certificate cache and bounce settings.
+    webhooks: webhooks::Webhooks,
 }
 
 impl AppState {
@@ -92,6 +97,7 @@ impl AppState {
         let language = &settings.newsletter.language;
         let mailer = SystemMailer::new(settings, store.clone())?;
         let status_writer = status_writer::StatusWriter::start(store.clone())?;
+        let webhooks = webhooks::Webhooks::new(settings, tokens.clone());
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -107,6 +113,7 @@ impl AppState {
                 mailer,
                 default_list: settings.newsletter.default_list.clone(),
                 limits: limits::Limits::new(settings.server.link_posts_per_minute),
+                webhooks,
             }),
         })
     }
@@ -163,8 +170,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .with_state(state.clone());
+    // Webhook bodies are larger than any form: their own body limit.
+    let hooks = webhooks::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state);
-    security::harden(routes)
+    security::harden(routes).merge(security::harden_with_body_limit(
+        hooks,
+        webhooks::BODY_LIMIT,
+    ))
 }
 
 /// Serves the pages on `listener` until `shutdown` completes, then lets

@@ -70,6 +70,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Wraps `router` in the limits and the security headers.
 pub fn harden(router: Router) -> Router {
+    harden_with_body_limit(router, BODY_LIMIT)
+}
+
+/// [`harden`] with another body limit (the provider webhooks' events).
+pub fn harden_with_body_limit(router: Router, body_limit: usize) -> Router {
     let headers: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -78,7 +83,7 @@ pub fn harden(router: Router) -> Router {
     ];
     let mut router =
         router
-            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(RequestBodyLimitLayer::new(body_limit))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 REQUEST_TIMEOUT,

@@ -20,6 +20,7 @@ pub mod received;
 pub mod sending;
 pub mod smtp;
 pub mod smtp_auth;
+pub mod sns;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
