@@ -103,23 +103,29 @@ impl FileAccess {
     /// anything else (missing, a link, someone else's) is left alone.
     /// For files another program made (SQLite's -wal and -shm), and ones
     /// made before postbode restricted them.
+    ///
+    /// Works on the path, never opening the file: SQLite holds POSIX
+    /// locks on the database, -wal and -shm, and closing *any* descriptor
+    /// of a file drops every such lock the process holds on it, so another
+    /// process could then check-point or remove the WAL under a live
+    /// connection (seen as "disk I/O error" and stale reads). `lstat`
+    /// first, so a link is never followed.
     pub fn restrict(&self, path: &Path) -> io::Result<()> {
-        let file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-            .open(path)
-        {
-            Ok(file) => file,
-            // Missing, or a link (ELOOP): not ours to change.
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => return Ok(()),
             Err(e) => return Err(e),
         };
-        let meta = file.metadata()?;
-        if !meta.is_file() || meta.uid() != nix::unistd::geteuid().as_raw() {
+        if !meta.file_type().is_file() || meta.uid() != nix::unistd::geteuid().as_raw() {
             return Ok(());
         }
-        self.set_on(&file)
+        if let Some(group) = &self.group {
+            std::os::unix::fs::lchown(path, None, Some(group.gid))
+                .map_err(|e| group.refused(e))?;
+        }
+        // chmod follows links, but `path` was a plain file a moment ago
+        // and its folder is ours: nobody else can swap it.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(self.mode()))
     }
 
     /// Makes `dir` and its missing parents, the new ones 0700 (0750 with a
@@ -165,17 +171,23 @@ impl FileAccess {
     /// Sets the mode (and group) on an open file.
     fn set_on(&self, file: &File) -> io::Result<()> {
         if let Some(group) = &self.group {
-            std::os::unix::fs::fchown(file, None, Some(group.gid)).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "cannot give the file to the group {:?} (files.group): {e}",
-                        group.name
-                    ),
-                )
-            })?;
+            std::os::unix::fs::fchown(file, None, Some(group.gid))
+                .map_err(|e| group.refused(e))?;
         }
         file.set_permissions(std::fs::Permissions::from_mode(self.mode()))
+    }
+}
+
+impl Group {
+    /// The error when the file cannot be given to this group.
+    fn refused(&self, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot give the file to the group {:?} (files.group): {e}",
+                self.name
+            ),
+        )
     }
 }
 
