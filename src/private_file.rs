@@ -120,8 +120,7 @@ impl FileAccess {
             return Ok(());
         }
         if let Some(group) = &self.group {
-            std::os::unix::fs::lchown(path, None, Some(group.gid))
-                .map_err(|e| group.refused(e))?;
+            std::os::unix::fs::lchown(path, None, Some(group.gid)).map_err(|e| group.refused(e))?;
         }
         // chmod follows links, but `path` was a plain file a moment ago
         // and its folder is ours: nobody else can swap it.
@@ -171,8 +170,7 @@ impl FileAccess {
     /// Sets the mode (and group) on an open file.
     fn set_on(&self, file: &File) -> io::Result<()> {
         if let Some(group) = &self.group {
-            std::os::unix::fs::fchown(file, None, Some(group.gid))
-                .map_err(|e| group.refused(e))?;
+            std::os::unix::fs::fchown(file, None, Some(group.gid)).map_err(|e| group.refused(e))?;
         }
         file.set_permissions(std::fs::Permissions::from_mode(self.mode()))
     }
