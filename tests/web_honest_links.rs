@@ -382,3 +382,63 @@ fn the_form_is_limited_per_address_and_per_client() {
     assert_eq!(over.status, 429, "{}", heading(&over.body));
     assert!(over.header("retry-after").is_some());
 }
+
+#[test]
+fn a_forged_and_a_genuine_link_for_a_dutch_subscriber_render_in_the_same_language() {
+    let smtp = TestSmtp::start();
+    let app = TestApp::with_config(&format!(
+        "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie <redactie@example.org>\"\n\
+         base_url = \"{BASE}\"\nlanguage = \"en\"\n\n\
+         [smtp]\nurl = \"{}\"\ncommand_timeout_secs = 5\n\n[server]\nbind = \"127.0.0.1:0\"\n",
+        smtp.url()
+    ));
+    support::sending::copy_emails(&app);
+    app.write(
+        "leden.csv",
+        "email,name,status,language\nnel@example.nl,Nel,active,nl\n",
+    );
+    app.run(&["subscribers", "import", "leden.csv"]).ok();
+    let server = Server::start(&app, &["serve"]);
+    let genuine = unsubscribe_token(&app, "nel@example.nl");
+    let mut forged = genuine.clone();
+    let last = if forged.pop() == Some('A') { 'B' } else { 'A' };
+    forged.push(last);
+    // (query, Accept-Language, the page's language): the link's own
+    // language first, then the browser's, then the newsletter's.
+    let cases = [
+        ("", "en", "en"),
+        ("", "", "en"),
+        ("?lang=nl", "en", "nl"),
+        ("", "nl", "nl"),
+        ("?lang=en", "nl", "en"),
+        ("?lang=xx", "", "en"),
+    ];
+    for (query, accept, want) in cases {
+        let headers: &[(&str, &str)] = if accept.is_empty() {
+            &[]
+        } else {
+            &[("Accept-Language", accept)]
+        };
+        for (what, token) in [("genuine", &genuine), ("forged", &forged)] {
+            let page = get(server.port, &format!("/u/{token}{query}"), headers);
+            let expected = if what == "genuine" { 200 } else { 404 };
+            assert_eq!(page.status, expected, "{what} {query}");
+            assert!(
+                page.body.contains(&format!("<html lang=\"{want}\">")),
+                "{what} /u/…{query} with Accept-Language {accept:?}: {}",
+                heading(&page.body)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_unsubscribe_link_mailed_to_a_subscriber_carries_the_mails_language() {
+    let smtp = TestSmtp::start();
+    let (_app, server) = started(&smtp);
+    ask_for_link(&server, "an@example.nl");
+    let mails = smtp.wait_for(1, Duration::from_secs(15));
+    let token = unsubscribe_link(&mails[0]);
+    let link = support::mail_links::link_path_and_query(&mails[0].data, BASE, "/u/");
+    assert_eq!(link, Some(format!("/u/{token}?lang=nl")));
+}

@@ -7,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use postbode::mail::TokenKey;
+use postbode::web::limits::ADDRESS_LIMIT;
 use support::http::{Server, get, post_form};
 use support::smtp::{Received, TestSmtp};
 use support::{TestApp, email, with_store};
@@ -18,10 +19,15 @@ const BASE: &str = "https://nieuws.example.org";
 /// An app sending to `smtp`, with an `emails/` copy, these subscribers
 /// (`email,name,status` lines) and `serve` running.
 fn started(smtp: &TestSmtp, subscribers: &str) -> (TestApp, Server) {
+    started_with(smtp, subscribers, "")
+}
+
+/// [`started`], with `server` (TOML lines) added to `[server]`.
+fn started_with(smtp: &TestSmtp, subscribers: &str, server: &str) -> (TestApp, Server) {
     let app = TestApp::with_config(&format!(
         "\n[newsletter]\nname = \"Publiek Leren\"\nfrom = \"Redactie <redactie@example.org>\"\n\
          reply_to = \"Jan <jan@example.org>\"\nbase_url = \"{BASE}\"\n\n\
-         [smtp]\nurl = \"{}\"\ncommand_timeout_secs = 5\n\n[server]\nbind = \"127.0.0.1:0\"\n",
+         [smtp]\nurl = \"{}\"\ncommand_timeout_secs = 5\n\n[server]\nbind = \"127.0.0.1:0\"\n{server}",
         smtp.url()
     ));
     support::sending::copy_emails(&app);
@@ -60,9 +66,10 @@ fn subscribe(server: &Server, body: &str) -> support::http::Response {
     post_form(server.port, "/subscribe", &[], body)
 }
 
-/// The `/confirm/TOKEN` path in a mail, whatever its transfer encoding.
+/// The `/confirm/TOKEN?lang=…` path in a mail, whatever its transfer
+/// encoding.
 fn confirm_path(mail: &Received) -> String {
-    support::mail_links::link_path(&mail.data, BASE, "/confirm/").unwrap_or_else(|| {
+    support::mail_links::link_path_and_query(&mail.data, BASE, "/confirm/").unwrap_or_else(|| {
         panic!(
             "no /confirm/ link in the mail:\n{}",
             String::from_utf8_lossy(&mail.data)
@@ -116,10 +123,12 @@ fn subscribe_mail_confirm_link_get_changes_nothing_post_activates() {
         "{}",
         thanks.body
     );
-    assert_eq!(status(&app, "zoe@example.nl").as_deref(), Some("pending"));
 
+    // The answer comes before any work (the same time for every address);
+    // the mail comes after the write.
     let mails = smtp.wait_for(1, Duration::from_secs(15));
     assert_eq!(mails.len(), 1, "one confirmation mail");
+    assert_eq!(status(&app, "zoe@example.nl").as_deref(), Some("pending"));
     let mail = &mails[0];
     assert_eq!(mail.to, ["zoe@example.nl"]);
     assert_eq!(mail.from, "redactie@example.org");
@@ -154,8 +163,9 @@ fn subscribe_mail_confirm_link_get_changes_nothing_post_activates() {
         "GET changes nothing"
     );
 
-    // Zoe subscribed on the Dutch form: her pages stay Dutch, whatever
-    // this browser asks for.
+    // Zoe subscribed on the Dutch form: the link in her mail says so
+    // (`?lang=nl`), so its pages stay Dutch, whatever this browser asks for.
+    assert!(path.ends_with("?lang=nl"), "{path}");
     let done = post_form(server.port, &path, &[("Accept-Language", "en")], "");
     assert_eq!(done.status, 200);
     assert!(done.body.contains("Je bent aangemeld"), "{}", done.body);
@@ -333,4 +343,138 @@ fn a_fourth_confirmation_mail_within_the_hour_is_not_sent() {
     smtp.wait_for(3, Duration::from_secs(15));
     settle();
     assert_eq!(smtp.messages().len(), 3);
+}
+
+/// One gmail mailbox written 40 ways: case, dots in the local part (gmail
+/// ignores them), a `+tag`, and googlemail.com for gmail.com.
+fn gmail_variant(i: usize) -> String {
+    let mut local: String = "annajansen"
+        .chars()
+        .enumerate()
+        .map(|(k, c)| {
+            if k == i % 10 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+        .collect();
+    local.insert(1 + i % 9, '.');
+    let tag = if i >= 10 {
+        format!("+n{i}")
+    } else {
+        String::new()
+    };
+    let domain = if i % 2 == 0 {
+        "gmail.com"
+    } else {
+        "GoogleMail.com"
+    };
+    format!("{local}{tag}@{domain}")
+}
+
+/// A form POST to `/subscribe` from our own page, for the client
+/// `forwarded_for` (as the trusted proxy on loopback says).
+fn subscribe_as(server: &Server, forwarded_for: &str, address: &str) -> support::http::Response {
+    let body = format!(
+        "email={}&website=",
+        address.replace('+', "%2B").replace('@', "%40")
+    );
+    post_form(
+        server.port,
+        "/subscribe",
+        &[("X-Forwarded-For", forwarded_for), ("Origin", BASE)],
+        &body,
+    )
+}
+
+#[test]
+fn forty_spellings_of_one_gmail_mailbox_from_forty_clients_get_at_most_the_address_limit_of_mails()
+{
+    let smtp = TestSmtp::start();
+    let proxies = "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n";
+    let (_app, server) = started_with(&smtp, "", proxies);
+    for i in 0..40 {
+        let address = gmail_variant(i);
+        let client = format!("203.0.113.{}", i + 1);
+        let answer = subscribe_as(&server, &client, &address);
+        assert_eq!(answer.status, 200, "{address}: {}", answer.body);
+    }
+    smtp.wait_for(ADDRESS_LIMIT, Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(2));
+    let to: Vec<Vec<String>> = smtp.messages().into_iter().map(|m| m.to).collect();
+    assert_eq!(to.len(), ADDRESS_LIMIT, "{to:?}");
+}
+
+#[test]
+fn the_mail_limit_of_a_mailbox_survives_a_restart_on_the_same_database() {
+    let smtp = TestSmtp::start();
+    let (app, server) = started(&smtp, "");
+    for _ in 0..ADDRESS_LIMIT {
+        let answer = subscribe_as(&server, "", "vaak@example.nl");
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    smtp.wait_for(ADDRESS_LIMIT, Duration::from_secs(15));
+    server.stop();
+    let again = Server::start(&app, &["serve"]);
+    let answer = subscribe_as(&again, "", "Vaak@example.nl");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(smtp.messages().len(), ADDRESS_LIMIT);
+}
+
+#[test]
+fn a_post_from_another_site_gets_403_and_no_mail_while_our_own_and_allowed_origins_work() {
+    let smtp = TestSmtp::start();
+    let allowed = "https://www.publiek-leren.nl";
+    let extra = format!("allowed_origins = [\"{allowed}/\"]\n");
+    let (app, server) = started_with(&smtp, "", &extra);
+    let evil = [
+        ("Origin", "https://evil.example"),
+        ("Referer", "https://evil.example/form.html"),
+        ("Origin", "https://nieuws.example.org.evil.example"),
+        ("Origin", "http://nieuws.example.org"),
+    ];
+    for (path, body) in [
+        ("/subscribe", "email=doel%40example.nl&website="),
+        ("/unsubscribe", "email=doel%40example.nl&website="),
+    ] {
+        for (name, value) in evil {
+            let answer = post_form(server.port, path, &[(name, value)], body);
+            assert_eq!(answer.status, 403, "{path} {name}: {value}");
+            assert!(
+                answer.body.contains("vanaf een andere website"),
+                "{}",
+                answer.body
+            );
+        }
+    }
+    let en = post_form(
+        server.port,
+        "/subscribe",
+        &[
+            ("Origin", "https://evil.example"),
+            ("Accept-Language", "en"),
+        ],
+        "email=doel%40example.nl&website=",
+    );
+    assert!(en.body.contains("from another website"), "{}", en.body);
+    settle();
+    assert!(smtp.messages().is_empty());
+    assert_eq!(status(&app, "doel@example.nl"), None);
+
+    let own = [
+        ("Origin", BASE),
+        ("Origin", allowed),
+        ("Referer", "https://www.publiek-leren.nl/nieuwsbrief?x=1"),
+    ];
+    for (i, (name, value)) in own.into_iter().enumerate() {
+        let body = format!("email=lid{i}%40example.nl&website=");
+        let answer = post_form(server.port, "/subscribe", &[(name, value)], &body);
+        assert_eq!(answer.status, 200, "{name}: {value}: {}", answer.body);
+    }
+    // Neither header (curl, a privacy setting): allowed.
+    let bare = subscribe(&server, "email=kaal%40example.nl&website=");
+    assert_eq!(bare.status, 200);
+    assert_eq!(smtp.wait_for(4, Duration::from_secs(15)).len(), 4);
 }

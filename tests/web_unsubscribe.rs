@@ -101,8 +101,10 @@ fn get_shows_one_button_and_changes_nothing_then_post_unsubscribes_from_the_page
     assert_eq!(done.status, 200);
     assert!(done.body.contains("Je bent afgemeld"), "{}", done.body);
     assert!(
-        done.body
-            .contains(&format!("action=\"/u/{}/resubscribe\"", token(&app, 2))),
+        done.body.contains(&format!(
+            "action=\"/u/{}/resubscribe?lang=nl\"",
+            token(&app, 2)
+        )),
         "{}",
         done.body
     );
@@ -389,44 +391,52 @@ fn pages_are_dutch_by_default_and_english_when_asked() {
 }
 
 #[test]
-fn a_subscriber_who_chose_a_language_gets_their_pages_in_it_whatever_the_browser_asks() {
+fn the_language_a_link_carries_wins_over_the_browser_and_a_link_without_one_follows_the_browser() {
     let app = TestApp::with_config("\n[server]\nbind = \"127.0.0.1:0\"\n");
     app.write(
         "leden.csv",
-        "email,status,language\nan@example.nl,active,en\nbo@example.nl,active,nl\ncor@example.nl,active,\n",
+        "email,status,language\nan@example.nl,active,en\nbo@example.nl,active,nl\n",
     );
     app.run(&["subscribers", "import", "leden.csv"]).ok();
     let server = Server::start(&app, &["serve"]);
     let dutch_browser = [("Accept-Language", "nl")];
     let english_browser = [("Accept-Language", "en")];
-    let page = |id: i64, headers: &[(&str, &str)]| {
-        get(server.port, &format!("/u/{}", token(&app, id)), headers)
+    // Mails write the reader's language into the link (`?lang=`).
+    let page = |id: i64, query: &str, headers: &[(&str, &str)]| {
+        get(
+            server.port,
+            &format!("/u/{}{query}", token(&app, id)),
+            headers,
+        )
     };
     assert!(
-        page(1, &dutch_browser).body.contains("<html lang=\"en\">"),
-        "An chose English"
-    );
-    assert!(
-        page(2, &english_browser)
-            .body
-            .contains("<html lang=\"nl\">"),
-        "Bo chose Dutch"
-    );
-    assert!(
-        page(3, &english_browser)
+        page(1, "?lang=en", &dutch_browser)
             .body
             .contains("<html lang=\"en\">"),
-        "Cor chose none"
+        "An's link says English"
+    );
+    assert!(
+        page(2, "?lang=nl", &english_browser)
+            .body
+            .contains("<html lang=\"nl\">"),
+        "Bo's link says Dutch"
+    );
+    // Not the stored language: that would tell a genuine link from a
+    // forged one (which gets the browser's).
+    assert!(
+        page(1, "", &dutch_browser)
+            .body
+            .contains("<html lang=\"nl\">"),
+        "an old link without ?lang: the browser's language"
     );
     let done = post_form(
         server.port,
-        &format!("/u/{}", token(&app, 1)),
+        &format!("/u/{}?lang=en", token(&app, 1)),
         &dutch_browser,
         ONE_CLICK,
     );
     assert!(done.body.contains("I changed my mind"), "{}", done.body);
-    // A forged token knows no subscriber: the browser's language.
-    let forged = get(server.port, "/u/not-a-token", &english_browser);
+    let forged = get(server.port, "/u/not-a-token?lang=en", &dutch_browser);
     assert!(forged.body.contains("<html lang=\"en\">"));
 }
 

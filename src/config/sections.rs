@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::values::{BaseUrl, DatabaseUrl, LogFormat, MetricsToken, SmtpUrl, TimeZoneName};
-use crate::domain::{Language, ListName, Mailbox, TrustedProxies};
+use crate::domain::{Language, ListName, Mailbox, TrustedProxies, WebOrigin};
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -225,6 +225,11 @@ pub struct ServerSettings {
     pub trusted_proxies: TrustedProxies,
     /// The bearer token `/metrics` asks for. Empty: `/metrics` is off (404).
     pub metrics_token: MetricsToken,
+    /// Sites besides `newsletter.base_url` whose pages may post the
+    /// subscribe and unsubscribe forms (a form on the publisher's own
+    /// site), e.g. `["https://www.example.org"]`.
+    #[serde(deserialize_with = "super::values::allowed_origins")]
+    pub allowed_origins: Vec<WebOrigin>,
     /// Open connections at most. 0: as many as the process's file limit
     /// allows, less a reserve for the database, files and SMTP; a
     /// number above that is lowered to it.
@@ -238,6 +243,7 @@ impl Default for ServerSettings {
             link_posts_per_minute: 600,
             trusted_proxies: TrustedProxies::default(),
             metrics_token: MetricsToken::default(),
+            allowed_origins: Vec::new(),
             max_connections: 0,
         }
     }

@@ -95,3 +95,36 @@ fn the_metrics_token_must_be_long_and_never_shows() {
     let err = load("", &[("POSTBODE_SERVER__METRICS_TOKEN", "short-secret")]).expect_err("short");
     assert!(!err.to_string().contains("short-secret"), "{err}");
 }
+
+#[test]
+fn allowed_origins_are_read_as_origins_and_a_bad_one_is_named() {
+    let s = load("", &[]).expect("defaults");
+    assert!(s.server.allowed_origins.is_empty());
+    let s = load(
+        "[server]\nallowed_origins = [\"https://WWW.Example.org/\", \"http://localhost:3000\"]\n",
+        &[],
+    )
+    .expect("origins");
+    let shown: Vec<&str> = s
+        .server
+        .allowed_origins
+        .iter()
+        .map(|o| o.as_str())
+        .collect();
+    assert_eq!(shown, ["https://www.example.org", "http://localhost:3000"]);
+    let s = load(
+        "",
+        &[(
+            "POSTBODE_SERVER__ALLOWED_ORIGINS",
+            "https://a.example, https://b.example",
+        )],
+    )
+    .expect("from the environment");
+    assert_eq!(s.server.allowed_origins.len(), 2);
+    let err = load("[server]\nallowed_origins = [\"www.example.org\"]\n", &[]).expect_err("bad");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("server.allowed_origins") && msg.contains("www.example.org"),
+        "{msg}"
+    );
+}

@@ -248,6 +248,36 @@ pub(super) fn trusted_proxies<'de, D: serde::Deserializer<'de>>(
         .map_err(|e| serde::de::Error::custom(format!("server.trusted_proxies: {e}")))
 }
 
+/// `server.allowed_origins`: a TOML list of origins, or (from
+/// `POSTBODE_SERVER__ALLOWED_ORIGINS`) one string of them separated by
+/// commas or spaces. The error names the key and the entry at fault.
+pub(super) fn allowed_origins<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::domain::WebOrigin>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let entries = match Raw::deserialize(d)? {
+        Raw::One(s) => s
+            .split([',', ' ', '\t', '\n'])
+            .filter(|e| !e.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Raw::Many(v) => v,
+    };
+    entries
+        .iter()
+        .map(|e| {
+            crate::domain::WebOrigin::parse(e).map_err(|why| {
+                serde::de::Error::custom(format!("server.allowed_origins: {e:?}: {why}"))
+            })
+        })
+        .collect()
+}
+
 /// `server.metrics_token`: the bearer token `/metrics` asks for; none
 /// (empty) turns `/metrics` off. Never printed, not even its length.
 #[derive(Clone, Default)]

@@ -24,7 +24,7 @@ use crate::domain::{ChangeSource, Mailbox};
 use crate::error::{Error, Result};
 use crate::mail::confirmation::{self, Confirmation};
 use crate::mail::unsubscribe_link::{self, UnsubscribeLink};
-use crate::mail::{DkimSigner, TokenKey};
+use crate::mail::{DkimSigner, TokenKey, links};
 use crate::store::{Recipient, Store, SystemMailKind};
 
 /// The kit, built once.
@@ -125,7 +125,10 @@ impl SystemMailer {
         let token = self
             .tokens
             .confirm_token(who.id, salt.salt(), issued.as_second(), last_change);
-        let confirm_url = format!("{}/confirm/{token}", self.base_url);
+        let confirm_url = links::with_lang(
+            &format!("{}/confirm/{token}", self.base_url),
+            page_language(language),
+        );
         let message_id = confirmation::confirmation_message_id(
             &self.tokens,
             who.id,
@@ -163,10 +166,13 @@ impl SystemMailer {
     pub async fn send_unsubscribe_link(&self, who: &Recipient, language: &str) -> Result<()> {
         let issued = jiff::Timestamp::now();
         let salt = self.store.link_salt(who.id).await?;
-        let url = format!(
-            "{}/u/{}",
-            self.base_url,
-            self.tokens.unsubscribe_token(who.id, salt.salt())
+        let url = links::with_lang(
+            &format!(
+                "{}/u/{}",
+                self.base_url,
+                self.tokens.unsubscribe_token(who.id, salt.salt())
+            ),
+            page_language(language),
         );
         let message_id = unsubscribe_link::unsubscribe_link_message_id(
             &self.tokens,
@@ -238,4 +244,10 @@ impl SystemMailer {
         );
         self.store.record_system_mail(who.id, kind, source).await
     }
+}
+
+/// The page language a link in a mail written in `language` carries: the
+/// mails are English for `en` and Dutch otherwise, and so are the pages.
+fn page_language(language: &str) -> &'static str {
+    if language == "en" { "en" } else { "nl" }
 }

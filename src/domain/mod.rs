@@ -4,6 +4,8 @@
 //! - [`ParseError`]: the one error all of them return, with a reason a user can act on.
 //! - [`EmailAddress`]: an address normalised once, so store, de-duplication and SMTP agree.
 //! - [`Mailbox`]: `Name <address>` for From and Reply-To.
+//! - [`NormalisedMailbox`]: the inbox an address reaches (case, `+tag`,
+//!   gmail's dots folded), for limits per person.
 //! - [`SubscriberName`]: a display name safe to put in a mail header.
 //! - [`ListName`]: a list's name, a short case-free key typed on the command line.
 //! - [`Slug`]: an issue's slug, checked as given because it must match its folder.
@@ -21,6 +23,7 @@
 //!   of an admin's stated basis and of a sign-up's client address.
 //! - [`TrustedProxies`], [`IpNetwork`]: the reverse proxies whose
 //!   `X-Forwarded-For` names the client (`server.trusted_proxies`).
+//! - [`WebOrigin`]: a site (`https://host[:port]`), for the forms' `Origin` check.
 //! - [`attribute_key`]: attribute names are one name whatever their case.
 //! - [`spreadsheet_cell`]: CSV cells a spreadsheet shows as text, never runs.
 
@@ -33,6 +36,7 @@ mod language;
 mod link_salt;
 mod list_name;
 mod mailbox;
+mod normalised_mailbox;
 mod parse_error;
 mod report_kind;
 mod send_time;
@@ -43,6 +47,7 @@ mod subscriber_name;
 mod subscriber_status;
 mod suppression;
 mod trusted_proxies;
+mod web_origin;
 
 pub use change_source::ChangeSource;
 pub use client_network::ClientNetwork;
@@ -52,6 +57,7 @@ pub use language::Language;
 pub use link_salt::{ConfirmLink, LinkSalt, SaltLookup};
 pub use list_name::ListName;
 pub use mailbox::Mailbox;
+pub use normalised_mailbox::NormalisedMailbox;
 pub use parse_error::ParseError;
 pub use report_kind::ReportKind;
 pub use send_time::SendTime;
@@ -61,3 +67,4 @@ pub use subscriber_name::SubscriberName;
 pub use subscriber_status::SubscriberStatus;
 pub use suppression::{AddressHash, SuppressionKey, SuppressionReason};
 pub use trusted_proxies::{IpNetwork, TrustedProxies};
+pub use web_origin::WebOrigin;

@@ -14,7 +14,7 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{EmailAddress, ParseError, SubscriberStatus};
+use super::{EmailAddress, NormalisedMailbox, ParseError, SubscriberStatus};
 
 /// Shorter keys are guessable offline from the list.
 const MIN_KEY_LEN: usize = 16;
@@ -121,6 +121,16 @@ impl SuppressionKey {
         let mut mac = self.0.clone();
         mac.update(b"suppression\0");
         mac.update(address.key().as_bytes());
+        AddressHash(mac.finalize().into_bytes().into())
+    }
+
+    /// The hash the public pages count mails to `mailbox` under (see
+    /// `store::address_mails`): the same key for another purpose, so the
+    /// two tables' hashes cannot be matched with each other.
+    pub fn mailbox_hash(&self, mailbox: &NormalisedMailbox) -> AddressHash {
+        let mut mac = self.0.clone();
+        mac.update(b"address-mails\0");
+        mac.update(mailbox.as_str().as_bytes());
         AddressHash(mac.finalize().into_bytes().into())
     }
 }

@@ -9,6 +9,12 @@
 //! token for a known id and one for an unknown id take the same work; the
 //! answer says only whether the link is genuine and names someone.
 
+//!
+//! A link may carry the language of the mail it came in
+//! ([`LANG_PARAM`], added by [`with_lang`]): the page behind it speaks
+//! that language. It is outside the token and outside every check, so a
+//! forged link and a genuine one get their page language the same way.
+
 use super::TokenKey;
 use crate::domain::ConfirmLink;
 use crate::error::Result;
@@ -45,4 +51,12 @@ pub async fn verify_confirm(
     let salt = store.link_salt(id).await?;
     let now = jiff::Timestamp::now().as_second();
     Ok(tokens.check_confirm(token, salt, now, max_age_secs))
+}
+
+/// The query parameter that carries a link's page language (`?lang=nl`).
+pub const LANG_PARAM: &str = "lang";
+
+/// `url` with the page language `code` (`nl`, `en`) as its query.
+pub fn with_lang(url: &str, code: &str) -> String {
+    format!("{url}?{LANG_PARAM}={code}")
 }

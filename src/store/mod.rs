@@ -15,10 +15,12 @@
 //! one check-and-set), [`suppressions`] (the suppression list),
 //! [`system_mails`] (confirmations and unsubscribe links mailed to
 //! one person, and the pending expiry), [`consent`] (proof of consent),
+//! [`address_mails`] (the public pages' mails per mailbox),
 //! [`open_sqlite`] (a SQLite database's files and pools), [`durable`] (the
 //! connections status changes commit on, synced before they return),
 //! [`status_log`] (one person's status history), [`timestamp`].
 
+mod address_mails;
 mod archive;
 mod backend;
 mod bounce_reports;

@@ -21,6 +21,7 @@ pub mod archive;
 pub mod client_ip;
 pub mod connection_cap;
 pub mod connections;
+pub mod form_origin;
 pub mod limits;
 pub mod metrics;
 pub mod metrics_access;
@@ -77,6 +78,8 @@ struct Inner {
     /// The list someone joins through the subscribe form.
     default_list: ListName,
     limits: limits::Limits,
+    /// The sites whose pages may post the forms.
+    form_origins: form_origin::FormOrigins,
     /// Writes unsubscribes in batches (group commit).
     status_writer: status_writer::StatusWriter,
     /// The provider webhooks' keys, certificate cache and bounce settings.
@@ -113,22 +116,28 @@ impl AppState {
                 mailer,
                 default_list: settings.newsletter.default_list.clone(),
                 limits: limits::Limits::new(settings.server.link_posts_per_minute),
+                form_origins: form_origin::FormOrigins::new(
+                    settings.newsletter.base_url.as_str(),
+                    &settings.server.allowed_origins,
+                ),
                 webhooks,
             }),
         })
     }
 
-    /// The language of a page about one subscriber (behind a genuine
-    /// token): theirs, when they have one the pages speak; else as
-    /// [`AppState::lang`].
-    async fn lang_for(&self, headers: &HeaderMap, subscriber: Option<i64>) -> Lang {
-        if let Some(id) = subscriber
-            && let Ok(Some(language)) = self.inner.store.language_by_id(id).await
-            && let Some(lang) = Lang::from_tag(language.as_str())
-        {
-            return lang;
-        }
-        self.lang(headers)
+    /// The language of a page behind a link from a mail (`/u/TOKEN`,
+    /// `/confirm/TOKEN`), with `query` the link's query: its own `lang`
+    /// (written into the link when the mail was built), else as
+    /// [`AppState::lang`]. Never the subscriber's stored language: a
+    /// genuine link and a forged one get their language the same way, so
+    /// the language tells nothing about the link.
+    fn link_lang(&self, headers: &HeaderMap, query: Option<&str>) -> Lang {
+        query
+            .into_iter()
+            .flat_map(|q| unsubscribe::form_pairs(q.as_bytes()))
+            .find(|(key, _)| key == crate::mail::links::LANG_PARAM)
+            .and_then(|(_, value)| Lang::from_tag(&value))
+            .unwrap_or_else(|| self.lang(headers))
     }
 
     /// The page language: the first of nl/en in `Accept-Language`, else

@@ -117,6 +117,8 @@ struct Texts {
     too_many_lead: &'static str,
     slow_down_lead: &'static str,
     slow_down_form_lead: &'static str,
+    cross_site_title: &'static str,
+    cross_site_lead: &'static str,
     confirm_title: &'static str,
     confirm_lead: &'static str,
     confirm_button: &'static str,
@@ -180,6 +182,8 @@ static NL: Texts = Texts {
     too_many_lead: "Er kwamen te veel aanmeldingen tegelijk binnen. Probeer het over tien minuten opnieuw.",
     slow_down_lead: "Er kwamen te veel verzoeken tegelijk binnen. Probeer het over een minuut opnieuw.",
     slow_down_form_lead: "Er kwamen te veel verzoeken tegelijk binnen. Probeer het over tien minuten opnieuw.",
+    cross_site_title: "Niet verstuurd",
+    cross_site_lead: "Dit formulier is vanaf een andere website verstuurd, en daarom niet aangenomen: er is niets veranderd en er gaat geen mail uit. Gebruik het formulier op deze site.",
     confirm_title: "Bevestig je aanmelding",
     confirm_lead: "Nog één klik: bevestig dat je deze nieuwsbrief wilt ontvangen.",
     confirm_button: "Ja, ik wil de nieuwsbrief ontvangen",
@@ -243,6 +247,8 @@ static EN: Texts = Texts {
     too_many_lead: "Too many sign-ups arrived at once. Please try again in ten minutes.",
     slow_down_lead: "Too many requests arrived at once. Please try again in a minute.",
     slow_down_form_lead: "Too many requests arrived at once. Please try again in ten minutes.",
+    cross_site_title: "Not sent",
+    cross_site_lead: "This form was sent from another website, so it was not accepted: nothing changed and no mail goes out. Please use the form on this site.",
     confirm_title: "Confirm your subscription",
     confirm_lead: "One more click: confirm that you want to receive this newsletter.",
     confirm_button: "Confirm my subscription",
@@ -570,6 +576,17 @@ pub fn too_many_link_requests(lang: Lang, newsletter: &str) -> String {
     let t = lang.texts();
     let body = format!("<p>{}</p>\n", escape(t.slow_down_form_lead));
     layout(lang, newsletter, t.too_many_title, &body)
+}
+
+/// 403 for a form POST from another site's page ([`super::form_origin`]).
+pub fn cross_site(lang: Lang, newsletter: &str) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<p>{}</p>\n<p><a href=\"/subscribe\">{}</a></p>\n",
+        escape(t.cross_site_lead),
+        escape(t.subscribe_title)
+    );
+    layout(lang, newsletter, t.cross_site_title, &body)
 }
 
 /// GET `/confirm/TOKEN`: one button that posts back to the same address.

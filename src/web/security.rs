@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -26,40 +26,6 @@ pub fn with_policy(mut response: Response, policy: &'static str) -> Response {
     );
     response
 }
-
-/// True when a form POST comes from a page on another site: the browser
-/// says so (`Sec-Fetch-Site: cross-site`), or its `Origin` is neither this
-/// server as the request names it (`Host`) nor `base_url`. An `Origin` of
-/// `null` proves nothing: browsers send it for our own forms, because the
-/// pages are served with `Referrer-Policy: no-referrer`. Requests with
-/// neither header (mail clients, curl) are not cross-site by this test;
-/// they meet the rate limits like any other.
-pub fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    if text(SEC_FETCH_SITE).is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
-        return true;
-    }
-    let Some(origin) = text(header::ORIGIN).filter(|o| !o.eq_ignore_ascii_case("null")) else {
-        return false;
-    };
-    let host_of = |url: &str| {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-        rest.split('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-    };
-    let origin = host_of(origin);
-    let own = text(header::HOST).map(str::to_ascii_lowercase);
-    own.as_deref() != Some(origin.as_str()) && host_of(base_url) != origin
-}
-
-/// Fetch metadata: where the request came from, as the browser sees it.
-const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// The largest request body read: a one-click POST or a button's form is a
 /// few dozen bytes.
@@ -104,47 +70,4 @@ pub fn harden_with_body_limit(router: Router, body_limit: usize) -> Router {
     // of HTML. Small pages (under 32 bytes) and images are left alone.
     router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true));
     router.layer(super::request_log::layer())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (name, value) in pairs {
-            h.insert(name.clone(), HeaderValue::from_static(value));
-        }
-        h
-    }
-
-    #[test]
-    fn only_an_origin_of_another_site_is_cross_site() {
-        let base = "https://nieuws.example.org";
-        assert!(!cross_site(&headers(&[]), base));
-        let own = headers(&[
-            (header::ORIGIN, "http://127.0.0.1:8080"),
-            (header::HOST, "127.0.0.1:8080"),
-        ]);
-        assert!(!cross_site(&own, base));
-        let behind_proxy = headers(&[
-            (header::ORIGIN, "https://Nieuws.example.org"),
-            (header::HOST, "127.0.0.1:8080"),
-        ]);
-        assert!(!cross_site(&behind_proxy, base));
-        let other = headers(&[
-            (header::ORIGIN, "https://evil.example"),
-            (header::HOST, "nieuws.example.org"),
-        ]);
-        assert!(cross_site(&other, base));
-        let opaque = headers(&[
-            (header::ORIGIN, "null"),
-            (header::HOST, "nieuws.example.org"),
-        ]);
-        assert!(!cross_site(&opaque, base), "our own form under no-referrer");
-        let fetch = headers(&[(SEC_FETCH_SITE, "cross-site"), (header::ORIGIN, "null")]);
-        assert!(cross_site(&fetch, base));
-        let same = headers(&[(SEC_FETCH_SITE, "same-origin"), (header::ORIGIN, "null")]);
-        assert!(!cross_site(&same, base));
-    }
 }

@@ -6,12 +6,18 @@
 //!   nothing about who is subscribed. Behind that page: a new address
 //!   becomes `pending` and gets a confirmation mail; a pending or
 //!   unsubscribed one gets (another) confirmation mail; an active or
-//!   bounced one gets nothing. The mail is sent in the background, so the
-//!   answer does not take longer when a mail goes out.
+//!   bounced one gets nothing. All of that (the lookup, the writes, the
+//!   mail) happens in the background after the answer, the same for every
+//!   address, so neither the page nor its timing tells a known address
+//!   from an unknown one.
 //! - A filled honeypot field (`website`) gets the same page and nothing
 //!   happens.
+//! - A POST from another site's page gets 403 and changes nothing
+//!   ([`super::form_origin`]).
 //! - Limits (see [`limits`]): POSTs per client address (over it: 429),
-//!   and confirmation mails per address (over it: the same page, no mail).
+//!   and confirmation mails per mailbox (over it: the same page, no mail).
+//! - Pages behind a confirmation link speak the link's language
+//!   ([`AppState::link_lang`]), genuine or not.
 //! - `GET /confirm/TOKEN` shows a button and changes nothing (mail scanners
 //!   follow links); `POST /confirm/TOKEN` makes a pending or unsubscribed
 //!   subscriber active (source `confirm`) when the token is genuine and at
@@ -32,7 +38,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -40,7 +46,7 @@ use axum::routing::get;
 use super::client_ip::ClientIp;
 use super::pages::{self, BrokenLink, FormError, Lang};
 use super::unsubscribe::form_pairs;
-use super::{AppState, limits};
+use super::{AppState, form_origin, limits};
 use crate::domain::{
     ChangeSource, ClientNetwork, ConfirmLink, EmailAddress, Language, StatusOutcome,
     SubscriberName, SubscriberStatus,
@@ -77,6 +83,10 @@ async fn subscribe(
 ) -> Response {
     let lang = state.lang(&headers);
     let newsletter = &state.inner.newsletter;
+    if state.inner.form_origins.cross_site(&headers) {
+        tracing::warn!(%client, "subscribe: posted from another site");
+        return form_origin::refused(lang, newsletter);
+    }
     let now = Instant::now();
     if let Err(wait) = state.inner.limits.allow_subscribe(client, now) {
         tracing::warn!(%client, "subscribe: too many requests");
@@ -111,33 +121,48 @@ async fn subscribe(
             Err(_) => return again(FormError::Name),
         }
     };
-    match confirmation_due(&state, &address, person.as_ref(), lang, client).await {
-        Ok(Some(id)) => {
-            if state.inner.limits.allow_address(&address, now) {
-                let state = state.clone();
-                let who = Recipient {
-                    id,
-                    email: address,
-                    name: person,
-                    language: None,
-                };
-                tokio::spawn(async move {
-                    let mailer = &state.inner.mailer;
-                    if let Err(error) = mailer
-                        .send_confirmation(&who, lang.code(), ChangeSource::Page)
-                        .await
-                    {
-                        tracing::error!(%error, subscriber = id, "confirmation mail");
-                    }
-                });
-            } else {
-                tracing::warn!(subscriber = id, "subscribe: confirmation limit reached");
-            }
-        }
-        Ok(None) => {}
-        Err(e) => return state.failure(&headers, &e),
-    }
+    // Whatever depends on the address being known happens after the
+    // answer, for every address alike.
+    let state = state.clone();
+    tokio::spawn(async move { sign_up(&state, address, person, lang, client).await });
     thanks()
+}
+
+/// Behind the "check your inbox" page: stores the request and, when a
+/// confirmation is due and the mailbox is under its limit, mails it.
+/// Failures go to the log only (the answer has gone).
+async fn sign_up(
+    state: &AppState,
+    address: EmailAddress,
+    person: Option<SubscriberName>,
+    lang: Lang,
+    client: IpAddr,
+) {
+    let id = match confirmation_due(state, &address, person.as_ref(), lang, client).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::error!(%error, "subscribe: cannot store the request");
+            return;
+        }
+    };
+    if !limits::allow_address_mail(&state.inner.store, &address).await {
+        tracing::warn!(subscriber = id, "subscribe: confirmation limit reached");
+        return;
+    }
+    let who = Recipient {
+        id,
+        email: address,
+        name: person,
+        language: None,
+    };
+    let mailer = &state.inner.mailer;
+    if let Err(error) = mailer
+        .send_confirmation(&who, lang.code(), ChangeSource::Page)
+        .await
+    {
+        tracing::error!(%error, subscriber = id, "confirmation mail");
+    }
 }
 
 /// Adds a new address as pending. Returns the subscriber id when a
@@ -211,13 +236,10 @@ async fn confirming(
     crate::mail::links::verify_confirm(tokens, store, &token, CONFIRM_MAX_AGE_SECS).await
 }
 
-/// 404: the link does not work (the browser's language: it names nobody).
-fn broken(state: &AppState, headers: &HeaderMap) -> Response {
-    let page = pages::broken_link(
-        state.lang(headers),
-        &state.inner.newsletter,
-        BrokenLink::Confirm,
-    );
+/// 404: the link does not work (in the link's language, as a genuine
+/// one's page would be).
+fn broken(state: &AppState, lang: Lang) -> Response {
+    let page = pages::broken_link(lang, &state.inner.newsletter, BrokenLink::Confirm);
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
@@ -239,23 +261,21 @@ async fn named(
         .map(|s| (id, link, s)))
 }
 
-/// `GET /confirm/TOKEN`: one button (in the language they subscribed in);
-/// 404 and the honest page for a link that does not work.
+/// `GET /confirm/TOKEN`: one button (in the link's language); 404 and the
+/// honest page for a link that does not work.
 async fn show_confirm(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let id = match named(&state, path).await {
-        Ok(Some((id, _, _))) => id,
-        Ok(None) => return broken(&state, &headers),
+    let lang = state.link_lang(&headers, query.as_deref());
+    match named(&state, path).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
-    };
-    Html(pages::confirm(
-        state.lang_for(&headers, Some(id)).await,
-        &state.inner.newsletter,
-    ))
-    .into_response()
+    }
+    Html(pages::confirm(lang, &state.inner.newsletter)).into_response()
 }
 
 /// `POST /confirm/TOKEN`: pending (or unsubscribed, with a link asked for
@@ -264,11 +284,13 @@ async fn show_confirm(
 async fn confirm(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let lang = state.link_lang(&headers, query.as_deref());
     let (id, link) = match named(&state, path).await {
         Ok(Some((id, link, _))) => (id, link),
-        Ok(None) => return broken(&state, &headers),
+        Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
     };
     let store = &state.inner.store;
@@ -284,7 +306,6 @@ async fn confirm(
         tracing::info!(subscriber = id, "confirmed");
     }
     let newsletter = &state.inner.newsletter;
-    let lang = state.lang_for(&headers, Some(id)).await;
     match outcome {
         StatusOutcome::Changed { .. } => Html(pages::confirmed(lang, newsletter)).into_response(),
         StatusOutcome::Unchanged(SubscriberStatus::Active) => {
@@ -296,6 +317,6 @@ async fn confirm(
         )
             .into_response(),
         // Erased in the meantime.
-        StatusOutcome::Unknown => broken(&state, &headers),
+        StatusOutcome::Unknown => broken(&state, lang),
     }
 }

@@ -18,18 +18,21 @@
 //! cannot undo), that nothing changed (409 for a refused resubscribe). The
 //! token is checked in constant time; what a response reveals is only
 //! whether the link is genuine and names someone. Unsubscribe links never
-//! expire.
+//! expire. Every page behind a link, genuine or not, speaks the link's
+//! language (`?lang=`, written in when the mail was built), else the
+//! browser's, else the newsletter's ([`AppState::link_lang`]): never the
+//! stored subscriber's, which would tell a genuine link from a forged one.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::AppState;
-use super::pages::{self, BrokenLink};
+use super::pages::{self, BrokenLink, Lang};
 use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
 use crate::store::StatusRequest;
 
@@ -44,13 +47,10 @@ fn token_of(path: Result<Path<String>, PathRejection>) -> String {
     path.map(|Path(token)| token).unwrap_or_default()
 }
 
-/// 404: the link does not work (the browser's language: it names nobody).
-fn broken(state: &AppState, headers: &HeaderMap) -> Response {
-    let page = pages::broken_link(
-        state.lang(headers),
-        &state.inner.newsletter,
-        BrokenLink::Unsubscribe,
-    );
+/// 404: the link does not work (in the link's language, as a genuine
+/// one's page would be).
+fn broken(state: &AppState, lang: Lang) -> Response {
+    let page = pages::broken_link(lang, &state.inner.newsletter, BrokenLink::Unsubscribe);
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
@@ -67,36 +67,36 @@ async fn named(
     Ok(state.inner.store.status_by_id(id).await?.map(|s| (id, s)))
 }
 
-/// `GET /u/TOKEN`: one button, in the subscriber's language when they have
-/// one; 404 and the honest page for a link that does not work.
+/// `GET /u/TOKEN`: one button, in the link's language; 404 and the
+/// honest page for a link that does not work.
 async fn show(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let id = match named(&state, &token_of(path)).await {
-        Ok(Some((id, _))) => id,
-        Ok(None) => return broken(&state, &headers),
+    let lang = state.link_lang(&headers, query.as_deref());
+    match named(&state, &token_of(path)).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
-    };
-    Html(pages::unsubscribe(
-        state.lang_for(&headers, Some(id)).await,
-        &state.inner.newsletter,
-    ))
-    .into_response()
+    }
+    Html(pages::unsubscribe(lang, &state.inner.newsletter)).into_response()
 }
 
 /// `POST /u/TOKEN`.
 async fn unsubscribe(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let lang = state.link_lang(&headers, query.as_deref());
     let token = token_of(path);
     let (id, status) = match named(&state, &token).await {
         Ok(Some(named)) => named,
-        Ok(None) => return broken(&state, &headers),
+        Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
     };
     let source = source_of(&body);
@@ -125,14 +125,19 @@ async fn unsubscribe(
                     _ => Done::NotReceiving,
                 },
                 // Erased in the meantime.
-                Ok(StatusOutcome::Unknown) => return broken(&state, &headers),
+                Ok(StatusOutcome::Unknown) => return broken(&state, lang),
                 Err(e) => return state.failure(&headers, &e),
             }
         }
     };
-    let lang = state.lang_for(&headers, Some(id)).await;
     let newsletter = &state.inner.newsletter;
-    let action = format!("/u/{}/resubscribe", percent_encode(&token));
+    // The button posts back with the same language.
+    let action = format!(
+        "/u/{}/resubscribe?{}={}",
+        percent_encode(&token),
+        crate::mail::links::LANG_PARAM,
+        lang.code()
+    );
     Html(match done {
         Done::Unsubscribed => pages::unsubscribed(lang, newsletter, &action),
         Done::Already => pages::already_unsubscribed(lang, newsletter, &action),
@@ -158,18 +163,19 @@ enum Done {
 async fn resubscribe(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let lang = state.link_lang(&headers, query.as_deref());
     let id = match named(&state, &token_of(path)).await {
         Ok(Some((id, _))) => id,
-        Ok(None) => return broken(&state, &headers),
+        Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
     };
     let outcome = match state.inner.store.resubscribe_by_id(id).await {
         Ok(outcome) => outcome,
         Err(e) => return state.failure(&headers, &e),
     };
-    let lang = state.lang_for(&headers, Some(id)).await;
     let newsletter = &state.inner.newsletter;
     let page = match outcome {
         StatusOutcome::Changed { to, .. } => {
@@ -187,7 +193,7 @@ async fn resubscribe(
             let page = pages::resubscribe_refused(lang, newsletter);
             return (StatusCode::CONFLICT, Html(page)).into_response();
         }
-        StatusOutcome::Unknown => return broken(&state, &headers),
+        StatusOutcome::Unknown => return broken(&state, lang),
     };
     Html(page).into_response()
 }

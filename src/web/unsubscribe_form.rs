@@ -12,10 +12,10 @@
 //! - Like `/subscribe`: a filled honeypot field (`website`) gets the same
 //!   page and nothing happens; [`IP_LIMIT`](super::limits::IP_LIMIT) POSTs
 //!   per client per ten minutes (over it: 429); at most
-//!   [`ADDRESS_LIMIT`](super::limits::ADDRESS_LIMIT) mails per address per
-//!   hour, counted with confirmation mails (over it: the same page, no
-//!   mail). A POST from another site's page ([`security::cross_site`]) gets
-//!   403.
+//!   [`ADDRESS_LIMIT`](super::limits::ADDRESS_LIMIT) mails per mailbox per
+//!   hour, counted with confirmation mails and checked in the background
+//!   (over it: the same page, no mail). A POST from another site's page
+//!   ([`super::form_origin`]) gets 403 and changes nothing.
 
 use std::time::Instant;
 
@@ -29,7 +29,7 @@ use axum::routing::get;
 use super::client_ip::ClientIp;
 use super::pages::{self, FormError, Lang};
 use super::unsubscribe::form_pairs;
-use super::{AppState, limits, security};
+use super::{AppState, form_origin, limits};
 use crate::domain::{EmailAddress, SubscriberStatus};
 use crate::store::Recipient;
 
@@ -53,10 +53,9 @@ async fn ask(
 ) -> Response {
     let lang = state.lang(&headers);
     let newsletter = &state.inner.newsletter;
-    if security::cross_site(&headers, &state.inner.base_url) {
+    if state.inner.form_origins.cross_site(&headers) {
         tracing::warn!(%client, "unsubscribe form: posted from another site");
-        let page = pages::error(lang, newsletter);
-        return (StatusCode::FORBIDDEN, Html(page)).into_response();
+        return form_origin::refused(lang, newsletter);
     }
     let now = Instant::now();
     if let Err(wait) = state.inner.limits.allow_link_request(client, now) {
@@ -80,12 +79,8 @@ async fn ask(
         let page = pages::unsubscribe_by_address(lang, newsletter, &email, Some(FormError::Email));
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     };
-    if state.inner.limits.allow_address(&address, now) {
-        let state = state.clone();
-        tokio::spawn(async move { mail_link(&state, &address, lang).await });
-    } else {
-        tracing::warn!("unsubscribe form: mail limit for this address reached");
-    }
+    let state = state.clone();
+    tokio::spawn(async move { mail_link(&state, &address, lang).await });
     sent()
 }
 
@@ -109,6 +104,10 @@ async fn mail_link(state: &AppState, address: &EmailAddress, lang: Lang) {
         tracing::info!("unsubscribe form: not a subscribed address, nothing sent");
         return;
     };
+    if !limits::allow_address_mail(&state.inner.store, address).await {
+        tracing::warn!("unsubscribe form: mail limit for this mailbox reached");
+        return;
+    }
     // Their own language when the mails speak it, else the page's.
     let language = s
         .language

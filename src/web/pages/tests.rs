@@ -69,6 +69,7 @@ fn both_languages_have_every_page() {
             too_many(lang, "N"),
             too_many_requests(lang, "N"),
             too_many_link_requests(lang, "N"),
+            cross_site(lang, "N"),
             confirm(lang, "N"),
             confirmed(lang, "N"),
             already_confirmed(lang, "N"),
