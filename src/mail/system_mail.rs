@@ -93,8 +93,7 @@ pub fn render_html(
         if !path.is_file() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = crate::render::read(&path).map_err(|e| e.to_string())?;
         env.render_named_str(name, &text, &ctx)
             .map(Some)
             .map_err(|e| crate::render::template::describe(&e, &path.display().to_string()))

@@ -81,8 +81,7 @@ impl IssueSource {
             ))
         })?;
         let toml_path = dir.join("issue.toml");
-        let text = std::fs::read_to_string(&toml_path)
-            .map_err(|e| Error::Input(format!("cannot read {}: {e}", toml_path.display())))?;
+        let text = super::read(&toml_path)?;
         let meta: IssueMeta = toml::from_str(&text).map_err(|e| {
             Error::Input(format!(
                 "in {}: {}",
@@ -120,8 +119,7 @@ impl IssueSource {
                 )));
             }
         };
-        let body = std::fs::read_to_string(&body_path)
-            .map_err(|e| Error::Input(format!("cannot read {}: {e}", body_path.display())))?;
+        let body = super::read(&body_path)?;
         Ok(IssueSource {
             dir: dir.to_path_buf(),
             slug,

@@ -8,10 +8,12 @@
 //! - [`template`]: the two templating stages.
 //! - [`compiled`]: per-recipient personalisation.
 //! - [`validate`]: unknown MJML elements and attributes, as mjml reports them.
+//! - [`normalise`]: line ends, byte-order mark and blanks, as files are read.
 
 pub mod blocks;
 pub mod compiled;
 pub mod issue_source;
+pub mod normalise;
 pub mod template;
 pub mod to_mjml;
 pub mod to_text;
@@ -328,8 +330,10 @@ fn fill(
         .map_err(|e| template::describe(&e, file))
 }
 
-fn read(path: &Path) -> Result<String> {
+/// Reads a template or MJML file, normalised ([`normalise::normalise_source`]).
+pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
+        .map(|s| normalise::normalise_source(&s))
         .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))
 }
 
