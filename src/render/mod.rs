@@ -5,6 +5,7 @@
 //! - [`issue_source`]: reads `issue.toml` and the body.
 //! - [`blocks`]: Markdown to a small document model.
 //! - [`to_mjml`], [`to_text`]: that model to MJML and to plain text.
+//! - [`html_text`]: rendered HTML to plain text, for MJML content.
 //! - [`template`]: the two templating stages.
 //! - [`compiled`]: per-recipient personalisation.
 //! - [`validate`]: unknown MJML elements and attributes, as mjml reports them.
@@ -12,6 +13,7 @@
 
 pub mod blocks;
 pub mod compiled;
+pub mod html_text;
 pub mod issue_source;
 pub mod normalise;
 pub mod template;
@@ -95,6 +97,7 @@ impl Renderer {
     pub fn render(&self, source: &IssueSource) -> Result<RenderedIssue> {
         let body_file = source.body_path.display().to_string();
         self.check_body_template(source)?;
+        let head = self.text_head(source)?;
         let (body_mjml, body_text) = match source.body_kind {
             BodyKind::Markdown => {
                 let mut raw = Spans::default();
@@ -102,10 +105,13 @@ impl Renderer {
                 let blocks = blocks::parse_markdown(&md);
                 (
                     raw.restore(&to_mjml::blocks_to_mjml(&blocks), Which::All),
-                    raw.restore(&to_text::blocks_to_text(&blocks), Which::All),
+                    raw.restore(&to_text::blocks_to_text(&blocks, &head), Which::All),
                 )
             }
-            BodyKind::Mjml => (source.body.clone(), to_text::mjml_text(&source.body)),
+            BodyKind::Mjml => (
+                source.body.clone(),
+                to_text::mjml_body_text(&source.body, &head),
+            ),
         };
 
         let mut warnings = Vec::new();
@@ -147,6 +153,13 @@ impl Renderer {
             web_html,
             warnings,
         })
+    }
+
+    /// The inside of the layout's `<mj-head>` after stage one: the text of
+    /// MJML content is rendered with it, so mj-classes look as in the mail.
+    fn text_head(&self, source: &IssueSource) -> Result<String> {
+        let mjml = self.stage_one_mjml(source, "", true, &mut Spans::default())?;
+        Ok(to_text::mjml_head(&mjml).to_owned())
     }
 
     /// Runs stage one over the body as written, so template errors name
