@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::dispatch::send::Dispatcher;
 use crate::domain::{EmailAddress, ListName, SendTime};
 use crate::error::{Error, Result};
-use crate::render::{CompiledIssue, IssueSource, Recipient, RenderedIssue, Renderer};
+use crate::render::{IssueSource, Personalised, Recipient, RenderedIssue, Renderer};
 use crate::store::{NewIssue, PausedBy, Store, format_ms, now_ms};
 
 #[derive(Debug, Subcommand)]
@@ -34,6 +34,9 @@ pub enum IssueCommand {
         /// The list to send to [default: issue.toml's list, else newsletter.default_list]
         #[arg(long)]
         list: Option<String>,
+        /// Queue it even when its HTML is above Gmail's 102 KB clipping limit
+        #[arg(long)]
+        force: bool,
     },
     /// Send one message, marked as a test, through the real transport; records nothing
     Test {
@@ -88,8 +91,13 @@ pub fn run_preview(cmd: IssueCommand, settings: &Settings) -> Result<()> {
 pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Result<()> {
     match cmd {
         IssueCommand::Preview { .. } => run_preview(cmd, settings),
-        IssueCommand::Queue { dir, at, list } => {
-            let issue = queue(settings, store, &dir, at.as_deref(), list.as_deref()).await?;
+        IssueCommand::Queue {
+            dir,
+            at,
+            list,
+            force,
+        } => {
+            let issue = queue(settings, store, &dir, at.as_deref(), list.as_deref(), force).await?;
             eprintln!(
                 "queued {} for list {} at {}",
                 issue.slug,
@@ -102,8 +110,7 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
         IssueCommand::Test { dir, to } => {
             let to = parse_arg("--to", &to, EmailAddress::parse)?;
             let rendered = render(settings, &dir)?;
-            let compiled =
-                CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?;
+            let compiled = rendered.compiled()?;
             let dispatcher = Dispatcher::new(settings, store.clone())?;
             let reply = dispatcher
                 .send_test(
@@ -140,19 +147,22 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
     }
 }
 
-/// Renders, checks and stores an issue.
+/// Renders, checks and stores an issue. `force` queues it even above
+/// Gmail's clipping limit.
 pub async fn queue(
     settings: &Settings,
     store: &Store,
     dir: &Path,
     at: Option<&str>,
     list: Option<&str>,
+    force: bool,
 ) -> Result<crate::store::Issue> {
     let rendered = render(settings, dir)?;
     // Strictness at queue time: a per-recipient value without a default
     // fails here for the sample recipient, not blank in a sent mail.
-    CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?
-        .personalise(&Recipient::sample(settings.newsletter.base_url.as_str()))?;
+    let sample = Recipient::sample(settings.newsletter.base_url.as_str());
+    let message = rendered.compiled()?.personalise(&sample)?;
+    preflight(dir, &message, &sample, !force)?;
     let tz = settings.newsletter.timezone.time_zone();
     let send_at = match at.or(rendered.meta.send_at.as_deref()) {
         Some(t) => parse_arg("send time", t, |t| SendTime::parse(t, &tz))?,
@@ -284,9 +294,9 @@ pub fn preview(settings: &Settings, dir: &Path, format: PreviewFormat) -> Result
     if format == PreviewFormat::Web {
         return Ok(rendered.web_html);
     }
-    let compiled = CompiledIssue::compile(&rendered.html_template, &rendered.text_template)?;
     let sample = Recipient::sample(settings.newsletter.base_url.as_str());
-    let message = compiled.personalise(&sample)?;
+    let message = rendered.compiled()?.personalise(&sample)?;
+    preflight(dir, &message, &sample, false)?;
     Ok(match format {
         PreviewFormat::Text => message.text,
         _ => message.html,
@@ -309,7 +319,40 @@ pub fn render(settings: &Settings, dir: &Path) -> Result<RenderedIssue> {
     Ok(rendered)
 }
 
-fn write_out(out: Option<&Path>, text: &str) -> Result<()> {
+/// The pre-flight checks on the sample message: warnings printed,
+/// refusals an error; above Gmail's clipping limit an error only when
+/// `refuse_large` (queue without --force), else a warning.
+fn preflight(
+    dir: &Path,
+    message: &Personalised,
+    sample: &Recipient,
+    refuse_large: bool,
+) -> Result<()> {
+    let found = crate::render::preflight::check_message(
+        &message.html,
+        &message.text,
+        &sample.unsubscribe_url,
+    );
+    let mut refusals = found.refusals;
+    match found.too_large {
+        Some(large) if refuse_large => refusals.push(large),
+        Some(large) => eprintln!("warning: {}: {large}", dir.display()),
+        None => {}
+    }
+    for w in &found.warnings {
+        eprintln!("warning: {}: {w}", dir.display());
+    }
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Input(format!(
+        "{}: not ready to send:\n  {}",
+        dir.display(),
+        refusals.join("\n  ")
+    )))
+}
+
+pub(super) fn write_out(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
         Some(path) => std::fs::write(path, text).map_err(|e| Error::io(path, e)),
         None => {

@@ -10,6 +10,7 @@ mod issue;
 mod migrate;
 mod pending;
 mod quickstart;
+mod render;
 mod send;
 mod subscriber_show;
 mod subscribers;
@@ -46,6 +47,8 @@ pub enum Command {
     /// Preview, queue and follow issues
     #[command(subcommand)]
     Issue(issue::IssueCommand),
+    /// Render any whole MJML document to HTML (or --text) on standard output
+    Render(render::RenderArgs),
     /// Send everything that is due, then exit (for cron)
     Send {
         /// Only this issue: no other is started, resumed or waited for
@@ -118,6 +121,7 @@ async fn execute(args: Args) -> Result<()> {
             })
             .await
         }
+        Command::Render(cmd) => render::run(cmd),
         Command::Send { issue } => {
             with_store(args.config.as_deref(), |settings, store| {
                 Box::pin(async move { send::send(settings, store, issue.as_deref()).await })

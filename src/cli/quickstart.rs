@@ -65,7 +65,7 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         .unwrap_or_default();
     if store.issue(&slug).await?.is_none() {
         let now = jiff::Timestamp::now().to_string();
-        super::issue::queue(&settings, &store, first, Some(&now), None).await?;
+        super::issue::queue(&settings, &store, first, Some(&now), None, false).await?;
         println!("queued {slug}");
     } else {
         println!("{slug} was queued before");

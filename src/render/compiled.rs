@@ -5,7 +5,7 @@
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-use super::template;
+use super::template::{self, SpanOrigin};
 use crate::error::{Error, Result};
 
 /// One recipient's values.
@@ -65,6 +65,8 @@ pub struct Personalised {
 /// The stage-two templates, parsed once.
 pub struct CompiledIssue {
     env: Environment<'static>,
+    /// Where the per-recipient expressions were written, when known.
+    origins: Vec<SpanOrigin>,
 }
 
 impl std::fmt::Debug for CompiledIssue {
@@ -80,7 +82,17 @@ impl CompiledIssue {
             .map_err(|e| template::describe(&e, "the HTML part"))?;
         env.add_template_owned("part.txt", text_template.to_owned())
             .map_err(|e| template::describe(&e, "the text part"))?;
-        Ok(CompiledIssue { env })
+        Ok(CompiledIssue {
+            env,
+            origins: Vec::new(),
+        })
+    }
+
+    /// With the places the per-recipient expressions were written, so a
+    /// failing one is named with its file and line.
+    pub fn with_origins(mut self, origins: &[SpanOrigin]) -> CompiledIssue {
+        self.origins = origins.to_vec();
+        self
     }
 
     /// Fills in one recipient's values. An undefined value without a
@@ -91,19 +103,45 @@ impl CompiledIssue {
             self.env
                 .get_template(name)
                 .and_then(|t| t.render(&ctx))
-                .map_err(|e| {
-                    let detail = e.detail().map_or(String::new(), |d| format!(": {d}"));
-                    Error::Input(format!(
-                        "personalising for {}: {}{detail}",
-                        recipient.email,
-                        e.kind()
-                    ))
-                })
+                .map_err(|e| self.describe(name, &e, recipient))
         };
         Ok(Personalised {
             html: render("part.html")?,
             text: render("part.txt")?,
         })
+    }
+}
+
+impl CompiledIssue {
+    /// A stage-two error naming the expression, and its file and line
+    /// when the origins are known.
+    fn describe(&self, part: &str, e: &minijinja::Error, recipient: &Recipient) -> Error {
+        let source = self.env.get_template(part).map(|t| t.source().to_owned());
+        let expr = match (source, e.range()) {
+            (Ok(src), Some(range)) => src.get(range).map(str::to_owned),
+            _ => None,
+        };
+        let origin = expr
+            .as_deref()
+            .and_then(|x| self.origins.iter().find(|o| o.span.contains(x.trim())));
+        let who = if recipient.email.is_empty() {
+            "the web version (no recipient)".to_owned()
+        } else {
+            recipient.email.clone()
+        };
+        let what = match (&expr, e.detail()) {
+            (_, Some(d)) => format!("{}: {d}", e.kind()),
+            (Some(x), None) => format!("{}: `{}`", e.kind(), x.trim()),
+            (None, None) => e.kind().to_string(),
+        };
+        match origin {
+            Some(o) => Error::Input(format!(
+                "{}, line {}: {what} in {}, personalising for {who}; give it a default, \
+                 e.g. | default(\"\")",
+                o.file, o.line, o.span
+            )),
+            None => Error::Input(format!("personalising for {who}: {what}")),
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! An issue folder: `issue.toml` plus `body.md` or `body.mjml`.
+//! An issue folder: `issue.toml` plus `body.md` or `body.mjml` (poured
+//! into the layout), or `issue.mjml` (a whole document with its own head).
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +53,8 @@ fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<jiff::civil::Date, D::
 pub enum BodyKind {
     Markdown,
     Mjml,
+    /// `issue.mjml`: a whole document, not poured into the layout.
+    Document,
 }
 
 /// A loaded issue folder.
@@ -101,25 +104,11 @@ impl IssueSource {
                 toml_path.display()
             )));
         }
-        let md = dir.join("body.md");
-        let mjml = dir.join("body.mjml");
-        let (body_path, body_kind) = match (md.exists(), mjml.exists()) {
-            (true, false) => (md, BodyKind::Markdown),
-            (false, true) => (mjml, BodyKind::Mjml),
-            (true, true) => {
-                return Err(Error::Input(format!(
-                    "{}: has both body.md and body.mjml; keep one",
-                    dir.display()
-                )));
-            }
-            (false, false) => {
-                return Err(Error::Input(format!(
-                    "{}: needs a body.md (Markdown) or body.mjml",
-                    dir.display()
-                )));
-            }
-        };
+        let (body_path, body_kind) = body_file(dir)?;
         let body = super::read(&body_path)?;
+        if body_kind == BodyKind::Mjml {
+            refuse_whole_document(&body, &body_path)?;
+        }
         Ok(IssueSource {
             dir: dir.to_path_buf(),
             slug,
@@ -128,5 +117,55 @@ impl IssueSource {
             body_kind,
             body_path,
         })
+    }
+}
+
+/// The one body file of an issue folder, and how it is written.
+fn body_file(dir: &Path) -> Result<(PathBuf, BodyKind)> {
+    let present: Vec<(PathBuf, BodyKind)> = [
+        ("body.md", BodyKind::Markdown),
+        ("body.mjml", BodyKind::Mjml),
+        ("issue.mjml", BodyKind::Document),
+    ]
+    .into_iter()
+    .map(|(name, kind)| (dir.join(name), kind))
+    .filter(|(path, _)| path.exists())
+    .collect();
+    match present.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::Input(format!(
+            "{}: needs a body.md (Markdown), a body.mjml (poured into the layout) \
+             or an issue.mjml (a whole document)",
+            dir.display()
+        ))),
+        many => {
+            let names: Vec<String> = many.iter().map(|(p, _)| p.display().to_string()).collect();
+            Err(Error::Input(format!(
+                "{}: has {}; keep one",
+                dir.display(),
+                names.join(" and ")
+            )))
+        }
+    }
+}
+
+/// A whole `<mjml>` document in `body.mjml` would be poured into the
+/// layout's `<mj-body>`, and mrml would let its tags leak into the HTML.
+fn refuse_whole_document(body: &str, path: &Path) -> Result<()> {
+    let found = body.match_indices("<mjml").find(|(at, _)| {
+        body[at + 5..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '>' || c.is_whitespace())
+    });
+    match found {
+        Some((at, _)) => Err(Error::Input(format!(
+            "{}, line {}: a whole <mjml> document; body.mjml holds only the body \
+             (mj-section elements) poured into layout.mjml. Rename it to issue.mjml \
+             to send it as a whole document with its own <mj-head>",
+            path.display(),
+            body[..at].matches('\n').count() + 1
+        ))),
+        None => Ok(()),
     }
 }

@@ -10,12 +10,18 @@
 //! - [`compiled`]: per-recipient personalisation.
 //! - [`validate`]: unknown MJML elements and attributes, as mjml reports them.
 //! - [`normalise`]: line ends, byte-order mark and blanks, as files are read.
+//! - [`engine`]: MJML to HTML (mrml), for issues and whole documents.
+//! - `document`: whole documents: `issue.mjml` and `postbode render`.
+//! - [`preflight`]: the checks before an issue is queued.
 
 pub mod blocks;
 pub mod compiled;
+mod document;
+pub mod engine;
 pub mod html_text;
 pub mod issue_source;
 pub mod normalise;
+pub mod preflight;
 pub mod template;
 pub mod to_mjml;
 pub mod to_text;
@@ -25,17 +31,15 @@ use std::path::{Path, PathBuf};
 
 use minijinja::Value;
 use minijinja::value::Serde;
-use mrml::prelude::parser::ParserOptions;
-use mrml::prelude::parser::memory_loader::MemoryIncludeLoader;
-use mrml::prelude::render::RenderOptions;
 
 pub use compiled::{CompiledIssue, Personalised, Recipient};
+pub use document::{RenderedFile, render_file};
 pub use issue_source::{BodyKind, Cover, IssueMeta, IssueSource};
 
 use crate::config::Settings;
 use crate::domain::{Language, Slug};
 use crate::error::{Error, Result};
-use template::{Spans, Which};
+use template::{SpanOrigin, Spans, Which};
 
 /// Renders issues with one newsletter's settings and `emails/` folder.
 #[derive(Clone, Debug)]
@@ -63,6 +67,19 @@ pub struct RenderedIssue {
     pub web_html: String,
     /// What mrml's validator noticed (unknown attributes and the like).
     pub warnings: Vec<String>,
+    /// Where the per-recipient expressions were written.
+    pub origins: Vec<SpanOrigin>,
+}
+
+impl RenderedIssue {
+    /// The stage-two templates compiled, errors naming the file and line
+    /// of a failing per-recipient expression.
+    pub fn compiled(&self) -> Result<CompiledIssue> {
+        Ok(
+            CompiledIssue::compile(&self.html_template, &self.text_template)?
+                .with_origins(&self.origins),
+        )
+    }
 }
 
 impl Renderer {
@@ -95,6 +112,9 @@ impl Renderer {
 
     /// Renders an issue once: MJML to HTML, the text part, the web version.
     pub fn render(&self, source: &IssueSource) -> Result<RenderedIssue> {
+        if source.body_kind == BodyKind::Document {
+            return self.render_document(source);
+        }
         let body_file = source.body_path.display().to_string();
         self.check_body_template(source)?;
         let head = self.text_head(source)?;
@@ -108,7 +128,7 @@ impl Renderer {
                     raw.restore(&to_text::blocks_to_text(&blocks, &head), Which::All),
                 )
             }
-            BodyKind::Mjml => (
+            BodyKind::Mjml | BodyKind::Document => (
                 source.body.clone(),
                 to_text::mjml_body_text(&source.body, &head),
             ),
@@ -116,8 +136,9 @@ impl Renderer {
 
         let mut warnings = Vec::new();
         let mut spans = Spans::default();
-        let mjml = self.stage_one_mjml(source, &body_mjml, true, &mut spans)?;
-        let html = self.mjml_to_html(&mjml, &mut warnings)?;
+        let (mjml, body_filled) = self.stage_one_parts(source, &body_mjml, true, &mut spans)?;
+        let place = |offset: usize| self.place(source, &mjml, &body_filled, offset);
+        let html = engine::to_html(&mjml, &place, &mut warnings)?;
         let html_template = spans.restore(
             &template::escape_template_syntax(&html),
             Which::PerRecipient,
@@ -129,11 +150,14 @@ impl Renderer {
         );
 
         let mut web_spans = Spans::default();
-        let web_mjml = self.stage_one_mjml(source, &body_mjml, false, &mut web_spans)?;
-        let web = self.mjml_to_html(&web_mjml, &mut Vec::new())?;
+        let (web_mjml, web_body) =
+            self.stage_one_parts(source, &body_mjml, false, &mut web_spans)?;
+        let web_place = |offset: usize| self.place(source, &web_mjml, &web_body, offset);
+        let web = engine::to_html(&web_mjml, &web_place, &mut Vec::new())?;
         let web_template =
             web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
         let web_html = CompiledIssue::compile(&web_template, "")?
+            .with_origins(&body_origins(web_spans.origins(), source))
             .personalise(&Recipient::anonymous())
             .map_err(|e| {
                 Error::Input(format!(
@@ -152,6 +176,7 @@ impl Renderer {
             text_template,
             web_html,
             warnings,
+            origins: body_origins(spans.origins(), source),
         })
     }
 
@@ -211,11 +236,23 @@ impl Renderer {
         personal: bool,
         spans: &mut Spans,
     ) -> Result<String> {
+        Ok(self.stage_one_parts(source, body, personal, spans)?.0)
+    }
+
+    /// Stage one of the layout with `body` poured in: the MJML, and the
+    /// body as filled in (to tell its lines from the layout's).
+    fn stage_one_parts(
+        &self,
+        source: &IssueSource,
+        body: &str,
+        personal: bool,
+        spans: &mut Spans,
+    ) -> Result<(String, String)> {
         let env = template::environment();
         let ctx = Value::from(Serde(self.context(source, personal)));
         let body_file = source.body_path.display().to_string();
         let body = fill(&env, spans, "body.mjml", &body_file, body, &ctx)?;
-        let ctx = minijinja::context! { body => Value::from_safe_string(body), ..ctx };
+        let ctx = minijinja::context! { body => Value::from_safe_string(body.clone()), ..ctx };
         let layout_path = self.emails.join("layout.mjml");
         let layout_file = layout_path.display().to_string();
         let out = fill(
@@ -227,14 +264,15 @@ impl Renderer {
             &ctx,
         )?;
         // Included partials go through stage one too, with the same values.
-        inline_includes(&out, |name| {
+        let mjml = inline_includes(&out, |name| {
             let path = self.emails.join(name);
             if !path.is_file() {
                 return Ok(None);
             }
             let file = path.display().to_string();
             fill(&env, spans, name, &file, &read(&path)?, &ctx).map(Some)
-        })
+        })?;
+        Ok((mjml, body))
     }
 
     fn stage_one_text(
@@ -261,39 +299,54 @@ impl Renderer {
         )
     }
 
-    /// MJML to HTML with mrml. Errors name the file (the layout, or the
-    /// partial) and the line in the MJML after stage one.
-    fn mjml_to_html(&self, mjml: &str, warnings: &mut Vec<String>) -> Result<String> {
-        let options = ParserOptions {
-            include_loader: Box::new(MemoryIncludeLoader::default()),
-        };
-        let parsed = mrml::parse_with_options(mjml, &options).map_err(|e| {
-            let (line, excerpt) = error_position(&e, mjml);
-            Error::Input(format!(
-                "{}: MJML error at line {line} of the MJML after templating \
-                 (see `postbode issue preview --format mjml`): {e}\n  {excerpt}",
-                self.emails.join("layout.mjml").display()
-            ))
-        })?;
-        for f in validate::check(mjml) {
-            warnings.push(format!("line {} of the MJML: {}", f.line, f.message));
+    /// Where `offset` of the issue's MJML was written: a line of the
+    /// body file when it falls in the poured-in body, else a line of the
+    /// MJML after templating (the layout with its partials).
+    fn place(&self, source: &IssueSource, mjml: &str, body: &str, offset: usize) -> String {
+        let (line, excerpt) = engine::line_excerpt(mjml, offset);
+        let start = (!body.trim().is_empty()).then(|| mjml.find(body)).flatten();
+        if let Some(start) = start.filter(|s| (*s..*s + body.len()).contains(&offset)) {
+            let filled_line = engine::line_excerpt(body, offset - start).0;
+            let file = source.body_path.display();
+            // Templating may shift lines, and Markdown is converted: find the
+            // line as written, the one nearest its place in the filled body.
+            let written = source
+                .body
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !excerpt.is_empty() && l.trim() == excerpt)
+                .map(|(i, _)| i + 1)
+                .min_by_key(|l| l.abs_diff(filled_line));
+            return match (written, source.body_kind) {
+                (Some(l), _) => format!("line {l} of {file}"),
+                (None, BodyKind::Markdown) => format!("the MJML made from {file}"),
+                (None, _) => format!("line {filled_line} of {file}"),
+            };
         }
-        for w in &parsed.warnings {
-            let (line, _) = line_excerpt(mjml, w.span.start);
-            warnings.push(format!(
-                "line {line} of the MJML: {} ({})",
-                w.kind.as_str(),
-                w.origin
-            ));
-        }
-        parsed
-            .element
-            .render(&RenderOptions {
-                disable_comments: true,
-                ..RenderOptions::default()
-            })
-            .map_err(|e| Error::Input(format!("rendering MJML: {e}")))
+        format!(
+            "line {line} of the MJML after templating {} \
+             (see `postbode issue preview --format mjml`)",
+            self.emails.join("layout.mjml").display()
+        )
     }
+}
+
+/// The origins of the per-recipient expressions, those of a Markdown body
+/// with their line in the file as written (stage one sees converted MJML).
+fn body_origins(origins: &[SpanOrigin], source: &IssueSource) -> Vec<SpanOrigin> {
+    let body_file = source.body_path.display().to_string();
+    origins
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            if o.file == body_file
+                && let Some(at) = source.body.find(&o.span)
+            {
+                o.line = source.body[..at].matches('\n').count() + 1;
+            }
+            o
+        })
+        .collect()
 }
 
 /// Replaces each `<mj-include path="…" />` with what `partial` makes of
@@ -348,32 +401,6 @@ pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
         .map(|s| normalise::normalise_source(&s))
         .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))
-}
-
-fn error_position(e: &mrml::prelude::parser::Error, src: &str) -> (usize, String) {
-    use mrml::prelude::parser::Error as E;
-    let offset = match e {
-        E::UnexpectedElement { position, .. }
-        | E::UnexpectedToken { position, .. }
-        | E::MissingAttribute { position, .. }
-        | E::InvalidAttribute { position, .. }
-        | E::InvalidFormat { position, .. }
-        | E::IncludeLoaderError { position, .. } => position.start,
-        _ => src.len(),
-    };
-    line_excerpt(src, offset)
-}
-
-/// 1-based line of a byte offset, and that line trimmed.
-fn line_excerpt(src: &str, offset: usize) -> (usize, String) {
-    let offset = offset.min(src.len());
-    let offset = (0..=offset)
-        .rev()
-        .find(|i| src.is_char_boundary(*i))
-        .unwrap_or(0);
-    let line = src[..offset].matches('\n').count() + 1;
-    let excerpt = src.lines().nth(line - 1).unwrap_or("").trim();
-    (line, excerpt.chars().take(120).collect())
 }
 
 /// "28 november 2026" (Dutch) or "28 November 2026" (other languages).

@@ -25,6 +25,18 @@ pub enum Which {
 #[derive(Default, Debug, Clone)]
 pub struct Spans {
     spans: Vec<String>,
+    /// The file and line each span was written on, for errors found only
+    /// when the span is filled per recipient.
+    origins: Vec<SpanOrigin>,
+}
+
+/// Where a per-recipient expression was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpanOrigin {
+    /// The expression as written, e.g. `{{ subscriber.attributes.stad }}`.
+    pub span: String,
+    pub file: String,
+    pub line: usize,
 }
 
 impl Spans {
@@ -89,6 +101,11 @@ impl Spans {
                 out.push_str(&self.spans.len().to_string());
                 out.push_str(close);
                 self.spans.push(span.to_owned());
+                self.origins.push(SpanOrigin {
+                    span: span.to_owned(),
+                    file: file.to_owned(),
+                    line: src[..src.len() - tail.len()].matches('\n').count() + 1,
+                });
             } else {
                 out.push_str(span);
             }
@@ -96,6 +113,11 @@ impl Spans {
         }
         out.push_str(rest);
         Ok(out)
+    }
+
+    /// Where each span set aside was written.
+    pub fn origins(&self) -> &[SpanOrigin] {
+        &self.origins
     }
 
     /// Puts the spans set aside back in place of their placeholders.
