@@ -40,6 +40,8 @@ fn a_name_typed_into_the_public_form_as_a_formula_exports_as_text() {
         "email=mallory%40example.nl&name=%3DHYPERLINK%28%22http%3A%2F%2Fx%22%2C%22y%22%29&website=",
     );
     assert_eq!(thanks.status, 200, "{}", thanks.body);
+    // The form answers before it stores; the mail goes out after.
+    smtp.wait_for(1, std::time::Duration::from_secs(15));
     drop(server);
 
     let export = app.export();
