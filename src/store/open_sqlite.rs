@@ -61,12 +61,17 @@ pub(super) async fn open_sqlite(
     .await?;
     SQLITE_MIGRATIONS.run(&mut migrating).await?;
     sqlx::Connection::close(migrating).await?;
+    // No ping before each use: a SQLite connection is a file, not a
+    // socket that can die, and the ping is one more round trip to the
+    // connection's thread on every query (BENCHMARKS.md, one-click).
     let pool = SqlitePoolOptions::new()
         .max_connections(settings.max_connections)
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await?;
     let durable = SqlitePoolOptions::new()
         .max_connections(DURABLE_CONNECTIONS)
+        .test_before_acquire(false)
         .connect_with(options.synchronous(SqliteSynchronous::Full))
         .await?;
     restrict_files(path, access)?;

@@ -4,9 +4,7 @@
 use super::backend::on_db;
 use super::status_change::Change;
 use super::{StatusRequest, Store};
-use crate::domain::{
-    ChangeSource, Language, LinkSalt, SaltLookup, StatusOutcome, SubscriberStatus,
-};
+use crate::domain::{ChangeSource, LinkSalt, SaltLookup, StatusOutcome, SubscriberStatus};
 use crate::error::Result;
 
 impl Store {
@@ -25,31 +23,34 @@ impl Store {
     /// `subscriber_id`: their link salt, none (stored before salts
     /// existed), or nobody.
     pub async fn link_salt(&self, subscriber_id: i64) -> Result<SaltLookup> {
-        let salt: Option<Option<Vec<u8>>> = on_db!(self, pool, _sql =>
-            sqlx::query_scalar("SELECT link_salt FROM subscribers WHERE id = $1")
+        Ok(self.link_salt_and_status(subscriber_id).await?.0)
+    }
+
+    /// [`Store::link_salt`] and [`Store::status_by_id`] in one read: the
+    /// one-click path needs both, and each read is a round trip to a
+    /// database thread (the cost that bounds first-time one-clicks per
+    /// second, BENCHMARKS.md). The status is `None` for nobody.
+    pub async fn link_salt_and_status(
+        &self,
+        subscriber_id: i64,
+    ) -> Result<(SaltLookup, Option<SubscriberStatus>)> {
+        let row: Option<(Option<Vec<u8>>, String)> = on_db!(self, pool, _sql =>
+            sqlx::query_as("SELECT link_salt, status FROM subscribers WHERE id = $1")
                 .bind(subscriber_id)
                 .fetch_optional(pool)
                 .await?);
-        Ok(match salt {
-            None => SaltLookup::Nobody,
-            Some(None) => SaltLookup::Unsalted,
-            Some(Some(bytes)) => SaltLookup::Salted(LinkSalt::from_bytes(&bytes).map_err(|e| {
+        let Some((salt, status)) = row else {
+            return Ok((SaltLookup::Nobody, None));
+        };
+        let salt = match salt {
+            None => SaltLookup::Unsalted,
+            Some(bytes) => SaltLookup::Salted(LinkSalt::from_bytes(&bytes).map_err(|e| {
                 crate::error::Error::Input(format!(
                     "subscriber #{subscriber_id} in the database has a bad link_salt: {e}"
                 ))
             })?),
-        })
-    }
-
-    /// The language subscriber `subscriber_id` chose, if any (the public
-    /// pages speak it).
-    pub async fn language_by_id(&self, subscriber_id: i64) -> Result<Option<Language>> {
-        let language: Option<Option<String>> = on_db!(self, pool, _sql =>
-            sqlx::query_scalar("SELECT language FROM subscribers WHERE id = $1")
-                .bind(subscriber_id)
-                .fetch_optional(pool)
-                .await?);
-        Ok(language.flatten().and_then(|l| Language::parse(&l).ok()))
+        };
+        Ok((salt, SubscriberStatus::parse(&status).ok()))
     }
 
     /// Moves subscriber `subscriber_id` to `to`, as the table of status

@@ -61,10 +61,7 @@ async fn named(
     token: &str,
 ) -> crate::error::Result<Option<(i64, SubscriberStatus)>> {
     let (tokens, store) = (&state.inner.tokens, &state.inner.store);
-    let Some(id) = crate::mail::links::verify_unsubscribe(tokens, store, token).await? else {
-        return Ok(None);
-    };
-    Ok(state.inner.store.status_by_id(id).await?.map(|s| (id, s)))
+    crate::mail::links::verify_unsubscribe(tokens, store, token).await
 }
 
 /// `GET /u/TOKEN`: one button, in the link's language; 404 and the
