@@ -2444,7 +2444,8 @@ mod links_never_act_on_someone_else {
                     let named = match link {
                         Link::Unsubscribe(t) => links::verify_unsubscribe(&tokens, store, t)
                             .await
-                            .expect("verify"),
+                            .expect("verify")
+                            .map(|(id, _status)| id),
                         Link::Confirm(t) => links::verify_confirm(&tokens, store, t, 7 * 24 * 3600)
                             .await
                             .expect("verify")
