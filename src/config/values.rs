@@ -230,20 +230,7 @@ impl<'de> Deserialize<'de> for TimeZoneName {
 pub(super) fn trusted_proxies<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<TrustedProxies, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        One(String),
-        Many(Vec<String>),
-    }
-    let entries = match Raw::deserialize(d)? {
-        Raw::One(s) => s
-            .split([',', ' ', '\t', '\n'])
-            .filter(|e| !e.trim().is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Raw::Many(v) => v,
-    };
+    let super::sections::StringList(entries) = super::sections::StringList::deserialize(d)?;
     TrustedProxies::parse(entries.iter().map(String::as_str))
         .map_err(|e| serde::de::Error::custom(format!("server.trusted_proxies: {e}")))
 }
@@ -254,20 +241,7 @@ pub(super) fn trusted_proxies<'de, D: serde::Deserializer<'de>>(
 pub(super) fn allowed_origins<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<crate::domain::WebOrigin>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        One(String),
-        Many(Vec<String>),
-    }
-    let entries = match Raw::deserialize(d)? {
-        Raw::One(s) => s
-            .split([',', ' ', '\t', '\n'])
-            .filter(|e| !e.trim().is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Raw::Many(v) => v,
-    };
+    let super::sections::StringList(entries) = super::sections::StringList::deserialize(d)?;
     entries
         .iter()
         .map(|e| {

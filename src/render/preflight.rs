@@ -13,6 +13,8 @@
 //! - every link is absolute: a relative link has nothing to be relative
 //!   to in a mail client.
 
+use super::validate::tag_end;
+
 /// From here the HTML gets a warning.
 pub const WARN_BYTES: usize = 90 * 1024;
 /// Gmail clips the HTML part above this.
@@ -125,20 +127,6 @@ fn tags<'a>(html: &'a str, name: &str) -> impl Iterator<Item = &'a str> + 'a {
         let end = tag_end(rest)?;
         Some(&rest[..end])
     })
-}
-
-/// Offset of the `>` that ends a tag, skipping quoted values.
-fn tag_end(s: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// An attribute's value, entities that occur in URLs decoded.

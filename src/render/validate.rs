@@ -68,7 +68,7 @@ pub fn check(mjml: &str) -> Vec<Finding> {
 }
 
 /// Offset of the `>` closing a tag, skipping `>` inside quoted values.
-fn tag_end(s: &str) -> Option<usize> {
+pub(super) fn tag_end(s: &str) -> Option<usize> {
     let mut quote = None;
     for (i, c) in s.char_indices() {
         match (quote, c) {
