@@ -241,3 +241,79 @@ fn a_cell_over_64_kib_or_a_row_over_256_kib_is_a_row_error_and_the_rest_imports(
     assert!(export.contains("bram@example.nl,Bram"), "{export}");
     assert!(!export.contains("big@example.nl"), "{export}");
 }
+
+/// `text` as Windows-1252 bytes: every character here is in Latin-1.
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
+}
+
+#[test]
+fn a_dutch_excel_csv_in_windows_1252_with_crlf_imports_every_row_with_first_and_last_names() {
+    let app = TestApp::new();
+    app.write(
+        "excel.csv",
+        windows_1252(
+            "E-mailadres;Voornaam;Achternaam\r\n\
+             jose@example.nl;José;Müller\r\n\
+             anneke@example.nl;Anneke;Brouwer\r\n\
+             geen-adres;Zoë;Ünal\r\n",
+        ),
+    );
+    let run = app.run(&["subscribers", "import", "excel.csv"]).ok();
+    assert!(
+        run.stdout
+            .contains("2 added, 0 updated, 0 unchanged, 1 rejected"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("read as Windows-1252"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("excel.csv: line 4: bad email address"),
+        "{}",
+        run.stderr
+    );
+    let stored = json(&app);
+    assert!(stored.contains("\"name\":\"José Müller\""), "{stored}");
+    assert!(stored.contains("\"name\":\"Anneke Brouwer\""), "{stored}");
+    assert!(stored.contains("\"first_name\":\"José\""), "{stored}");
+    assert!(stored.contains("\"first_name\":\"Anneke\""), "{stored}");
+}
+
+#[test]
+fn a_utf16_csv_with_a_byte_order_mark_imports_every_row_and_says_so() {
+    let app = TestApp::new();
+    let text = "email,first_name,last_name\r\njose@example.nl,José,Müller\r\nanneke@example.nl,Anneke,Brouwer\r\n";
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    app.write("unicode.csv", bytes);
+    let run = app.run(&["subscribers", "import", "unicode.csv"]).ok();
+    assert!(
+        run.stdout
+            .contains("2 added, 0 updated, 0 unchanged, 0 rejected"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("read as UTF-16LE"), "{}", run.stdout);
+    let stored = json(&app);
+    assert!(stored.contains("\"name\":\"José Müller\""), "{stored}");
+    assert!(stored.contains("\"first_name\":\"Anneke\""), "{stored}");
+}
+
+#[test]
+fn a_utf8_csv_says_nothing_about_its_encoding() {
+    let app = TestApp::new();
+    app.write(
+        "utf8.csv",
+        "\u{feff}email;voornaam;achternaam\njose@example.nl;José;Müller\n",
+    );
+    let run = app.run(&["subscribers", "import", "utf8.csv"]).ok();
+    assert!(run.stdout.contains("1 added"), "{}", run.stdout);
+    assert!(!run.stdout.contains("read as"), "{}", run.stdout);
+    assert!(json(&app).contains("\"name\":\"José Müller\""));
+}

@@ -396,6 +396,9 @@ async fn import(
         "{name}: {} added, {} updated, {} unchanged, {} rejected",
         c.added, c.updated, c.unchanged, summary.rejected
     );
+    if let Some(note) = &summary.encoding_note {
+        println!("{name}: {note}");
+    }
     if c.kept_gone > 0 {
         println!(
             "{} rows named people who had left; they stay unsubscribed, bounced or complained as they were (an import never re-subscribes anyone)",

@@ -4,7 +4,8 @@ use crate::domain::{attribute_key, spreadsheet_cell};
 use crate::error::{Error, Result};
 
 /// Column positions. `email` is required; `name`, `language`, `lists` and
-/// `status` are known (each under a few names: `E-mail`, `naam`, ...);
+/// `status` are known (each under a few names: `E-mail`, `naam`, ...), as
+/// are first and last name columns;
 /// every other column becomes an attribute.
 #[derive(Debug)]
 pub struct Header {
@@ -13,6 +14,11 @@ pub struct Header {
     pub language: Option<usize>,
     pub lists: Option<usize>,
     pub status: Option<usize>,
+    /// `voornaam`/`first_name`, `achternaam`/`last_name`: also listed in
+    /// [`Header::attributes`] as `first_name` and `last_name`, so a
+    /// template can greet by first name.
+    pub first_name: Option<usize>,
+    pub last_name: Option<usize>,
     /// (column, attribute name as written in the header).
     pub attributes: Vec<(usize, String)>,
     /// Every column's name as written, for messages.
@@ -27,6 +33,8 @@ enum Field {
     Language,
     Lists,
     Status,
+    FirstName,
+    LastName,
     /// An attribute, compared by [`attribute_key::fold`].
     Attribute,
 }
@@ -39,6 +47,8 @@ impl Field {
             "language" | "taal" => Field::Language,
             "lists" | "lijsten" => Field::Lists,
             "status" => Field::Status,
+            "voornaam" | "first_name" | "firstname" | "first name" => Field::FirstName,
+            "achternaam" | "last_name" | "lastname" | "last name" => Field::LastName,
             _ => Field::Attribute,
         }
     }
@@ -56,6 +66,8 @@ impl Header {
             language: None,
             lists: None,
             status: None,
+            first_name: None,
+            last_name: None,
             attributes: Vec::new(),
             columns: Vec::new(),
         };
@@ -98,6 +110,14 @@ impl Header {
                 Field::Language => header.language = Some(i),
                 Field::Lists => header.lists = Some(i),
                 Field::Status => header.status = Some(i),
+                Field::FirstName => {
+                    header.first_name = Some(i);
+                    header.attributes.push((i, "first_name".to_owned()));
+                }
+                Field::LastName => {
+                    header.last_name = Some(i);
+                    header.attributes.push((i, "last_name".to_owned()));
+                }
                 Field::Attribute => header.attributes.push((i, name.to_owned())),
             }
         }

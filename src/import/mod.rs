@@ -7,8 +7,12 @@
 //! size limits of [`records`] among them) is reported with its line and
 //! reason and the rest is imported. A cell that export escaped for
 //! spreadsheets (`'=…`, see [`crate::domain::spreadsheet_cell`]) is read
-//! back as it was.
+//! back as it was. Files in Windows-1252 or UTF-16 are decoded
+//! ([`encoding`]) and the summary says so. First and last name columns
+//! (`voornaam`, `achternaam`) make the name when there is no name column,
+//! and are kept as the attributes `first_name` and `last_name`.
 
+mod encoding;
 mod header;
 mod records;
 
@@ -18,6 +22,7 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use serde_json::{Map, Value};
 
+use encoding::Decoded;
 pub use header::Header;
 pub use records::{MAX_CELL, MAX_COLUMNS, MAX_ROW};
 use records::{Records, RowError};
@@ -64,6 +69,9 @@ pub struct ImportSummary {
     pub pending: Vec<i64>,
     /// How many of [`ImportSummary::pending`] this import created.
     pub pending_created: u64,
+    /// The file's encoding when it was not UTF-8, said for the person who
+    /// saved it: `read as Windows-1252 (...)`.
+    pub encoding_note: Option<String>,
 }
 
 /// A parsed batch, passed from the reading thread to the writer.
@@ -84,7 +92,7 @@ pub async fn import_csv(
     mut on_reject: impl FnMut(&Rejection),
 ) -> Result<ImportSummary> {
     let file_name = path.display().to_string();
-    let (reader, mut header) = open(path, &file_name)?;
+    let (reader, mut header, encoding_note) = open(path, &file_name)?;
     header.keep_stored_spellings(&store.attribute_keys().await?);
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     progress.set_length(size);
@@ -94,7 +102,10 @@ pub async fn import_csv(
     let reading =
         tokio::task::spawn_blocking(move || read_batches(reader, header, &opts, &file_name, &tx));
 
-    let mut summary = ImportSummary::default();
+    let mut summary = ImportSummary {
+        encoding_note,
+        ..ImportSummary::default()
+    };
     let started = crate::store::now_ms();
     let mut pending: Vec<(i64, i64)> = Vec::new();
     let mut importer = store.importer().await?.with_basis(options.basis.clone());
@@ -126,9 +137,12 @@ pub async fn import_csv(
     Ok(summary)
 }
 
-/// Opens the file, checks it looks like CSV and reads its header. Nothing
-/// is written before this succeeds.
-fn open(path: &Path, file: &str) -> Result<(Records<std::fs::File>, Header)> {
+/// The rows of a file, decoded to UTF-8.
+type Input = Records<Decoded<std::fs::File>>;
+
+/// Opens the file, checks it looks like CSV, finds its encoding and reads
+/// its header. Nothing is written before this succeeds.
+fn open(path: &Path, file: &str) -> Result<(Input, Header, Option<String>)> {
     let cannot = |e: std::io::Error| Error::Input(format!("cannot read {file}: {e}"));
     let mut sniff = vec![0; 8192];
     let n = std::fs::File::open(path)
@@ -140,14 +154,18 @@ fn open(path: &Path, file: &str) -> Result<(Records<std::fs::File>, Header)> {
             "{file} is empty; expected a header row like email,name"
         )));
     }
-    if sniff.contains(&0) {
+    let encoding =
+        encoding::detect(&sniff, std::fs::File::open(path).map_err(cannot)?).map_err(cannot)?;
+    // UTF-16 text is half zero bytes; any other text has none.
+    let utf16 = encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE;
+    if sniff.contains(&0) && !utf16 {
         return Err(Error::Input(format!(
             "{file} is not a CSV file (it contains binary data)"
         )));
     }
     let mut reader = Records::new(
-        std::fs::File::open(path).map_err(cannot)?,
-        sniff_delimiter(&sniff),
+        Decoded::new(std::fs::File::open(path).map_err(cannot)?, encoding),
+        sniff_delimiter(&encoding.decode_with_bom_removal(&sniff).0),
     );
     let fields = match reader.next_row().map_err(cannot)? {
         None => csv::StringRecord::new(),
@@ -159,7 +177,7 @@ fn open(path: &Path, file: &str) -> Result<(Records<std::fs::File>, Header)> {
         })?,
     };
     let header = Header::parse(&fields, file)?;
-    Ok((reader, header))
+    Ok((reader, header, encoding::note(encoding)))
 }
 
 /// A row error for a message, after "line N": `column 3 ("city") holds…`.
@@ -188,9 +206,9 @@ fn row_error(e: &RowError, header: Option<&Header>) -> String {
 
 /// Comma, unless the first line has more semicolons or tabs (spreadsheets
 /// in Dutch and other locales write `;`).
-fn sniff_delimiter(head: &[u8]) -> u8 {
-    let first = head.split(|b| *b == b'\n').next().unwrap_or(head);
-    let count = |c: u8| first.iter().filter(|b| **b == c).count();
+fn sniff_delimiter(head: &str) -> u8 {
+    let first = head.split('\n').next().unwrap_or(head);
+    let count = |c: u8| first.bytes().filter(|b| *b == c).count();
     [b';', b'\t']
         .into_iter()
         .filter(|c| count(*c) > count(b','))
@@ -199,7 +217,7 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
 }
 
 fn read_batches(
-    mut reader: Records<std::fs::File>,
+    mut reader: Input,
     header: Header,
     options: &ImportOptions,
     file: &str,
@@ -264,7 +282,9 @@ fn parse_row(
     let email = cell(Some(header.email)).ok_or("has no email address")?;
     let email = EmailAddress::parse(email)
         .map_err(|e| format!("bad email address \"{}\": {e}", printable(email)))?;
+    let joined = full_name(cell(header.first_name), cell(header.last_name));
     let name = cell(header.name)
+        .or(joined.as_deref())
         .map(SubscriberName::parse)
         .transpose()
         .map_err(|e| format!("bad name: {e}"))?;
@@ -294,6 +314,23 @@ fn parse_row(
     if header.lists.is_none() && lists.is_empty() {
         lists.push(options.default_list.clone());
     }
+    let attributes = attributes(header, cell)?;
+    Ok(ImportRow {
+        line,
+        email,
+        name,
+        language,
+        lists,
+        status,
+        attributes,
+    })
+}
+
+/// The attributes of a row, by [`Header::attributes`].
+fn attributes<'a>(
+    header: &Header,
+    cell: impl Fn(Option<usize>) -> Option<&'a str>,
+) -> std::result::Result<Map<String, Value>, String> {
     let mut attributes = Map::new();
     for (i, key) in &header.attributes {
         if let Some(value) = cell(Some(*i)) {
@@ -306,15 +343,16 @@ fn parse_row(
             attributes.insert(key.clone(), Value::String(value.to_owned()));
         }
     }
-    Ok(ImportRow {
-        line,
-        email,
-        name,
-        language,
-        lists,
-        status,
-        attributes,
-    })
+    Ok(attributes)
+}
+
+/// "first last" from first and last name columns, either alone if the
+/// other is empty.
+fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    match (first, last) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (f, l) => f.or(l).map(str::to_owned),
+    }
 }
 
 /// A cell for an error message: control characters escaped, long ones cut.
@@ -332,9 +370,9 @@ mod tests {
 
     #[test]
     fn semicolons_are_recognised_as_the_delimiter() {
-        assert_eq!(sniff_delimiter(b"email;naam;stad\na@b.nl;x;y"), b';');
-        assert_eq!(sniff_delimiter(b"email,name\n"), b',');
-        assert_eq!(sniff_delimiter(b"email\tname\n"), b'\t');
-        assert_eq!(sniff_delimiter(b"email\n"), b',');
+        assert_eq!(sniff_delimiter("email;naam;stad\na@b.nl;x;y"), b';');
+        assert_eq!(sniff_delimiter("email,name\n"), b',');
+        assert_eq!(sniff_delimiter("email\tname\n"), b'\t');
+        assert_eq!(sniff_delimiter("email\n"), b',');
     }
 }
