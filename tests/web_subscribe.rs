@@ -478,3 +478,32 @@ fn a_post_from_another_site_gets_403_and_no_mail_while_our_own_and_allowed_origi
     assert_eq!(bare.status, 200);
     assert_eq!(smtp.wait_for(4, Duration::from_secs(15)).len(), 4);
 }
+
+#[test]
+fn a_sign_up_answered_just_before_serve_is_stopped_is_still_stored_and_mailed() {
+    // The form answers before it stores and mails (so every address takes
+    // the same time). An SMTP server that takes two seconds over each
+    // recipient keeps that mail in flight when SIGTERM comes; serve must
+    // finish it before it exits, since the page said a mail is on its way.
+    let smtp = TestSmtp::start_with(|_| {
+        std::thread::sleep(Duration::from_secs(2));
+        support::smtp::Reply::ok()
+    });
+    let (app, server) = started(&smtp, "");
+    let r = subscribe(&server, "email=laat%40voorbeeld.nl&name=Laat");
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Stopped at once: the mail cannot have been handed over yet.
+    let code = server.stop();
+    assert_eq!(code, Some(0), "serve exits cleanly after SIGTERM");
+    let mails = smtp.wait_for(1, Duration::from_secs(1));
+    assert_eq!(
+        mails.len(),
+        1,
+        "the confirmation mail the page announced went out before serve exited"
+    );
+    assert_eq!(mails[0].to, ["laat@voorbeeld.nl"]);
+    assert_eq!(
+        status(&app, "laat@voorbeeld.nl").as_deref(),
+        Some("pending")
+    );
+}

@@ -4,9 +4,10 @@
 //!
 //! Layout: [`unsubscribe`] (the `/u/TOKEN` handlers), [`unsubscribe_form`]
 //! (`/unsubscribe`: a fresh unsubscribe link by mail, for when a link does
-//! not work), [`subscribe`] (`/subscribe` and `/confirm/TOKEN`), [`limits`]
-//! (per-client and
-//! per-address rate limits), [`archive`]
+//! not work), [`subscribe`] (`/subscribe` and `/confirm/TOKEN`),
+//! [`after_answer`] (what those forms do after answering, finished before
+//! serve exits), [`limits`] (per-client and per-address rate limits),
+//! [`archive`]
 //! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
 //! [`client_ip`] (the client behind `server.trusted_proxies`),
 //! [`connections`] and [`connection_cap`] (the accept loop: a cap under the
@@ -17,6 +18,7 @@
 //! [`webhooks`] (`/webhooks/ses` and `/webhooks/mailgun`: signed bounce and
 //! complaint events of providers).
 
+pub mod after_answer;
 pub mod archive;
 pub mod client_ip;
 pub mod connection_cap;
@@ -82,6 +84,8 @@ struct Inner {
     form_origins: form_origin::FormOrigins,
     /// Writes unsubscribes in batches (group commit).
     status_writer: status_writer::StatusWriter,
+    /// What the forms do after answering; finished before serve exits.
+    after_answer: after_answer::AfterAnswer,
     /// The provider webhooks' keys, certificate cache and bounce settings.
     webhooks: webhooks::Webhooks,
 }
@@ -105,6 +109,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 status_writer,
+                after_answer: after_answer::AfterAnswer::default(),
                 tokens,
                 newsletter: settings.newsletter.name.clone(),
                 base_url: settings.newsletter.base_url.as_str().to_owned(),
@@ -202,7 +207,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     listener: tokio::net::TcpListener,
 ) -> Result<()> {
-    let app = router(AppState::new(settings, store)?);
+    let state = AppState::new(settings, store)?;
+    let after_answer = state.inner.after_answer.clone();
+    let app = router(state);
     let addr = listener
         .local_addr()
         .map_err(|e| Error::Failed(format!("the listening socket has no address: {e}")))?;
@@ -226,6 +233,7 @@ pub async fn serve(
     }
     tracing::info!("listening on {addr}");
     connections::serve(listener, app, cap, shutdown).await;
+    after_answer.drain().await;
     tracing::info!("web server stopped");
     Ok(())
 }

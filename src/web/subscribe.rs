@@ -124,7 +124,8 @@ async fn subscribe(
     // Whatever depends on the address being known happens after the
     // answer, for every address alike.
     let state = state.clone();
-    tokio::spawn(async move { sign_up(&state, address, person, lang, client).await });
+    let after = state.inner.after_answer.clone();
+    after.spawn(async move { sign_up(&state, address, person, lang, client).await });
     thanks()
 }
 

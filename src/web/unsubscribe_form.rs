@@ -80,7 +80,8 @@ async fn ask(
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     };
     let state = state.clone();
-    tokio::spawn(async move { mail_link(&state, &address, lang).await });
+    let after = state.inner.after_answer.clone();
+    after.spawn(async move { mail_link(&state, &address, lang).await });
     sent()
 }
 
