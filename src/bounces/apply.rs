@@ -337,18 +337,7 @@ async fn apply(
     // was lost.
     if let Some(id) = subscriber {
         match class.kind {
-            Kind::Hard => {
-                let outcome = store
-                    .set_status_for_report(
-                        id,
-                        SubscriberStatus::Bounced,
-                        ChangeSource::Bounce,
-                        Some(&detail),
-                        key,
-                    )
-                    .await?;
-                summary.bounced += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));
-            }
+            Kind::Hard => summary.bounced += bounce(store, id, &detail, key).await?,
             Kind::Complaint => {
                 let outcome = store
                     .set_status_for_report(
@@ -382,17 +371,26 @@ async fn apply(
                 "{count} soft bounces within {} days, the last {detail}",
                 options.soft_window_days
             );
-            let outcome = store
-                .set_status_for_report(
-                    id,
-                    SubscriberStatus::Bounced,
-                    ChangeSource::Bounce,
-                    Some(&detail),
-                    key,
-                )
-                .await?;
-            summary.bounced += usize::from(matches!(outcome, StatusOutcome::Changed { .. }));
+            summary.bounced += bounce(store, id, &detail, key).await?;
         }
     }
     Ok(())
+}
+
+/// Marks subscriber `id` bounced because of report `key`; 1 when that
+/// changed their status, 0 when it did not (already bounced, or refused).
+async fn bounce(store: &Store, id: i64, detail: &str, key: Option<&str>) -> Result<usize> {
+    let outcome = store
+        .set_status_for_report(
+            id,
+            SubscriberStatus::Bounced,
+            ChangeSource::Bounce,
+            Some(detail),
+            key,
+        )
+        .await?;
+    Ok(usize::from(matches!(
+        outcome,
+        StatusOutcome::Changed { .. }
+    )))
 }
