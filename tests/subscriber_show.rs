@@ -292,6 +292,9 @@ fn a_signup_on_the_form_and_its_confirmation_are_the_proof_of_consent() {
         "email=zoe%40example.nl&name=Zo%C3%AB&website=",
     );
     assert_eq!(thanks.status, 200, "{}", thanks.body);
+    // The form stores and mails after answering: once the mail is there,
+    // so is the sign-up.
+    let mail = first_outbox_mail(&app);
 
     let pending = show_json(&app, "zoe@example.nl");
     assert_eq!(pending["status"], "pending");
@@ -304,7 +307,6 @@ fn a_signup_on_the_form_and_its_confirmation_are_the_proof_of_consent() {
     assert_eq!(consent[0]["client_network"], "127.0.0.0/24");
     assert_eq!(consent[0]["confirmed_at"], Value::Null);
 
-    let mail = first_outbox_mail(&app);
     let confirm = link_path(&mail, BASE, "/confirm/").expect("a confirm link in the mail");
     let done = post_form(server.port, &confirm, &[], "");
     assert_eq!(done.status, 200, "{}", done.body);
