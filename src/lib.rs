@@ -12,6 +12,8 @@
 //! - [`domain`]: newtypes that parse (never validate later): email addresses,
 //!   names, list names, slugs, statuses.
 //! - [`render`]: issue folder -> MJML -> HTML + text; per-recipient personalisation.
+//! - [`media`]: images from the issue folder, resized and stripped at
+//!   queue time, stored by content hash and served at `/media/`.
 //! - [`store`]: the subscriber store (SQLite or PostgreSQL, through sqlx).
 //! - [`import`]: streaming CSV import of subscribers.
 //! - [`export`]: `subscribers list` and `export`, streamed.
@@ -36,6 +38,7 @@ pub mod export;
 pub mod housekeeping;
 pub mod import;
 pub mod mail;
+pub mod media;
 pub mod private_file;
 pub mod render;
 pub mod store;

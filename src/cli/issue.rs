@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::dispatch::send::Dispatcher;
 use crate::domain::{EmailAddress, ListName, SendTime};
 use crate::error::{Error, Result};
-use crate::render::{IssueSource, Personalised, Recipient, RenderedIssue, Renderer};
+use crate::render::{ImageMode, IssueSource, Personalised, Recipient, RenderedIssue, Renderer};
 use crate::store::{NewIssue, PausedBy, Store, format_ms, now_ms};
 
 #[derive(Debug, Subcommand)]
@@ -109,7 +109,9 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
         }
         IssueCommand::Test { dir, to } => {
             let to = parse_arg("--to", &to, EmailAddress::parse)?;
-            let rendered = render(settings, &dir)?;
+            let rendered = render_with(settings, &dir, published(settings))?;
+            // The test mail's images are served like a queued issue's.
+            store.store_media(&rendered.media).await?;
             let compiled = rendered.compiled()?;
             let dispatcher = Dispatcher::new(settings, store.clone())?;
             let reply = dispatcher
@@ -157,7 +159,7 @@ pub async fn queue(
     list: Option<&str>,
     force: bool,
 ) -> Result<crate::store::Issue> {
-    let rendered = render(settings, dir)?;
+    let rendered = render_with(settings, dir, published(settings))?;
     // Strictness at queue time: a per-recipient value without a default
     // fails here for the sample recipient, not blank in a sent mail.
     let sample = Recipient::sample(settings.newsletter.base_url.as_str());
@@ -177,17 +179,20 @@ pub async fn queue(
             .unwrap_or_else(|| settings.newsletter.default_list.clone()),
     };
     store
-        .queue_issue(&NewIssue {
-            slug: rendered.slug.clone(),
-            subject: rendered.meta.subject.clone(),
-            preheader: rendered.meta.preheader.clone(),
-            issue_date: rendered.meta.date.to_string(),
-            list,
-            html_template: rendered.html_template,
-            text_template: rendered.text_template,
-            web_html: rendered.web_html,
-            send_at: send_at.as_millis(),
-        })
+        .queue_issue_with_media(
+            &NewIssue {
+                slug: rendered.slug.clone(),
+                subject: rendered.meta.subject.clone(),
+                preheader: rendered.meta.preheader.clone(),
+                issue_date: rendered.meta.date.to_string(),
+                list,
+                html_template: rendered.html_template,
+                text_template: rendered.text_template,
+                web_html: rendered.web_html,
+                send_at: send_at.as_millis(),
+            },
+            &rendered.media,
+        )
         .await
 }
 
@@ -305,6 +310,18 @@ pub fn preview(settings: &Settings, dir: &Path, format: PreviewFormat) -> Result
 
 /// Loads and renders an issue folder, printing mrml's warnings.
 pub fn render(settings: &Settings, dir: &Path) -> Result<RenderedIssue> {
+    render_with(settings, dir, ImageMode::Preview)
+}
+
+/// Local images as they are sent: prepared, under `base_url/media/`.
+fn published(settings: &Settings) -> ImageMode {
+    ImageMode::Publish {
+        base_url: settings.newsletter.base_url.as_str().to_owned(),
+    }
+}
+
+/// [`render`] with local images pointing where `images` says.
+pub fn render_with(settings: &Settings, dir: &Path, images: ImageMode) -> Result<RenderedIssue> {
     let emails = Renderer::find_emails_dir(dir).ok_or_else(|| {
         Error::Input(format!(
             "{} is not inside an emails folder (one holding layout.mjml)",
@@ -312,7 +329,9 @@ pub fn render(settings: &Settings, dir: &Path) -> Result<RenderedIssue> {
         ))
     })?;
     let source = IssueSource::load(dir)?;
-    let rendered = Renderer::new(settings, emails).render(&source)?;
+    let rendered = Renderer::new(settings, emails)
+        .with_images(images)
+        .render(&source)?;
     for w in &rendered.warnings {
         eprintln!("warning: {}: {w}", dir.display());
     }

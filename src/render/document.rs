@@ -53,24 +53,25 @@ impl Renderer {
     pub(super) fn render_document(&self, source: &IssueSource) -> Result<RenderedIssue> {
         let file = source.body_path.display().to_string();
         let mut spans = Spans::default();
-        let mjml = self.fill_document(source, true, &mut spans)?;
+        let mut images = super::images::Images::new(&self.images, source, &self.emails);
+        let mjml = images.rewrite(&self.fill_document(source, true, &mut spans)?)?;
         let place =
             |offset: usize| format!("line {} of {file}", engine::line_excerpt(&mjml, offset).0);
         let mut warnings = Vec::new();
-        let html = engine::to_html(&mjml, &place, &mut warnings)?;
+        let html = images.set_heights(&engine::to_html(&mjml, &place, &mut warnings)?);
         let text = html_text::text_from_html(&html);
         let restore =
             |s: &str| spans.restore(&template::escape_template_syntax(s), Which::PerRecipient);
 
         let mut web_spans = Spans::default();
-        let web_mjml = self.fill_document(source, false, &mut web_spans)?;
+        let web_mjml = images.rewrite(&self.fill_document(source, false, &mut web_spans)?)?;
         let web_place = |offset: usize| {
             format!(
                 "line {} of {file}",
                 engine::line_excerpt(&web_mjml, offset).0
             )
         };
-        let web = engine::to_html(&web_mjml, &web_place, &mut Vec::new())?;
+        let web = images.set_heights(&engine::to_html(&web_mjml, &web_place, &mut Vec::new())?);
         let web_template =
             web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
         let web_html = CompiledIssue::compile(&web_template, "")?
@@ -93,6 +94,7 @@ impl Renderer {
             web_html,
             warnings,
             origins: spans.origins().to_vec(),
+            media: images.into_files(),
         })
     }
 

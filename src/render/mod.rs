@@ -13,12 +13,14 @@
 //! - [`engine`]: MJML to HTML (mrml), for issues and whole documents.
 //! - `document`: whole documents: `issue.mjml` and `postbode render`.
 //! - [`preflight`]: the checks before an issue is queued.
+//! - [`images`]: images in the issue folder to URLs with their size.
 
 pub mod blocks;
 pub mod compiled;
 mod document;
 pub mod engine;
 pub mod html_text;
+pub mod images;
 pub mod issue_source;
 pub mod normalise;
 pub mod preflight;
@@ -34,6 +36,7 @@ use minijinja::value::Serde;
 
 pub use compiled::{CompiledIssue, Personalised, Recipient};
 pub use document::{RenderedFile, render_file};
+pub use images::ImageMode;
 pub use issue_source::{BodyKind, Cover, IssueMeta, IssueSource};
 
 use crate::config::Settings;
@@ -49,6 +52,8 @@ pub struct Renderer {
     newsletter: serde_json::Value,
     base_url: String,
     language: Language,
+    /// Where local images' URLs point (preview or the store).
+    images: ImageMode,
 }
 
 /// An issue after the once-per-issue work: MJML rendered, per-recipient
@@ -69,6 +74,9 @@ pub struct RenderedIssue {
     pub warnings: Vec<String>,
     /// Where the per-recipient expressions were written.
     pub origins: Vec<SpanOrigin>,
+    /// The local images, prepared ([`ImageMode::Publish`] only), to be
+    /// stored with the issue.
+    pub media: Vec<crate::media::MediaFile>,
 }
 
 impl RenderedIssue {
@@ -98,7 +106,14 @@ impl Renderer {
             }),
             base_url: n.base_url.as_str().to_owned(),
             language: n.language.clone(),
+            images: ImageMode::default(),
         }
+    }
+
+    /// The same renderer with local images pointing where `mode` says.
+    pub fn with_images(mut self, mode: ImageMode) -> Renderer {
+        self.images = mode;
+        self
     }
 
     /// The `emails/` folder an issue folder belongs to: the nearest parent
@@ -136,9 +151,11 @@ impl Renderer {
 
         let mut warnings = Vec::new();
         let mut spans = Spans::default();
+        let mut images = images::Images::new(&self.images, source, &self.emails);
         let (mjml, body_filled) = self.stage_one_parts(source, &body_mjml, true, &mut spans)?;
+        let (mjml, body_filled) = (images.rewrite(&mjml)?, images.rewrite(&body_filled)?);
         let place = |offset: usize| self.place(source, &mjml, &body_filled, offset);
-        let html = engine::to_html(&mjml, &place, &mut warnings)?;
+        let html = images.set_heights(&engine::to_html(&mjml, &place, &mut warnings)?);
         let html_template = spans.restore(
             &template::escape_template_syntax(&html),
             Which::PerRecipient,
@@ -152,8 +169,9 @@ impl Renderer {
         let mut web_spans = Spans::default();
         let (web_mjml, web_body) =
             self.stage_one_parts(source, &body_mjml, false, &mut web_spans)?;
+        let (web_mjml, web_body) = (images.rewrite(&web_mjml)?, images.rewrite(&web_body)?);
         let web_place = |offset: usize| self.place(source, &web_mjml, &web_body, offset);
-        let web = engine::to_html(&web_mjml, &web_place, &mut Vec::new())?;
+        let web = images.set_heights(&engine::to_html(&web_mjml, &web_place, &mut Vec::new())?);
         let web_template =
             web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
         let web_html = CompiledIssue::compile(&web_template, "")?
@@ -177,6 +195,7 @@ impl Renderer {
             web_html,
             warnings,
             origins: body_origins(spans.origins(), source),
+            media: images.into_files(),
         })
     }
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 const BATCH: usize = 1000;
 
 /// The tables, in an order that satisfies their foreign keys.
-pub const TABLES: [&str; 13] = [
+pub const TABLES: [&str; 14] = [
     "lists",
     "subscribers",
     "list_members",
@@ -32,6 +32,7 @@ pub const TABLES: [&str; 13] = [
     "consents",
     "suppressions",
     "bounce_reports",
+    "media",
 ];
 
 /// Rows per table, in the source and in the target after the copy.
@@ -256,6 +257,10 @@ impl Store {
                     "id, report_key, kind, delivery_id, subscriber_id, reason, at", "id",
                     (i64, String, String, Option<i64>, Option<i64>, String, i64),
                     (0, 1, 2, 3, 4, 5, 6)
+                );
+                copy_table!(
+                    src, dst, "media", "id, name, content_type, bytes, created_at", "id",
+                    (i64, String, String, Vec<u8>, i64), (0, 1, 2, 3, 4)
                 );
                 src.commit().await?;
                 ids_given

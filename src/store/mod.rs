@@ -35,6 +35,7 @@ mod issue_failures;
 mod issue_feedback;
 mod issues;
 mod lists;
+mod media;
 mod open_sqlite;
 mod pace;
 mod status_batch;

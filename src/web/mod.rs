@@ -8,7 +8,8 @@
 //! [`after_answer`] (what those forms do after answering, finished before
 //! serve exits), [`limits`] (per-client and per-address rate limits),
 //! [`archive`]
-//! (`/archive…`), [`metrics`] (`/metrics` and the request counter),
+//! (`/archive…`), [`media`] (`/media/NAME`, the issues' images),
+//! [`metrics`] (`/metrics` and the request counter),
 //! [`client_ip`] (the client behind `server.trusted_proxies`),
 //! [`connections`] and [`connection_cap`] (the accept loop: a cap under the
 //! file limit, a header-read timeout, graceful stop), [`metrics_access`]
@@ -25,6 +26,7 @@ pub mod connection_cap;
 pub mod connections;
 pub mod form_origin;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod metrics_access;
 pub mod metrics_cache;
@@ -171,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .merge(unsubscribe_form::routes())
         .merge(subscribe::routes())
         .merge(archive::routes())
+        .merge(media::routes())
         .merge(metrics::routes())
         .fallback(not_found)
         // Inside the request counter, so 429s are counted too.

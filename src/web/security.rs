@@ -41,11 +41,9 @@ pub fn harden(router: Router) -> Router {
 
 /// [`harden`] with another body limit (the provider webhooks' events).
 pub fn harden_with_body_limit(router: Router, body_limit: usize) -> Router {
-    let headers: [(HeaderName, &'static str); 3] = [
+    let headers: [(HeaderName, &'static str); 2] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        // Personal pages (an unsubscribe link names one person): no caches.
-        (header::CACHE_CONTROL, "no-store"),
     ];
     let mut router =
         router
@@ -61,6 +59,13 @@ pub fn harden_with_body_limit(router: Router, body_limit: usize) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    // Personal pages (an unsubscribe link names one person): no caches,
+    // unless a handler says otherwise (the images under /media/, which
+    // never change).
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
     // The default policy, unless a handler chose a (narrow) one itself.
     router = router.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,

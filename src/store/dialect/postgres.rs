@@ -24,6 +24,7 @@ pub const DIALECT: Dialect = Dialect {
         "SELECT setval(pg_get_serial_sequence('deliveries', 'id'), coalesce((SELECT max(id) FROM deliveries), 0) + 1, false)",
         "SELECT setval(pg_get_serial_sequence('system_mails', 'id'), coalesce((SELECT max(id) FROM system_mails), 0) + 1, false)",
         "SELECT setval(pg_get_serial_sequence('consents', 'id'), coalesce((SELECT max(id) FROM consents), 0) + 1, false)",
+        "SELECT setval(pg_get_serial_sequence('media', 'id'), coalesce((SELECT max(id) FROM media), 0) + 1, false)",
         "SELECT setval(pg_get_serial_sequence('bounce_reports', 'id'), coalesce((SELECT max(id) FROM bounce_reports), 0) + 1, false)",
     ],
     // The identity sequence's last value (NULL before its first use).
