@@ -6,6 +6,7 @@
 
 mod support;
 
+use support::html_links::http_links;
 use support::{TestApp, repo_file};
 
 const SAMPLES: [&str; 3] = [
@@ -129,9 +130,8 @@ fn the_text_part_is_wrapped_with_numbered_links_and_no_html() {
     }
 }
 
-/// For every sample issue, and every template in `tests/fixtures/mjml/`
-/// (through `postbode render`), each `http(s)` link of the HTML is in the
-/// text part.
+/// For every sample issue, each `http(s)` link of the HTML is in the text
+/// part (tests/mjml_corpus.rs does the same for the public templates).
 #[test]
 fn every_http_link_of_the_html_is_in_the_text_part() {
     let app = TestApp::new();
@@ -143,16 +143,6 @@ fn every_http_link_of_the_html_is_in_the_text_part() {
         let text = preview(&app, dir, "text").ok().stdout;
         cases.push((slug.to_owned(), html, text));
     }
-    let fixtures = repo_file("tests/fixtures/mjml");
-    for entry in std::fs::read_dir(&fixtures).into_iter().flatten() {
-        let path = entry.expect("fixture entry").path();
-        if path.extension().is_some_and(|e| e == "mjml") {
-            let file = path.to_str().expect("utf-8 path");
-            let html = app.run(&["render", file]).ok().stdout;
-            let text = app.run(&["render", file, "--text"]).ok().stdout;
-            cases.push((file.to_owned(), html, text));
-        }
-    }
     for (name, html, text) in cases {
         let links = http_links(&html);
         assert!(!links.is_empty(), "{name}: no links found in the HTML");
@@ -163,51 +153,6 @@ fn every_http_link_of_the_html_is_in_the_text_part() {
             );
         }
     }
-}
-
-/// The `http(s)` values of `href` attributes, entities decoded.
-fn http_links(html: &str) -> Vec<String> {
-    html.split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(decode_entities)
-        .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
-        .collect()
-}
-
-/// `&amp;`, `&quot;` and numeric entities (minijinja writes `/` as `&#x2f;`).
-fn decode_entities(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find('&') {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        let end = tail.find(';').filter(|e| *e <= 10);
-        let entity = end.map(|e| &tail[1..e]);
-        let decoded = match entity {
-            Some("amp") => Some('&'),
-            Some("quot") => Some('"'),
-            Some(e) if e.starts_with("#x") || e.starts_with("#X") => {
-                u32::from_str_radix(&e[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32)
-            }
-            Some(e) if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match (decoded, end) {
-            (Some(c), Some(e)) => {
-                out.push(c);
-                rest = &tail[e + 1..];
-            }
-            _ => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// An emails folder in the test's folder, with the real layout and
