@@ -256,6 +256,7 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
             "must be a number above 0 (messages per second)".into(),
         ));
     }
+    check_languages(&s.newsletter)?;
     positive("sending.concurrency", s.sending.concurrency.into())?;
     positive("sending.batch_size", s.sending.batch_size.into())?;
     positive("sending.max_attempts", s.sending.max_attempts.into())?;
@@ -396,6 +397,43 @@ fn check(s: &Settings) -> std::result::Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The pages speak nl and en only; `language` must be one offered.
+fn check_languages(n: &NewsletterSettings) -> std::result::Result<(), (&'static str, String)> {
+    let key = "newsletter.languages";
+    if n.languages.is_empty() {
+        return Err((
+            key,
+            "name at least one language: [\"nl\"], [\"en\"] or both".into(),
+        ));
+    }
+    if let Some(other) = n
+        .languages
+        .iter()
+        .find(|l| !matches!(l.primary(), "nl" | "en"))
+    {
+        return Err((
+            key,
+            format!("the pages speak nl and en, not {}", other.as_str()),
+        ));
+    }
+    let pages_speak = matches!(n.language.primary(), "nl" | "en");
+    if pages_speak
+        && !n
+            .languages
+            .iter()
+            .any(|l| l.primary() == n.language.primary())
+    {
+        return Err((
+            key,
+            format!(
+                "does not hold newsletter.language ({})",
+                n.language.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The `bounces fetch` keys. An error never repeats `imap_url`: it
 /// holds the password.
 fn check_imap(b: &BouncesSettings) -> std::result::Result<(), (&'static str, String)> {
@@ -510,6 +548,27 @@ mod tests {
                 .contains("POSTBODE_SENDING__RATE_PER_SECOND"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn page_languages_are_nl_or_en_and_hold_the_newsletters_language() {
+        let one = load_text("[newsletter]\nlanguages = [\"nl\"]\n", &[]).expect("valid");
+        assert_eq!(one.newsletter.languages.len(), 1);
+        for (text, says) in [
+            ("languages = [\"de\"]", "not de"),
+            ("languages = []", "at least one"),
+            (
+                "language = \"en\"\nlanguages = [\"nl\"]",
+                "newsletter.language (en)",
+            ),
+        ] {
+            let err = load_text(&format!("[newsletter]\n{text}\n"), &[]).expect_err(text);
+            let msg = err.to_string();
+            assert!(
+                msg.contains("newsletter.languages") && msg.contains(says),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

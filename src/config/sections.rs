@@ -81,6 +81,10 @@ pub struct NewsletterSettings {
     pub base_url: BaseUrl,
     /// Language of pages and mails when nothing better is known.
     pub language: Language,
+    /// The languages the public pages are offered in (`nl`, `en`). One:
+    /// every page in it, whatever the browser asks; both: the reader's
+    /// (the link's `?lang=`, then `Accept-Language`), else `language`.
+    pub languages: Vec<Language>,
     /// Time zone for `issue queue --at "YYYY-MM-DD HH:MM"` and dates in mails.
     pub timezone: TimeZoneName,
     /// The sender's postal address for the footer (required by law in some
@@ -100,6 +104,10 @@ impl Default for NewsletterSettings {
             list_id: "nieuwsbrief.example.org".into(),
             base_url: BaseUrl::default(),
             language: Language::parse("nl").expect("the built-in default language parses"),
+            languages: ["nl", "en"]
+                .into_iter()
+                .filter_map(|l| Language::parse(l).ok())
+                .collect(),
             timezone: TimeZoneName::default(),
             postal_address: String::new(),
             default_list: ListName::default_list(),

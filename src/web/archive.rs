@@ -1,7 +1,9 @@
 //! The public archive of sent issues:
 //!
-//! - `GET /archive`: a page listing them, newest first;
-//! - `GET /archive/{slug}`: the stored web version of one, as is;
+//! - `GET /archive`: a page listing them, newest first, with their dates
+//!   written out and a way to subscribe;
+//! - `GET /archive/{slug}`: the stored web version of one, as is but for
+//!   an offer to subscribe at the top ([`with_offer`]);
 //! - `GET /archive.xml`: an Atom feed of them.
 //!
 //! Only issues with status `sent` appear; any other slug (unknown,
@@ -46,17 +48,15 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
             preheader: &i.preheader,
         })
         .collect();
-    Html(pages::archive(
-        state.lang(&headers),
-        &state.inner.newsletter,
-        &entries,
-        "/archive.xml",
-    ))
-    .into_response()
+    let page = state
+        .pages()
+        .archive(state.lang(&headers), &entries, "/archive.xml");
+    Html(page).into_response()
 }
 
-/// `GET /archive/{slug}`: the web version, with a policy that lets its
-/// images and inline styles through.
+/// `GET /archive/{slug}`: the web version with the offer to subscribe,
+/// in the issue's language when the pages speak it, with a policy that
+/// lets its images and inline styles through.
 async fn show(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -64,12 +64,37 @@ async fn show(
 ) -> Response {
     match state.inner.store.sent_issue_html(&slug).await {
         Ok(Some(html)) => security::with_policy(
-            Html(html).into_response(),
+            Html(with_offer(&html, |issue_lang| {
+                let lang = state.link_lang_or(&headers, issue_lang);
+                state.pages().subscribe_offer(lang)
+            }))
+            .into_response(),
             security::ARCHIVE_CONTENT_SECURITY_POLICY,
         ),
         Ok(None) => super::not_found(State(state), headers).await,
         Err(e) => state.failure(&headers, &e),
     }
+}
+
+/// `html` with `offer(its <html lang>)` put just inside its `<body>` (at
+/// the very start when it has none).
+pub fn with_offer(html: &str, offer: impl FnOnce(Option<&str>) -> String) -> String {
+    let lower = html.to_ascii_lowercase();
+    let lang = lower.find("<html").and_then(|at| {
+        let tag = &html[at..at + lower[at..].find('>')?];
+        let value = tag.split("lang=\"").nth(1)?;
+        value.split('"').next()
+    });
+    let offer = offer(lang);
+    let at = lower
+        .find("<body")
+        .and_then(|at| lower[at..].find('>').map(|end| at + end + 1))
+        .unwrap_or(0);
+    let mut out = String::with_capacity(html.len() + offer.len());
+    out.push_str(&html[..at]);
+    out.push_str(&offer);
+    out.push_str(&html[at..]);
+    out
 }
 
 /// `GET /archive.xml`.
@@ -148,6 +173,17 @@ pub fn xml_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_offer_goes_just_inside_the_body_in_the_issues_language() {
+        let html = "<!doctype html><html lang=\"en\"><head></head><BODY style=\"x\"><p>Hi</p></BODY></html>";
+        let out = with_offer(html, |lang| format!("[{}]", lang.unwrap_or("?")));
+        assert_eq!(
+            out,
+            "<!doctype html><html lang=\"en\"><head></head><BODY style=\"x\">[en]<p>Hi</p></BODY></html>"
+        );
+        assert_eq!(with_offer("<p>x</p>", |_| "[o]".into()), "[o]<p>x</p>");
+    }
 
     #[test]
     fn the_feed_escapes_everything_it_inserts() {

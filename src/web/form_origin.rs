@@ -22,7 +22,7 @@
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::pages::{self, Lang};
+use super::pages::{Lang, Pages};
 use crate::domain::WebOrigin;
 
 /// The sites whose pages may post the forms.
@@ -68,8 +68,8 @@ impl FormOrigins {
 
 /// 403 with a page that says the form came from another site and nothing
 /// changed.
-pub fn refused(lang: Lang, newsletter: &str) -> Response {
-    let page = pages::cross_site(lang, newsletter);
+pub fn refused(pages: &Pages, lang: Lang) -> Response {
+    let page = pages.cross_site(lang);
     (StatusCode::FORBIDDEN, Html(page)).into_response()
 }
 

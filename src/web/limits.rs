@@ -33,7 +33,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{AppState, client_ip, pages};
+use super::{AppState, client_ip};
 use crate::domain::EmailAddress;
 use crate::store::Store;
 
@@ -159,7 +159,9 @@ pub async fn limit_link_posts(
     {
         // debug, not warn: a flood of these must not flood the log.
         tracing::debug!(client = %ip, "link POST over the per-IP limit");
-        let page = pages::too_many_requests(state.lang(request.headers()), &state.inner.newsletter);
+        let page = state
+            .pages()
+            .too_many_requests(state.lang(request.headers()));
         return too_many(page, wait);
     }
     next.run(request).await

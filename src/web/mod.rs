@@ -15,7 +15,8 @@
 //! file limit, a header-read timeout, graceful stop), [`metrics_access`]
 //! and [`metrics_cache`] (the bearer token and the cached text of
 //! `/metrics`),
-//! [`pages`] (HTML and the nl/en texts), [`security`] (headers and limits),
+//! [`pages`] (the pages from `emails/pages/`: templates, nl/en texts, the
+//! newsletter's look), [`security`] (headers and limits),
 //! [`webhooks`] (`/webhooks/ses` and `/webhooks/mailgun`: signed bounce and
 //! complaint events of providers).
 
@@ -69,7 +70,10 @@ struct Inner {
     newsletter: String,
     /// `newsletter.base_url`, without a trailing slash.
     base_url: String,
-    default_lang: Lang,
+    /// The page templates and texts (`emails/pages/`), read at start-up.
+    pages: pages::Pages,
+    /// Which of nl/en the pages are offered in, and the default.
+    languages: pages::Languages,
     http: metrics::HttpCounts,
     /// `server.trusted_proxies`, for [`client_ip`].
     trusted_proxies: crate::domain::TrustedProxies,
@@ -103,7 +107,12 @@ impl AppState {
             }
             e => Error::Config(e.to_string()),
         })?;
-        let language = &settings.newsletter.language;
+        let languages = languages(settings);
+        let pages = pages::Pages::load(
+            &pages::Source::working_directory(),
+            &settings.newsletter.name,
+        )
+        .map_err(|e| Error::Config(format!("the public pages: {e}")))?;
         let mailer = SystemMailer::new(settings, store.clone())?;
         let status_writer = status_writer::StatusWriter::start(store.clone())?;
         let webhooks = webhooks::Webhooks::new(settings, tokens.clone());
@@ -119,7 +128,8 @@ impl AppState {
                 trusted_proxies: settings.server.trusted_proxies.clone(),
                 metrics_access: metrics_access::MetricsAccess::new(&settings.server.metrics_token),
                 metrics_cache: metrics_cache::MetricsCache::default(),
-                default_lang: Lang::from_tag(language.as_str()).unwrap_or(Lang::En),
+                pages,
+                languages,
                 mailer,
                 default_list: settings.newsletter.default_list.clone(),
                 limits: limits::Limits::new(settings.server.link_posts_per_minute),
@@ -132,37 +142,59 @@ impl AppState {
         })
     }
 
-    /// The language of a page behind a link from a mail (`/u/TOKEN`,
-    /// `/confirm/TOKEN`), with `query` the link's query: its own `lang`
-    /// (written into the link when the mail was built), else as
-    /// [`AppState::lang`]. Never the subscriber's stored language: a
-    /// genuine link and a forged one get their language the same way, so
-    /// the language tells nothing about the link.
+    /// The language of a page, with `query` the page's query: its `lang`
+    /// (written into the links of mails from the subscriber's stored
+    /// language), else `Accept-Language`, else the newsletter's language;
+    /// a newsletter offered in one language always speaks it
+    /// ([`pages::Languages::choose`]). Never the stored language looked up
+    /// by token: a genuine link and a forged one get their language the
+    /// same way, so the language tells nothing about the link.
     fn link_lang(&self, headers: &HeaderMap, query: Option<&str>) -> Lang {
-        query
+        let chosen = query
             .into_iter()
             .flat_map(|q| unsubscribe::form_pairs(q.as_bytes()))
             .find(|(key, _)| key == crate::mail::links::LANG_PARAM)
-            .and_then(|(_, value)| Lang::from_tag(&value))
-            .unwrap_or_else(|| self.lang(headers))
+            .map(|(_, value)| value);
+        self.link_lang_or(headers, chosen.as_deref())
     }
 
-    /// The page language: the first of nl/en in `Accept-Language`, else
-    /// the newsletter's language.
-    fn lang(&self, headers: &HeaderMap) -> Lang {
-        headers
+    /// As [`AppState::link_lang`] with `chosen` as the reader's choice (an
+    /// issue's own language for its web version).
+    fn link_lang_or(&self, headers: &HeaderMap, chosen: Option<&str>) -> Lang {
+        let accept = headers
             .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(Lang::from_accept_language)
-            .unwrap_or(self.inner.default_lang)
+            .and_then(|v| v.to_str().ok());
+        self.inner.languages.choose(chosen, accept)
+    }
+
+    /// The page language without a `?lang=`: as [`AppState::link_lang`].
+    fn lang(&self, headers: &HeaderMap) -> Lang {
+        self.link_lang(headers, None)
+    }
+
+    /// The pages, to render one.
+    fn pages(&self) -> &pages::Pages {
+        &self.inner.pages
     }
 
     /// A generic 500 page; the cause goes to the log only.
     fn failure(&self, headers: &HeaderMap, error: &Error) -> Response {
         tracing::error!(%error, "request failed");
-        let page = pages::error(self.lang(headers), &self.inner.newsletter);
+        let page = self.pages().error(self.lang(headers));
         (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
     }
+}
+
+/// `newsletter.languages` as page languages (the config allows nl and en
+/// only), with `newsletter.language` the default.
+fn languages(settings: &Settings) -> pages::Languages {
+    let n = &settings.newsletter;
+    let offered = n
+        .languages
+        .iter()
+        .filter_map(|l| Lang::from_tag(l.as_str()));
+    let default = Lang::from_tag(n.language.as_str()).unwrap_or(Lang::En);
+    pages::Languages::new(offered.collect(), default)
 }
 
 /// The routes with their limits and security headers.
@@ -251,6 +283,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let page = pages::not_found(state.lang(&headers), &state.inner.newsletter);
+    let page = state.pages().not_found(state.lang(&headers));
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }

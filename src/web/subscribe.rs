@@ -44,7 +44,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use super::client_ip::ClientIp;
-use super::pages::{self, BrokenLink, FormError, Lang};
+use super::pages::{BrokenLink, FormError, Lang};
 use super::unsubscribe::form_pairs;
 use super::{AppState, form_origin, limits};
 use crate::domain::{
@@ -64,13 +64,11 @@ pub fn routes() -> Router<AppState> {
 
 /// `GET /subscribe`.
 async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    Html(pages::subscribe_form(
-        state.lang(&headers),
-        &state.inner.newsletter,
-        "",
-        "",
-        None,
-    ))
+    Html(
+        state
+            .pages()
+            .subscribe_form(state.lang(&headers), "", "", None),
+    )
     .into_response()
 }
 
@@ -82,15 +80,14 @@ async fn subscribe(
     body: Bytes,
 ) -> Response {
     let lang = state.lang(&headers);
-    let newsletter = &state.inner.newsletter;
     if state.inner.form_origins.cross_site(&headers) {
         tracing::warn!(%client, "subscribe: posted from another site");
-        return form_origin::refused(lang, newsletter);
+        return form_origin::refused(state.pages(), lang);
     }
     let now = Instant::now();
     if let Err(wait) = state.inner.limits.allow_subscribe(client, now) {
         tracing::warn!(%client, "subscribe: too many requests");
-        return limits::too_many(pages::too_many(lang, newsletter), wait);
+        return limits::too_many(state.pages().too_many(lang), wait);
     }
     let (mut email, mut name, mut website) = (String::new(), String::new(), String::new());
     for (key, value) in form_pairs(&body) {
@@ -101,13 +98,15 @@ async fn subscribe(
             _ => {}
         }
     }
-    let thanks = || Html(pages::subscribe_thanks(lang, newsletter)).into_response();
+    let thanks = || Html(state.pages().subscribe_thanks(lang)).into_response();
     if !website.trim().is_empty() {
         tracing::info!(%client, "subscribe: honeypot filled, ignored");
         return thanks();
     }
     let again = |error| {
-        let page = pages::subscribe_form(lang, newsletter, &email, &name, Some(error));
+        let page = state
+            .pages()
+            .subscribe_form(lang, &email, &name, Some(error));
         (StatusCode::BAD_REQUEST, Html(page)).into_response()
     };
     let Ok(address) = EmailAddress::parse(&email) else {
@@ -240,7 +239,7 @@ async fn confirming(
 /// 404: the link does not work (in the link's language, as a genuine
 /// one's page would be).
 fn broken(state: &AppState, lang: Lang) -> Response {
-    let page = pages::broken_link(lang, &state.inner.newsletter, BrokenLink::Confirm);
+    let page = state.pages().broken_link(lang, BrokenLink::Confirm);
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
@@ -276,7 +275,7 @@ async fn show_confirm(
         Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
     }
-    Html(pages::confirm(lang, &state.inner.newsletter)).into_response()
+    Html(state.pages().confirm(lang)).into_response()
 }
 
 /// `POST /confirm/TOKEN`: pending (or unsubscribed, with a link asked for
@@ -306,15 +305,14 @@ async fn confirm(
         }
         tracing::info!(subscriber = id, "confirmed");
     }
-    let newsletter = &state.inner.newsletter;
     match outcome {
-        StatusOutcome::Changed { .. } => Html(pages::confirmed(lang, newsletter)).into_response(),
+        StatusOutcome::Changed { .. } => Html(state.pages().confirmed(lang)).into_response(),
         StatusOutcome::Unchanged(SubscriberStatus::Active) => {
-            Html(pages::already_confirmed(lang, newsletter)).into_response()
+            Html(state.pages().already_confirmed(lang)).into_response()
         }
         StatusOutcome::Unchanged(_) | StatusOutcome::Refused { .. } => (
             StatusCode::CONFLICT,
-            Html(pages::confirm_refused(lang, newsletter)),
+            Html(state.pages().confirm_refused(lang)),
         )
             .into_response(),
         // Erased in the meantime.

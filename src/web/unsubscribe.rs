@@ -32,7 +32,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::AppState;
-use super::pages::{self, BrokenLink, Lang};
+use super::pages::{BrokenLink, Lang};
 use crate::domain::{ChangeSource, StatusOutcome, SubscriberStatus};
 use crate::store::StatusRequest;
 
@@ -50,7 +50,7 @@ fn token_of(path: Result<Path<String>, PathRejection>) -> String {
 /// 404: the link does not work (in the link's language, as a genuine
 /// one's page would be).
 fn broken(state: &AppState, lang: Lang) -> Response {
-    let page = pages::broken_link(lang, &state.inner.newsletter, BrokenLink::Unsubscribe);
+    let page = state.pages().broken_link(lang, BrokenLink::Unsubscribe);
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
@@ -78,7 +78,7 @@ async fn show(
         Ok(None) => return broken(&state, lang),
         Err(e) => return state.failure(&headers, &e),
     }
-    Html(pages::unsubscribe(lang, &state.inner.newsletter)).into_response()
+    Html(state.pages().unsubscribe(lang)).into_response()
 }
 
 /// `POST /u/TOKEN`.
@@ -127,7 +127,7 @@ async fn unsubscribe(
             }
         }
     };
-    let newsletter = &state.inner.newsletter;
+
     // The button posts back with the same language.
     let action = format!(
         "/u/{}/resubscribe?{}={}",
@@ -136,9 +136,9 @@ async fn unsubscribe(
         lang.code()
     );
     Html(match done {
-        Done::Unsubscribed => pages::unsubscribed(lang, newsletter, &action),
-        Done::Already => pages::already_unsubscribed(lang, newsletter, &action),
-        Done::NotReceiving => pages::not_receiving(lang, newsletter),
+        Done::Unsubscribed => state.pages().unsubscribed(lang, &action),
+        Done::Already => state.pages().already_unsubscribed(lang, &action),
+        Done::NotReceiving => state.pages().not_receiving(lang),
     })
     .into_response()
 }
@@ -173,21 +173,21 @@ async fn resubscribe(
         Ok(outcome) => outcome,
         Err(e) => return state.failure(&headers, &e),
     };
-    let newsletter = &state.inner.newsletter;
+
     let page = match outcome {
         StatusOutcome::Changed { to, .. } => {
             tracing::info!(subscriber = id, to = to.as_str(), "resubscribed");
             match to {
-                SubscriberStatus::Pending => pages::resubscribed_pending(lang, newsletter),
-                _ => pages::resubscribed(lang, newsletter),
+                SubscriberStatus::Pending => state.pages().resubscribed_pending(lang),
+                _ => state.pages().resubscribed(lang),
             }
         }
         StatusOutcome::Unchanged(SubscriberStatus::Pending) => {
-            pages::resubscribed_pending(lang, newsletter)
+            state.pages().resubscribed_pending(lang)
         }
-        StatusOutcome::Unchanged(_) => pages::still_subscribed(lang, newsletter),
+        StatusOutcome::Unchanged(_) => state.pages().still_subscribed(lang),
         StatusOutcome::Refused { .. } => {
-            let page = pages::resubscribe_refused(lang, newsletter);
+            let page = state.pages().resubscribe_refused(lang);
             return (StatusCode::CONFLICT, Html(page)).into_response();
         }
         StatusOutcome::Unknown => return broken(&state, lang),

@@ -27,7 +27,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use super::client_ip::ClientIp;
-use super::pages::{self, FormError, Lang};
+use super::pages::{FormError, Lang};
 use super::unsubscribe::form_pairs;
 use super::{AppState, form_origin, limits};
 use crate::domain::{EmailAddress, SubscriberStatus};
@@ -39,8 +39,9 @@ pub fn routes() -> Router<AppState> {
 
 /// `GET /unsubscribe`.
 async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let page =
-        pages::unsubscribe_by_address(state.lang(&headers), &state.inner.newsletter, "", None);
+    let page = state
+        .pages()
+        .unsubscribe_by_address(state.lang(&headers), "", None);
     Html(page).into_response()
 }
 
@@ -52,15 +53,14 @@ async fn ask(
     body: Bytes,
 ) -> Response {
     let lang = state.lang(&headers);
-    let newsletter = &state.inner.newsletter;
     if state.inner.form_origins.cross_site(&headers) {
         tracing::warn!(%client, "unsubscribe form: posted from another site");
-        return form_origin::refused(lang, newsletter);
+        return form_origin::refused(state.pages(), lang);
     }
     let now = Instant::now();
     if let Err(wait) = state.inner.limits.allow_link_request(client, now) {
         tracing::warn!(%client, "unsubscribe form: too many requests");
-        return limits::too_many(pages::too_many_link_requests(lang, newsletter), wait);
+        return limits::too_many(state.pages().too_many_link_requests(lang), wait);
     }
     let (mut email, mut website) = (String::new(), String::new());
     for (key, value) in form_pairs(&body) {
@@ -70,13 +70,15 @@ async fn ask(
             _ => {}
         }
     }
-    let sent = || Html(pages::unsubscribe_link_sent(lang, newsletter)).into_response();
+    let sent = || Html(state.pages().unsubscribe_link_sent(lang)).into_response();
     if !website.trim().is_empty() {
         tracing::info!(%client, "unsubscribe form: honeypot filled, ignored");
         return sent();
     }
     let Ok(address) = EmailAddress::parse(&email) else {
-        let page = pages::unsubscribe_by_address(lang, newsletter, &email, Some(FormError::Email));
+        let page = state
+            .pages()
+            .unsubscribe_by_address(lang, &email, Some(FormError::Email));
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     };
     let state = state.clone();
