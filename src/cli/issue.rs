@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
+use super::issue_schedule::When;
 use super::parse_arg;
 use crate::config::Settings;
 use crate::dispatch::send::Dispatcher;
-use crate::domain::{EmailAddress, ListName, SendTime};
+use crate::domain::{EmailAddress, ListName};
 use crate::error::{Error, Result};
 use crate::render::{ImageMode, IssueSource, Personalised, Recipient, RenderedIssue, Renderer};
-use crate::store::{NewIssue, PausedBy, Store, format_ms, now_ms};
+use crate::store::{NewIssue, PausedBy, Store, format_ms_in};
 
 #[derive(Debug, Subcommand)]
 pub enum IssueCommand {
@@ -29,8 +30,11 @@ pub enum IssueCommand {
     Queue {
         dir: PathBuf,
         /// RFC 3339, or "YYYY-MM-DD HH:MM" in newsletter.timezone [default: issue.toml's send_at, else now]
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", conflicts_with = "now")]
         at: Option<String>,
+        /// Send at once, whatever issue.toml's send_at says (a time in the past needs this)
+        #[arg(long)]
+        now: bool,
         /// The list to send to [default: issue.toml's list, else newsletter.default_list]
         #[arg(long)]
         list: Option<String>,
@@ -43,6 +47,21 @@ pub enum IssueCommand {
         dir: PathBuf,
         #[arg(long, value_name = "EMAIL")]
         to: String,
+    },
+    /// Move an issue that has not started sending to another time
+    Reschedule {
+        slug: String,
+        /// RFC 3339, or "YYYY-MM-DD HH:MM" in newsletter.timezone
+        #[arg(
+            long,
+            value_name = "TIME",
+            required_unless_present = "now",
+            conflicts_with = "now"
+        )]
+        at: Option<String>,
+        /// Send it at once
+        #[arg(long)]
+        now: bool,
     },
     /// Stop sending an issue; messages in flight finish
     Pause { slug: String },
@@ -94,15 +113,17 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
         IssueCommand::Queue {
             dir,
             at,
+            now,
             list,
             force,
         } => {
-            let issue = queue(settings, store, &dir, at.as_deref(), list.as_deref(), force).await?;
+            let when = When::from_args(at.as_deref(), now);
+            let issue = queue_when(settings, store, &dir, when, list.as_deref(), force).await?;
             eprintln!(
                 "queued {} for list {} at {}",
                 issue.slug,
                 issue.list,
-                format_ms(issue.send_at)
+                format_ms_in(issue.send_at, &settings.newsletter.timezone.time_zone())
             );
             println!("{}", issue.slug);
             Ok(())
@@ -128,6 +149,10 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
             );
             Ok(())
         }
+        IssueCommand::Reschedule { slug, at, now } => {
+            let when = When::from_args(at.as_deref(), now);
+            super::issue_schedule::reschedule(settings, store, &slug, when).await
+        }
         IssueCommand::Pause { slug } => {
             store
                 .pause_issue(&slug, PausedBy::Person, "paused by hand (issue pause)")
@@ -145,17 +170,32 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
             println!("cancelled {slug}: {n} deliveries will not be sent");
             Ok(())
         }
-        IssueCommand::Status { slug, format } => status(store, slug.as_deref(), format).await,
+        IssueCommand::Status { slug, format } => {
+            super::issue_status::status(settings, store, slug.as_deref(), format).await
+        }
     }
 }
 
-/// Renders, checks and stores an issue. `force` queues it even above
-/// Gmail's clipping limit.
+/// [`queue_when`] at `at` (`--at`), else issue.toml's time, else now.
 pub async fn queue(
     settings: &Settings,
     store: &Store,
     dir: &Path,
     at: Option<&str>,
+    list: Option<&str>,
+    force: bool,
+) -> Result<crate::store::Issue> {
+    let when = When::from_args(at, false);
+    queue_when(settings, store, dir, when, list, force).await
+}
+
+/// Renders, checks and stores an issue to go out `when`. `force` queues
+/// it even above Gmail's clipping limit.
+pub async fn queue_when(
+    settings: &Settings,
+    store: &Store,
+    dir: &Path,
+    when: When<'_>,
     list: Option<&str>,
     force: bool,
 ) -> Result<crate::store::Issue> {
@@ -165,11 +205,9 @@ pub async fn queue(
     let sample = Recipient::sample(settings.newsletter.base_url.as_str());
     let message = rendered.compiled()?.personalise(&sample)?;
     preflight(dir, &message, &sample, !force)?;
-    let tz = settings.newsletter.timezone.time_zone();
-    let send_at = match at.or(rendered.meta.send_at.as_deref()) {
-        Some(t) => parse_arg("send time", t, |t| SendTime::parse(t, &tz))?,
-        None => SendTime::now(),
-    };
+    let send_at = when
+        .or_issue_toml(rendered.meta.send_at.as_deref())
+        .resolve(settings)?;
     let list = match list {
         Some(l) => parse_arg("--list", l, ListName::parse)?,
         None => rendered
@@ -194,100 +232,6 @@ pub async fn queue(
             &rendered.media,
         )
         .await
-}
-
-async fn status(store: &Store, slug: Option<&str>, format: StatusFormat) -> Result<()> {
-    let issues = match slug {
-        Some(s) => vec![
-            store
-                .issue(s)
-                .await?
-                .ok_or_else(|| Error::Input(format!("no issue with slug {s}")))?,
-        ],
-        None => store.issues().await?,
-    };
-    let now = now_ms();
-    let mut rows = Vec::new();
-    for issue in issues {
-        let counts = store.delivery_counts(issue.id).await?;
-        let per_minute = store.sent_since(issue.id, now - 60_000).await?;
-        let rate = per_minute as f64 / 60.0;
-        let eta_secs = (rate > 0.0).then(|| (counts.remaining() as f64 / rate).round() as i64);
-        let errors = store.failure_replies(issue.id, 5).await?;
-        let feedback = store.feedback_counts(issue.id).await?;
-        rows.push((issue, counts, rate, eta_secs, errors, feedback));
-    }
-    let mut out = std::io::stdout().lock();
-    let io = |e| Error::io("standard output", e);
-    match format {
-        StatusFormat::Json => {
-            let json: Vec<_> = rows
-                .iter()
-                .map(|(i, c, rate, eta, errors, f)| {
-                    serde_json::json!({
-                        "slug": i.slug, "subject": i.subject, "list": i.list, "status": i.status.as_str(),
-                        "send_at": format_ms(i.send_at), "recipients": i.recipients, "counts": c,
-                        "rate_per_second": rate, "eta_seconds": eta, "paused_reason": i.paused_reason,
-                        "errors": errors.iter().map(|(r, n)| serde_json::json!({"reply": r, "count": n})).collect::<Vec<_>>(),
-                        "feedback": {"hard_bounces": f.hard_bounces, "soft_bounces": f.soft_bounces,
-                            "complaints": f.complaints, "sent": f.sent, "complaint_rate": f.complaint_rate()},
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &json)
-                .map_err(|e| Error::Input(e.to_string()))?;
-            writeln!(out).map_err(io)?;
-        }
-        StatusFormat::Table => {
-            if rows.is_empty() {
-                writeln!(out, "no issues queued yet (postbode issue queue DIR)").map_err(io)?;
-            }
-            for (i, c, rate, eta, errors, f) in &rows {
-                writeln!(
-                    out,
-                    "{}  [{}]  list {}  send at {}",
-                    i.slug,
-                    i.status.as_str(),
-                    i.list,
-                    format_ms(i.send_at)
-                )
-                .map_err(io)?;
-                writeln!(out, "  {}", i.subject).map_err(io)?;
-                writeln!(
-                    out,
-                    "  recipients {}: sent {}, failed {}, skipped {}, cancelled {}, queued {}, sending {}",
-                    i.recipients, c.sent, c.failed, c.skipped, c.cancelled, c.queued, c.sending
-                )
-                .map_err(io)?;
-                if c.remaining() > 0 && i.started_at.is_some() {
-                    let eta = eta.map_or("unknown".to_owned(), |s| {
-                        format!("{}m{:02}s", s / 60, s % 60)
-                    });
-                    writeln!(out, "  rate {rate:.1}/s over the last minute, ETA {eta}")
-                        .map_err(io)?;
-                }
-                if f.hard_bounces + f.soft_bounces + f.complaints > 0 {
-                    writeln!(
-                        out,
-                        "  bounces: {} hard, {} soft; complaints {} ({:.2} % of {} sent)",
-                        f.hard_bounces,
-                        f.soft_bounces,
-                        f.complaints,
-                        f.complaint_rate() * 100.0,
-                        f.sent
-                    )
-                    .map_err(io)?;
-                }
-                if let Some(reason) = &i.paused_reason {
-                    writeln!(out, "  paused: {reason}").map_err(io)?;
-                }
-                for (reply, n) in errors {
-                    writeln!(out, "  {n} × {reply}").map_err(io)?;
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Renders `dir` and personalises it for the sample recipient.

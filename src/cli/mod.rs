@@ -7,6 +7,8 @@ mod dkim;
 mod dns;
 mod init;
 mod issue;
+mod issue_schedule;
+mod issue_status;
 mod migrate;
 mod pending;
 mod quickstart;

@@ -2,6 +2,7 @@
 //! fixes the recipients), finished when no delivery is left.
 
 use super::backend::on_db;
+use super::issue_schedule::already_queued;
 use super::{Store, now_ms};
 use crate::domain::{ListName, Slug};
 use crate::error::{Error, Result};
@@ -131,8 +132,9 @@ fn issue_from_row(r: IssueRow) -> Issue {
 }
 
 impl Store {
-    /// Stores a rendered issue, scheduled for `send_at`. Refuses a slug
-    /// that was queued before.
+    /// Stores a rendered issue, scheduled for `send_at`. A cancelled issue
+    /// is queued again in its own row (see [`Store::requeue_issue`]); any
+    /// other slug that was queued before is refused.
     pub async fn queue_issue(&self, new: &NewIssue) -> Result<Issue> {
         let list_id = self.find_list(&new.list).await?.ok_or_else(|| {
             Error::Input(format!(
@@ -141,12 +143,10 @@ impl Store {
             ))
         })?;
         if let Some(existing) = self.issue(new.slug.as_str()).await? {
-            return Err(Error::Input(format!(
-                "issue {} is already queued (status {}); a slug is sent once. \
-                 Rename the folder to send it as a new issue.",
-                new.slug,
-                existing.status.as_str()
-            )));
+            if existing.status == IssueStatus::Cancelled {
+                return self.requeue_issue(existing.id, list_id, new).await;
+            }
+            return Err(already_queued(&new.slug, existing.status));
         }
         on_db!(self, pool, _sql => sqlx::query(
             "INSERT INTO issues (slug, subject, preheader, issue_date, list_id, html_template, \
@@ -218,7 +218,22 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             for (id, _, list_id) in &due {
-                let added = sqlx::query(
+                // A re-queued issue: its cancelled deliveries to people still
+                // on the list go out after all; sent ones stay as they are.
+                sqlx::query(
+                    "UPDATE deliveries SET status = 'queued', attempts = 0, next_attempt_at = $2, \
+                     lease_owner = NULL, last_reply = NULL \
+                     WHERE issue_id = $1 AND status = 'cancelled' AND subscriber_id IN ( \
+                       SELECT m.subscriber_id FROM list_members m \
+                       JOIN subscribers s ON s.id = m.subscriber_id \
+                       WHERE m.list_id = $3 AND s.status = 'active')",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(list_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
                     "INSERT INTO deliveries (issue_id, subscriber_id, status, next_attempt_at) \
                      SELECT $1, m.subscriber_id, 'queued', $2 FROM list_members m \
                      JOIN subscribers s ON s.id = m.subscriber_id \
@@ -229,13 +244,14 @@ impl Store {
                 .bind(now)
                 .bind(list_id)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .await?;
+                // Every delivery, earlier ones of a re-queued issue included,
+                // so the counts by status add up to the recipients.
                 sqlx::query(
-                    "UPDATE issues SET status = 'sending', started_at = $1, recipients = $2 WHERE id = $3",
+                    "UPDATE issues SET status = 'sending', started_at = $1, \
+                     recipients = (SELECT count(*) FROM deliveries WHERE issue_id = $2) WHERE id = $2",
                 )
                 .bind(now)
-                .bind(i64::try_from(added).unwrap_or(i64::MAX))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

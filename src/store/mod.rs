@@ -33,6 +33,7 @@ mod import_batch;
 mod issue_control;
 mod issue_failures;
 mod issue_feedback;
+mod issue_schedule;
 mod issues;
 mod lists;
 mod media;
@@ -70,7 +71,7 @@ pub use status_log::{ChangeReport, LoggedChange, RecordedReport};
 pub use subscribers::{Added, Erased, NewSubscriber, Subscriber, SubscriberFilter};
 pub use suppressions::Unsuppressed;
 pub use system_mails::{ERASED_BY_ADMIN, ERASED_PENDING_EXPIRED, Recipient, SystemMailKind};
-pub use timestamp::{format_ms, now_ms};
+pub use timestamp::{format_ms, format_ms_in, now_ms};
 
 use crate::config::{DatabaseSettings, DatabaseUrl, redact_secrets};
 use crate::error::{Error, Result};
