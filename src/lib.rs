@@ -24,6 +24,8 @@
 //!   subscribers past `subscribers.pending_expiry_days`.
 //! - [`private_file`]: files made for their owner (and `files.group`) only,
 //!   never written through a link.
+//! - [`starter`]: the starter `emails/` and example subscribers, embedded
+//!   for `init` and `quickstart` with the binary alone.
 //! - [`telemetry`]: tracing set-up (text or JSON logs).
 //! - [`error`]: the error type and how it maps to exit codes.
 
@@ -41,6 +43,7 @@ pub mod mail;
 pub mod media;
 pub mod private_file;
 pub mod render;
+pub mod starter;
 pub mod store;
 pub mod telemetry;
 pub mod web;

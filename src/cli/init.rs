@@ -1,5 +1,7 @@
 //! `postbode init`: write a config file with a fresh token key and
-//! suppression key if there is none, then create and migrate the database.
+//! suppression key if there is none, create and migrate the database, and
+//! write the starter `emails/` (layout, partials, system mails, a sample
+//! issue) into the working folder, adding only the files it lacks.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +39,35 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         println!("database ready: {}", db.display());
     } else {
         println!("database ready");
+    }
+    write_emails()
+}
+
+/// The starter `emails/` in the working folder, where `issue preview`,
+/// `quickstart` and the system mails look for it; says what it wrote.
+fn write_emails() -> Result<()> {
+    let emails = Path::new("emails");
+    let written = crate::starter::write_emails(emails)?;
+    if written.is_empty() {
+        println!(
+            "{}/ has every starter file; leaving it as it is",
+            emails.display()
+        );
+        return Ok(());
+    }
+    println!(
+        "wrote {} starter files (yours to edit; init never replaces a file):",
+        written.len()
+    );
+    // One line per folder: the list stays short enough to read.
+    let mut by_folder = std::collections::BTreeMap::<&Path, Vec<String>>::new();
+    for path in &written {
+        let (folder, name) = (path.parent().unwrap_or(emails), path.file_name());
+        let name = name.map(|n| n.to_string_lossy().into_owned());
+        by_folder.entry(folder).or_default().extend(name);
+    }
+    for (folder, names) in by_folder {
+        println!("  {}/: {}", folder.display(), names.join(", "));
     }
     Ok(())
 }

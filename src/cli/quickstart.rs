@@ -1,6 +1,8 @@
 //! `postbode quickstart`: the whole job on embedded defaults. Creates the
 //! database, imports the example subscribers, queues the first sample
-//! issue, sends it into the outbox folder, and says where to look.
+//! issue, sends it into the outbox folder, and says where to look. In the
+//! source folder it uses that folder's `emails/` and examples; anywhere
+//! else `init` writes the starter ones (embedded in the binary) first.
 
 use std::path::{Path, PathBuf};
 
@@ -14,14 +16,8 @@ use crate::import::{self, ImportOptions};
 pub async fn run(explicit: Option<&Path>) -> Result<()> {
     let examples = Path::new("examples/subscribers.csv");
     let issues = Path::new("emails/issues");
-    if !examples.is_file() || !issues.is_dir() {
-        return Err(Error::Input(
-            "quickstart uses examples/subscribers.csv and emails/ from the postbode source folder; \
-             run it there"
-                .into(),
-        ));
-    }
     super::init::run(explicit).await?;
+    write_examples(examples)?;
     let path = explicit.map_or_else(
         || PathBuf::from(crate::config::DEFAULT_FILE),
         Path::to_path_buf,
@@ -106,5 +102,24 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
             .map(|d| d.display().to_string())
             .unwrap_or_default()
     );
+    Ok(())
+}
+
+/// The embedded example subscribers at `path`, unless a file is there.
+fn write_examples(path: &Path) -> Result<()> {
+    if path.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    std::io::Write::write_all(&mut file, crate::starter::EXAMPLE_SUBSCRIBERS)
+        .map_err(|e| Error::io(path, e))?;
+    println!("wrote {} (the example subscribers)", path.display());
     Ok(())
 }
