@@ -22,6 +22,8 @@
 //!   health check; axum, with strict security headers and request limits.
 //! - [`housekeeping`]: what `send` and `serve` clean up on the side: pending
 //!   subscribers past `subscribers.pending_expiry_days`.
+//! - [`preview`]: `issue preview --serve`, the issue on a loopback page
+//!   that follows every save (file watching, server-sent events).
 //! - [`private_file`]: files made for their owner (and `files.group`) only,
 //!   never written through a link.
 //! - [`starter`]: the starter `emails/` and example subscribers, embedded
@@ -41,6 +43,7 @@ pub mod housekeeping;
 pub mod import;
 pub mod mail;
 pub mod media;
+pub mod preview;
 pub mod private_file;
 pub mod render;
 pub mod starter;

@@ -23,8 +23,14 @@ pub enum IssueCommand {
         #[arg(long, value_enum, default_value_t = PreviewFormat::Html)]
         format: PreviewFormat,
         /// Write here instead of standard output
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "serve")]
         out: Option<PathBuf>,
+        /// Serve a page on 127.0.0.1 that shows the issue and follows every save under emails/
+        #[arg(long)]
+        serve: bool,
+        /// The port for --serve (0: any free one; the URL is printed)
+        #[arg(long, default_value_t = 8081, requires = "serve")]
+        port: u16,
     },
     /// Render an issue, store it and schedule it; prints its slug
     Queue {
@@ -96,9 +102,17 @@ pub enum StatusFormat {
 }
 
 /// Commands that need no database.
-pub fn run_preview(cmd: IssueCommand, settings: &Settings) -> Result<()> {
+pub async fn run_preview(cmd: IssueCommand, settings: &Settings) -> Result<()> {
     match cmd {
-        IssueCommand::Preview { dir, format, out } => {
+        IssueCommand::Preview {
+            dir,
+            serve: true,
+            port,
+            ..
+        } => serve_preview(settings, &dir, port).await,
+        IssueCommand::Preview {
+            dir, format, out, ..
+        } => {
             let output = preview(settings, &dir, format)?;
             write_out(out.as_deref(), &output)
         }
@@ -109,7 +123,7 @@ pub fn run_preview(cmd: IssueCommand, settings: &Settings) -> Result<()> {
 /// Commands that use the store.
 pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Result<()> {
     match cmd {
-        IssueCommand::Preview { .. } => run_preview(cmd, settings),
+        IssueCommand::Preview { .. } => run_preview(cmd, settings).await,
         IssueCommand::Queue {
             dir,
             at,
@@ -234,7 +248,30 @@ pub async fn queue_when(
         .await
 }
 
-/// Renders `dir` and personalises it for the sample recipient.
+/// `issue preview DIR --serve`: the page on 127.0.0.1:`port` until
+/// SIGINT or SIGTERM; its URL on standard output.
+async fn serve_preview(settings: &Settings, dir: &Path, port: u16) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|e| {
+            Error::Input(format!(
+                "--port {port}: cannot listen on 127.0.0.1:{port}: {e}"
+            ))
+        })?;
+    let mut stop = super::send::shutdown_signal();
+    let shutdown = async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+    crate::preview::serve(settings, dir, listener, shutdown, |url| {
+        println!("{url}");
+        eprintln!(
+            "preview of {}: open {url}; it follows every save under emails/ (Ctrl-C stops)",
+            dir.display()
+        );
+    })
+    .await
+}
+
 pub fn preview(settings: &Settings, dir: &Path, format: PreviewFormat) -> Result<String> {
     let rendered = render(settings, dir)?;
     if format == PreviewFormat::Mjml {

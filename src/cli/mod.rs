@@ -115,7 +115,7 @@ async fn execute(args: Args) -> Result<()> {
         Command::Quickstart => quickstart::run(args.config.as_deref()).await,
         Command::Issue(cmd @ issue::IssueCommand::Preview { .. }) => {
             let loaded = load(args.config.as_deref())?;
-            issue::run_preview(cmd, &loaded.settings)
+            issue::run_preview(cmd, &loaded.settings).await
         }
         Command::Issue(cmd) => {
             with_store(args.config.as_deref(), |settings, store| {

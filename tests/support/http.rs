@@ -208,6 +208,19 @@ impl Server {
         }
     }
 
+    /// The next line the process writes to standard output (such as the
+    /// URL `issue preview --serve` prints).
+    pub fn stdout_line(&mut self) -> String {
+        let stdout = self.child.stdout.as_mut().expect("stdout is piped");
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        // Byte by byte: a buffered reader would keep what follows the line.
+        while stdout.read(&mut byte).expect("read stdout") == 1 && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        String::from_utf8(line).expect("UTF-8 on stdout")
+    }
+
     /// The log lines written since the last call.
     pub fn log(&self) -> Vec<String> {
         self.log.try_iter().collect()

@@ -1,0 +1,231 @@
+//! `postbode issue preview DIR --serve`: the page follows every save under
+//! `emails/` without a manual reload, in a real browser (Debian's Chromium
+//! driven by playwright-core from tests/node/preview.js) and on the wire
+//! (the server-sent events); a render error is shown with its file until
+//! the next good save; no database is touched; SIGTERM stops it.
+//! Screenshots go to target/screenshots/preview/.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use support::browser::screenshot_dir;
+use support::http::Server;
+use support::sending::{ISSUE, copy_emails};
+use support::{TestApp, outside, repo_file};
+
+const FIRST: &str = "Eerste versie van deze brief.";
+const SECOND: &str = "Tweede versie, zonder herladen bijgewerkt.";
+const THIRD: &str = "Derde versie, na de fout.";
+
+/// A folder with a copy of `emails/` and its sample issue's body.md set
+/// to a short text holding `FIRST`; the path of that body.md.
+fn app_with_issue() -> (TestApp, PathBuf) {
+    let app = TestApp::new();
+    copy_emails(&app);
+    let body = app.path("emails/issues").join(ISSUE).join("body.md");
+    write_body(&body, FIRST);
+    (app, body)
+}
+
+fn write_body(body: &PathBuf, text: &str) {
+    std::fs::write(body, format!("Beste lezer,\n\n{text}\n")).expect("write body.md");
+}
+
+/// `issue preview --serve --port 0` in `app`, and the URL it printed.
+fn start_preview(app: &TestApp) -> (Server, String) {
+    let dir = format!("emails/issues/{ISSUE}");
+    let mut server = Server::start(app, &["issue", "preview", &dir, "--serve", "--port", "0"]);
+    let url = server.stdout_line();
+    assert_eq!(url, format!("http://127.0.0.1:{}/", server.port));
+    (server, url)
+}
+
+/// tests/node/preview.js: the page opened once; each step waits until
+/// it shows what was asked.
+struct Browser {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Browser {
+    fn open(url: &str, shots: &str) -> Browser {
+        let mut child = Command::new("node")
+            .arg(repo_file("tests/node/preview.js"))
+            .args([url, shots])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run node");
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Browser {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// What the page shows (as JSON) once it shows `want`.
+    fn wait_for(&mut self, want: serde_json::Value) -> serde_json::Value {
+        writeln!(self.stdin, "{want}").expect("write to node");
+        self.stdin.flush().expect("flush");
+        self.shows()
+    }
+
+    fn shows(&mut self) -> serde_json::Value {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read from node");
+        if line.is_empty() {
+            let _ = self.child.wait();
+            let mut err = String::new();
+            if let Some(mut stderr) = self.child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            }
+            panic!("preview.js stopped early:\n{err}");
+        }
+        serde_json::from_str(&line).expect("a JSON line")
+    }
+
+    fn close(mut self) {
+        drop(self.stdin);
+        let status = self.child.wait().expect("wait for node");
+        assert!(status.success(), "preview.js: {status}");
+    }
+}
+
+#[test]
+fn the_page_shows_each_save_without_a_reload_and_a_render_error_with_its_file_until_the_next_good_save()
+ {
+    if outside::program("chromium", "Debian package chromium").is_none()
+        || outside::node_with("playwright-core").is_none()
+    {
+        return;
+    }
+    let (app, body) = app_with_issue();
+    let (server, url) = start_preview(&app);
+    let shots = screenshot_dir("preview");
+    let mut browser = Browser::open(&url, &shots.join("preview").display().to_string());
+
+    let first = browser.shows();
+    for frame in ["mail600", "mail375", "text", "web"] {
+        let shown = first[frame].as_str().unwrap_or_default();
+        assert!(shown.contains(FIRST), "{frame} at the start: {shown}");
+    }
+
+    write_body(&body, SECOND);
+    let second = browser.wait_for(serde_json::json!({ "mail": SECOND }));
+    assert!(
+        second["text"].as_str().is_some_and(|t| t.contains(SECOND)),
+        "the text part follows too: {second}"
+    );
+
+    std::fs::write(&body, "Beste lezer,\n\n{{ niet gesloten\n").expect("write body.md");
+    let broken = browser.wait_for(serde_json::json!({ "error": "body.md" }));
+    let error = broken["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("line 3"),
+        "the error names the line: {error}"
+    );
+
+    write_body(&body, THIRD);
+    let fixed = browser.wait_for(serde_json::json!({ "mail": THIRD }));
+    assert!(fixed["error"].is_null(), "the error is gone: {fixed}");
+    assert_eq!(
+        fixed["notReloaded"], true,
+        "the page itself was never loaded again: {fixed}"
+    );
+    browser.close();
+    assert_eq!(server.stop(), Some(0), "SIGTERM stops the preview cleanly");
+}
+
+/// The `data:` of the next server-sent event on `events`, as JSON,
+/// within 20 s (the stream's keep-alive comments do not count).
+fn next_event(events: &mut BufReader<TcpStream>) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "no event within 20 s");
+        let mut line = String::new();
+        let n = events.read_line(&mut line).expect("read the event stream");
+        assert!(n > 0, "the event stream ended");
+        if let Some(data) = line.trim_end().strip_prefix("data:") {
+            return serde_json::from_str(data.trim()).expect("an event's data is JSON");
+        }
+    }
+}
+
+/// `GET /events` on `port`, its response head read.
+fn open_events(port: u16) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("send request");
+    let mut events = BufReader::new(stream);
+    let mut status = String::new();
+    events.read_line(&mut status).expect("status line");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        events.read_line(&mut line).expect("header");
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{head}"
+    );
+    events
+}
+
+#[test]
+fn the_event_stream_sends_an_event_after_a_file_under_emails_changes_and_ends_on_sigterm() {
+    let (app, body) = app_with_issue();
+    let (server, _url) = start_preview(&app);
+    let mut events = open_events(server.port);
+    let now = next_event(&mut events);
+    assert_eq!(now["version"], 1, "the current render first: {now}");
+    assert!(now["error"].is_null(), "{now}");
+
+    write_body(&body, SECOND);
+    let saved = next_event(&mut events);
+    assert_eq!(saved["version"], 2, "{saved}");
+    assert!(saved["error"].is_null(), "{saved}");
+
+    // A partial is under emails/ too, outside the issue folder.
+    let footer = app.path("emails/partials/footer.mjml");
+    let text = std::fs::read_to_string(&footer).expect("read footer");
+    let from_name = "{{ newsletter.from_name }}";
+    assert!(text.contains(from_name), "{text}");
+    let changed = text.replace(from_name, &format!("{from_name} · Voet na een save"));
+    std::fs::write(&footer, changed).expect("write footer");
+    let partial = next_event(&mut events);
+    assert_eq!(partial["version"], 3, "{partial}");
+    let mail = support::http::get(server.port, "/mail", &[]);
+    assert!(mail.body.contains("Voet na een save"), "{}", mail.body);
+
+    let page = support::http::get(server.port, "/text", &[]);
+    assert!(page.body.contains(SECOND), "{}", page.body);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+
+    // With the stream still open: SIGTERM ends it and the process.
+    assert_eq!(server.stop(), Some(0), "SIGTERM stops the preview cleanly");
+    assert!(
+        !app.path("postbode.db").exists(),
+        "the preview opened no database"
+    );
+}
