@@ -45,8 +45,9 @@ impl Spans {
             // Private-use characters: untouched by the Markdown parser
             // (ASCII markers could read as emphasis there).
             Which::All => ("\u{E002}", "\u{E003}"),
-            // Letters only: mrml escapes non-ASCII in attributes, and
-            // minijinja's HTML escaping leaves letters and digits alone.
+            // Letters only: untouched in attributes (also by css-inline's
+            // re-serialising), and minijinja's HTML escaping leaves
+            // letters and digits alone.
             Which::PerRecipient => ("pbRcpt", "tpcRbp"),
         }
     }
