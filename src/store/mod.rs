@@ -12,7 +12,8 @@
 //! sender), [`archive`] (the public archive and metrics queries),
 //! [`copy`] (`migrate-store`), [`status_batch`] (the public pages' group
 //! commit), [`status_change`] (every status change: the table, then
-//! one check-and-set), [`suppressions`] (the suppression list),
+//! one check-and-set), [`status_effects`] (what a batch of them writes
+//! besides the status, once per batch), [`suppressions`] (the suppression list),
 //! [`system_mails`] (confirmations and unsubscribe links mailed to
 //! one person, and the pending expiry), [`consent`] (proof of consent),
 //! [`address_mails`] (the public pages' mails per mailbox),
@@ -41,6 +42,7 @@ mod open_sqlite;
 mod pace;
 mod status_batch;
 mod status_change;
+mod status_effects;
 mod status_log;
 mod subscriber_status;
 mod subscribers;

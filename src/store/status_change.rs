@@ -15,7 +15,7 @@
 
 use super::backend::on_db;
 use super::consent::confirm_consent;
-use super::subscribers::log_status_change;
+use super::status_effects::{Deferred, LogEntry, flush_deferred, prefetch_statuses};
 use super::suppressions::apply_suppression_effect;
 use super::{StatusRequest, Store, now_ms};
 use crate::domain::status_rules::{
@@ -69,20 +69,29 @@ const TRIES: usize = 8;
 
 /// Applies one [`Change`] inside the transaction `$tx` at `$now` (Unix
 /// ms), with the suppression key `$key`, and evaluates to its
-/// [`StatusOutcome`]. A macro, because the transaction's type differs per
-/// backend.
+/// [`StatusOutcome`]. The first judgement uses the status read for the
+/// whole batch (`$known`, a `&mut` [`super::status_effects::Prefetched`]);
+/// log entries, suppressions and skipped deliveries wait in `$deferred`
+/// (a `&mut` [`Deferred`]), flushed before anything here reads them (see
+/// [`super::status_effects`]). A macro, because the transaction's type
+/// differs per backend.
 macro_rules! apply_change {
-    ($tx:expr, $change:expr, $now:expr, $key:expr) => {{
+    ($tx:expr, $change:expr, $now:expr, $key:expr, $known:expr, $deferred:expr) => {{
         let change: &Change = $change;
         let now: i64 = $now;
         let id = change.id;
+        let deferred: &mut Deferred = $deferred;
         'judged: {
             for _ in 0..TRIES {
-                let row: Option<(String, String)> =
-                    sqlx::query_as("SELECT status, email FROM subscribers WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
+                let row: Option<(String, String)> = match $known.remove(&id) {
+                    Some(row) => Some(row),
+                    None => {
+                        sqlx::query_as("SELECT status, email FROM subscribers WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *$tx)
+                            .await?
+                    }
+                };
                 let Some((status, email)) = row else {
                     break 'judged StatusOutcome::Unknown;
                 };
@@ -92,6 +101,7 @@ macro_rules! apply_change {
                     Wanted::To(to) => to,
                     Wanted::ConfirmedBy { .. } => SubscriberStatus::Active,
                     Wanted::Back => {
+                        flush_deferred!($tx, deferred, now);
                         let last: Option<(i64, Option<String>, String, String, i64)> =
                             sqlx::query_as(
                                 "SELECT id, from_status, to_status, source, at FROM status_changes \
@@ -138,6 +148,10 @@ macro_rules! apply_change {
                 // condition, in the statement that writes.
                 let set = "UPDATE subscribers SET status = $1, updated_at = $2 \
                            WHERE id = $3 AND status = $4";
+                if rule.condition != Condition::Always {
+                    // The condition reads the log and the suppressions.
+                    flush_deferred!($tx, deferred, now);
+                }
                 let written = match (rule.condition, change.wanted) {
                     (Condition::RevertsOwnUnsubscribe, _) => sqlx::query(&format!(
                         "{set} AND (SELECT max(c.id) FROM status_changes c \
@@ -224,31 +238,35 @@ macro_rules! apply_change {
                     }
                     continue;
                 }
-                log_status_change!(
-                    &mut *$tx,
+                deferred.logs.push(LogEntry {
                     id,
-                    now,
-                    Some(current),
+                    from: current,
                     to,
-                    change.source,
-                    change.detail.as_deref(),
-                    change.report.as_deref()
-                );
+                    source: change.source,
+                    detail: change.detail.clone(),
+                    report: change.report.clone(),
+                });
                 if change.source == ChangeSource::Confirm {
                     // Proof of consent: the person confirmed it now.
                     confirm_consent!(&mut *$tx, id, now);
                 }
-                let effect: SuppressionEffect = status_rules::suppression_effect(change.source, to);
-                apply_suppression_effect!(&mut *$tx, &hash, effect, now);
+                match status_rules::suppression_effect(change.source, to) {
+                    SuppressionEffect::Add(reason) => {
+                        if deferred.suppresses(&hash) {
+                            flush_deferred!($tx, deferred, now);
+                        }
+                        deferred.suppressions.push((hash, reason));
+                    }
+                    SuppressionEffect::None => {}
+                    lift => {
+                        // A lift must come after what waits for the list.
+                        flush_deferred!($tx, deferred, now);
+                        apply_suppression_effect!(&mut *$tx, &hash, lift, now);
+                    }
+                }
                 if to == SubscriberStatus::Unsubscribed {
                     // Nothing more goes out to them.
-                    sqlx::query(
-                        "UPDATE deliveries SET status = 'skipped', last_reply = 'unsubscribed' \
-                         WHERE subscriber_id = $1 AND status = 'queued'",
-                    )
-                    .bind(id)
-                    .execute(&mut *$tx)
-                    .await?;
+                    deferred.skip_deliveries.push(id);
                 }
                 break 'judged StatusOutcome::Changed { from: current, to };
             }
@@ -292,10 +310,13 @@ impl Store {
         on_db!(self.durable, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
             let now = now_ms();
+            let mut known = prefetch_statuses!(tx, changes);
+            let mut deferred = Deferred::default();
             let mut outcomes = Vec::with_capacity(changes.len());
             for change in changes {
-                outcomes.push(apply_change!(tx, change, now, key));
+                outcomes.push(apply_change!(tx, change, now, key, known, &mut deferred));
             }
+            flush_deferred!(tx, &mut deferred, now);
             tx.commit().await?;
             Ok(outcomes)
         })
