@@ -9,6 +9,7 @@ mod init;
 mod issue;
 mod issue_schedule;
 mod issue_status;
+mod issue_test;
 mod migrate;
 mod pending;
 mod quickstart;
@@ -77,6 +78,12 @@ pub enum Command {
         /// The database to copy into, e.g. postgres://postbode@db/postbode
         #[arg(long, value_name = "URL")]
         to: String,
+    },
+    /// Write a consistent copy of the SQLite database to FILE, also while postbode runs
+    Backup {
+        /// The copy to make; it must not exist yet
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 
@@ -153,6 +160,16 @@ async fn execute(args: Args) -> Result<()> {
         Command::MigrateStore { to } => {
             with_store(args.config.as_deref(), |settings, store| {
                 Box::pin(async move { migrate::run(settings, store, &to).await })
+            })
+            .await
+        }
+        Command::Backup { file } => {
+            with_store(args.config.as_deref(), |settings, store| {
+                Box::pin(async move {
+                    let bytes = store.backup_to(&file, &settings.files.group).await?;
+                    println!("backed up to {} ({bytes} bytes)", file.display());
+                    Ok(())
+                })
             })
             .await
         }

@@ -19,11 +19,13 @@
 //! [`address_mails`] (the public pages' mails per mailbox),
 //! [`open_sqlite`] (a SQLite database's files and pools), [`durable`] (the
 //! connections status changes commit on, synced before they return),
-//! [`status_log`] (one person's status history), [`timestamp`].
+//! [`status_log`] (one person's status history), [`backup`] (`postbode
+//! backup`: a consistent copy of a SQLite database in use), [`timestamp`].
 
 mod address_mails;
 mod archive;
 mod backend;
+mod backup;
 mod bounce_reports;
 mod consent;
 mod copy;
