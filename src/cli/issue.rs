@@ -8,8 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use super::issue_schedule::When;
 use super::parse_arg;
 use crate::config::Settings;
-use crate::dispatch::send::Dispatcher;
-use crate::domain::{EmailAddress, ListName};
+use crate::domain::ListName;
 use crate::error::{Error, Result};
 use crate::render::{ImageMode, IssueSource, Personalised, Recipient, RenderedIssue, Renderer};
 use crate::store::{NewIssue, PausedBy, Store, format_ms_in};
@@ -51,8 +50,9 @@ pub enum IssueCommand {
     /// Send one message, marked as a test, through the real transport; records nothing
     Test {
         dir: PathBuf,
-        #[arg(long, value_name = "EMAIL")]
-        to: String,
+        /// Repeatable; a subscriber's address gets their own personalised message
+        #[arg(long, value_name = "EMAIL", required = true)]
+        to: Vec<String>,
     },
     /// Move an issue that has not started sending to another time
     Reschedule {
@@ -143,25 +143,11 @@ pub async fn run(cmd: IssueCommand, settings: &Settings, store: &Store) -> Resul
             Ok(())
         }
         IssueCommand::Test { dir, to } => {
-            let to = parse_arg("--to", &to, EmailAddress::parse)?;
+            let to = super::issue_test::addresses(&to)?;
             let rendered = render_with(settings, &dir, published(settings))?;
             // The test mail's images are served like a queued issue's.
             store.store_media(&rendered.media).await?;
-            let compiled = rendered.compiled()?;
-            let dispatcher = Dispatcher::new(settings, store.clone())?;
-            let reply = dispatcher
-                .send_test(
-                    rendered.slug.as_str(),
-                    &rendered.meta.subject,
-                    &compiled,
-                    &to,
-                )
-                .await?;
-            println!(
-                "test message sent to {to} via {}: {reply}",
-                dispatcher.transport().describe()
-            );
-            Ok(())
+            super::issue_test::send(settings, store, &rendered, &to).await
         }
         IssueCommand::Reschedule { slug, at, now } => {
             let when = When::from_args(at.as_deref(), now);

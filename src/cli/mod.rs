@@ -9,6 +9,7 @@ mod init;
 mod issue;
 mod issue_schedule;
 mod issue_status;
+mod issue_test;
 mod migrate;
 mod pending;
 mod quickstart;

@@ -580,7 +580,10 @@ impl Dispatcher {
     }
 
     /// `issue test`: one message through the real transport, subject
-    /// marked as a test, recorded nowhere.
+    /// marked as a test, recorded nowhere. To a subscriber's address it is
+    /// their own message (name, attributes, an unsubscribe link that
+    /// works); to any other the example values. Returns the server's reply
+    /// and the subscriber it was personalised for, if any.
     /// Its envelope sender is the From address even with `[bounces]
     /// address` set: there is no delivery for a VERP tag to name.
     pub async fn send_test(
@@ -589,12 +592,26 @@ impl Dispatcher {
         subject: &str,
         compiled: &CompiledIssue,
         to: &EmailAddress,
-    ) -> Result<String> {
-        let unsubscribe_url = format!("{}/u/test", self.base_url);
+    ) -> Result<(String, Option<crate::store::Subscriber>)> {
+        let subscriber = self.store.find_subscriber(to).await?;
+        let unsubscribe_url = match &subscriber {
+            Some(s) => {
+                let salt = self.store.link_salt(s.id).await?;
+                let token = self.tokens.unsubscribe_token(s.id, salt.salt());
+                format!("{}/u/{token}", self.base_url)
+            }
+            None => format!("{}/u/test", self.base_url),
+        };
         let body = compiled.personalise(&Recipient {
             email: to.as_str().to_owned(),
-            name: None,
-            attributes: serde_json::Map::new(),
+            name: subscriber
+                .as_ref()
+                .and_then(|s| s.name.as_ref())
+                .map(|n| n.as_str().to_owned()),
+            attributes: subscriber
+                .as_ref()
+                .map(|s| s.attributes.clone())
+                .unwrap_or_default(),
             unsubscribe_url: unsubscribe_url.clone(),
         })?;
         let issue = Issue {
@@ -619,7 +636,7 @@ impl Dispatcher {
                 issue: &issue,
                 subject: &subject,
                 to,
-                to_name: None,
+                to_name: subscriber.as_ref().and_then(|s| s.name.as_ref()),
                 message_id: &message_id,
                 unsubscribe_url: &unsubscribe_url,
                 html: &body.html,
@@ -630,11 +647,15 @@ impl Dispatcher {
             from: self.from.address.as_str().to_owned(),
             to: to.as_str().to_owned(),
         };
-        self.transport
+        let reply = self
+            .transport
             .send(&envelope, &raw, &format!("test-{slug}-{stamp}"))
             .await
             .map(|a| a.reply)
-            .map_err(|e| Error::Input(format!("the test message was not accepted: {}", e.reply())))
+            .map_err(|e| {
+                Error::Input(format!("the test message was not accepted: {}", e.reply()))
+            })?;
+        Ok((reply, subscriber))
     }
 }
 

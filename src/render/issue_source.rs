@@ -29,6 +29,14 @@ pub struct IssueMeta {
     /// When to send, as for `issue queue --at`.
     #[serde(default)]
     pub send_at: Option<String>,
+    /// Whether the layout closes with the invitation to mail the editor
+    /// (partials/editor-call.mjml); false for an issue that asks already.
+    #[serde(default = "yes")]
+    pub editor_call: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize)]

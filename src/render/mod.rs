@@ -241,6 +241,7 @@ impl Renderer {
                 "date_long": long_date(meta.date, &language),
                 "language": language.as_str(),
                 "cover": meta.cover,
+                "editor_call": meta.editor_call,
             },
             "web_version_url": format!("{}/archive/{}", self.base_url, source.slug.as_str()),
             "archive_url": format!("{}/archive", self.base_url),
