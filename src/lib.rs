@@ -7,6 +7,8 @@
 //!
 //! - [`bounces`]: reports that come back (DSN, ARF) in, status changes out.
 //! - [`cli`]: clap commands. Each parses arguments and calls the library.
+//! - [`crypto`]: the one crypto library (aws-lc-rs): SHA-256, HMAC, and
+//!   rustls' provider; DKIM's keys are in `mail::dkim`.
 //! - [`config`]: `postbode.toml` plus `POSTBODE_<SECTION>__<KEY>` overrides,
 //!   parsed into typed settings once, at start.
 //! - [`domain`]: newtypes that parse (never validate later): email addresses,
@@ -34,6 +36,7 @@
 pub mod bounces;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod dispatch;
 pub mod dns;
 pub mod domain;

@@ -12,7 +12,6 @@
 //! parser reads each block, so only the split at blank lines is done here.
 
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
-use sha2::{Digest, Sha256};
 
 /// What one recipient block of a DSN says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,7 +67,13 @@ pub fn parse(raw: &[u8]) -> Option<Report> {
     let mut report = Report {
         key: match message.message_id() {
             Some(id) if !id.trim().is_empty() => format!("mid:{}", id.trim()),
-            _ => format!("sha256:{:x}", Sha256::digest(raw)),
+            _ => {
+                let hex: String = crate::crypto::sha256(raw)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("sha256:{hex}")
+            }
         },
         subject: message.subject().unwrap_or_default().to_owned(),
         ..Report::default()

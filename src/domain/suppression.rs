@@ -11,8 +11,7 @@
 
 use std::fmt;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use aws_lc_rs::hmac;
 
 use super::{EmailAddress, NormalisedMailbox, ParseError, SubscriberStatus};
 
@@ -90,8 +89,10 @@ impl fmt::Display for SuppressionReason {
 }
 
 /// `secrets.suppression_key`, ready to hash addresses. Debug never shows it.
+/// aws-lc-rs directly rather than `crate::crypto`, which holds the same
+/// HMAC: the domain imports nothing from the crate.
 #[derive(Clone)]
-pub struct SuppressionKey(Hmac<Sha256>);
+pub struct SuppressionKey(hmac::Key);
 
 impl fmt::Debug for SuppressionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,29 +110,34 @@ impl SuppressionKey {
                 key.len()
             )));
         }
-        Hmac::<Sha256>::new_from_slice(key.as_bytes())
-            .map(SuppressionKey)
-            .map_err(|_| ParseError::new("unusable key"))
+        Ok(SuppressionKey(hmac::Key::new(
+            hmac::HMAC_SHA256,
+            key.as_bytes(),
+        )))
     }
 
     /// The hash an address is kept under: HMAC-SHA256 of its normalised
     /// form, case folded ([`EmailAddress::key`]), as the store compares
     /// addresses.
     pub fn hash(&self, address: &EmailAddress) -> AddressHash {
-        let mut mac = self.0.clone();
-        mac.update(b"suppression\0");
-        mac.update(address.key().as_bytes());
-        AddressHash(mac.finalize().into_bytes().into())
+        self.keyed(b"suppression\0", address.key().as_bytes())
     }
 
     /// The hash the public pages count mails to `mailbox` under (see
     /// `store::address_mails`): the same key for another purpose, so the
     /// two tables' hashes cannot be matched with each other.
     pub fn mailbox_hash(&self, mailbox: &NormalisedMailbox) -> AddressHash {
-        let mut mac = self.0.clone();
-        mac.update(b"address-mails\0");
-        mac.update(mailbox.as_str().as_bytes());
-        AddressHash(mac.finalize().into_bytes().into())
+        self.keyed(b"address-mails\0", mailbox.as_str().as_bytes())
+    }
+
+    /// HMAC-SHA256(key, purpose || text).
+    fn keyed(&self, purpose: &[u8], text: &[u8]) -> AddressHash {
+        let mut mac = hmac::Context::with_key(&self.0);
+        mac.update(purpose);
+        mac.update(text);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(mac.sign().as_ref());
+        AddressHash(out)
     }
 }
 
@@ -173,6 +179,33 @@ mod tests {
         assert_ne!(
             a,
             key("another-key-0123456789").hash(&address("anna@example.nl"))
+        );
+    }
+
+    /// The hashes stored before aws-lc-rs made them (RustCrypto's HMAC, a
+    /// dev-dependency now): were they to change, nothing on the list
+    /// would match any more.
+    #[test]
+    fn hashes_are_those_rustcryptos_hmac_made() {
+        use ::hmac::Mac as _;
+        let oracle = |purpose: &[u8], text: &str| {
+            let mut mac =
+                ::hmac::Hmac::<sha2::Sha256>::new_from_slice(b"suppression-key-0123456789")
+                    .unwrap_or_else(|_| panic!("any key length"));
+            mac.update(purpose);
+            mac.update(text.as_bytes());
+            <[u8; 32]>::from(mac.finalize().into_bytes())
+        };
+        let k = key("suppression-key-0123456789");
+        let hash = k.hash(&address("Anna@Example.NL"));
+        assert_eq!(
+            hash.as_bytes(),
+            &oracle(b"suppression\0", "anna@example.nl")
+        );
+        let mailbox = NormalisedMailbox::of(&address("Anna.B+news@Gmail.com"));
+        assert_eq!(
+            k.mailbox_hash(&mailbox).as_bytes(),
+            &oracle(b"address-mails\0", mailbox.as_str())
         );
     }
 

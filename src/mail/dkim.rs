@@ -1,22 +1,21 @@
 //! DKIM signing (RFC 6376, with Ed25519 from RFC 8463), written by hand on
-//! ring.
+//! aws-lc-rs, postbode's one crypto library (`crate::crypto`).
 //!
 //! Why not a crate: lettre's `dkim` feature signs with the RustCrypto `rsa`
 //! crate, 1.0 to 1.6 ms per RSA-2048 signature on the 2-core machine this
 //! was written on, which caps a core at 600 to 1000 messages a second before
-//! any other work; `mail-auth` pulls in aws-lc-rs (a second crypto library,
-//! built from C) plus a DNS resolver we have no use for when only signing.
-//! ring (already here for rustls) signs RSA-2048 with its assembly code in
-//! 0.25 to 0.45 ms on the same machine (the ranges are quiet versus busy
-//! runs; the ignored test `signing_takes_a_fraction_of_a_millisecond` in
-//! `dkim/tests.rs` measures both). What is left to write is
+//! any other work; `mail-auth` brings a DNS resolver we have no use for when
+//! only signing. aws-lc-rs signs RSA-2048 with its assembly code in about
+//! 0.35 ms on the same machine, as fast as OpenSSL and twice as fast as ring
+//! (BENCHMARKS.md; the ignored test `signing_takes_a_fraction_of_a_millisecond`
+//! in `dkim/tests.rs` times postbode's own signing). What is left to write is
 //! small: relaxed canonicalization, choosing the headers, and the header
 //! field itself, each in its own file under `dkim/`:
 //!
 //! - `fields.rs`: split a message into header fields and body;
 //! - `canonical.rs`: relaxed canonicalization (RFC 6376 §3.4.2, §3.4.4);
 //! - `signature_header.rs`: the DKIM-Signature field, folded to 78 columns;
-//! - `private_key.rs`: PEM (PKCS#8 RSA or Ed25519, PKCS#1 RSA) to ring keys;
+//! - `private_key.rs`: PEM (PKCS#8 RSA or Ed25519, PKCS#1 RSA) to key pairs;
 //! - `keygen.rs`: new keys and their DNS records.
 //!
 //! `tests/mail_dkim.rs` checks the result with an independent verifier
@@ -30,9 +29,9 @@ mod signature_header;
 
 use std::fmt;
 
+use aws_lc_rs::rand::SystemRandom;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ring::rand::SystemRandom;
 
 pub use keygen::{GeneratedKey, KeyKind, keygen, zone_file_txt};
 
@@ -179,14 +178,14 @@ impl DkimSigner {
 
     /// [`Self::sign`] with the signing time given, for reproducible output
     /// (Ed25519 signatures are deterministic; RSA ones are too, for PKCS#1
-    /// v1.5, although ring blinds the computation).
+    /// v1.5, although aws-lc-rs blinds the computation).
     pub fn sign_at(&self, message: &[u8], time: jiff::Timestamp) -> Result<Vec<u8>, MailError> {
         let parsed = fields::split(message)?;
 
         let mut canonical = Vec::with_capacity(parsed.body.len() + 64);
         canonical::relaxed_body(parsed.body, &mut canonical)
             .map_err(|line| fields::bare_line_end(format!("body line {line}")))?;
-        let body_hash = STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &canonical));
+        let body_hash = STANDARD.encode(crate::crypto::sha256(&canonical));
 
         canonical.clear();
         let mut signed = Vec::with_capacity(SIGNED_HEADERS.len());

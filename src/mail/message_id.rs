@@ -73,6 +73,8 @@ mod tests {
 
     #[test]
     fn the_id_is_nothing_but_the_mac_under_the_domain() {
+        // RustCrypto's HMAC (a dev-dependency), what made the ids before
+        // aws-lc-rs: the independent check.
         use hmac::{Hmac, Mac};
         let id = message_id(&key(), "2026-10-voorbij-de-pilot", 42, "example.org");
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"0123456789abcdef-test-key")

@@ -39,8 +39,7 @@ const HASH_LEN: usize = 32;
 impl MediaName {
     /// The name of `bytes` stored as `kind`.
     pub fn of(bytes: &[u8], kind: MediaKind) -> MediaName {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(bytes);
+        let digest = crate::crypto::sha256(bytes);
         let hash: String = digest[..HASH_LEN / 2]
             .iter()
             .map(|b| format!("{b:02x}"))

@@ -225,9 +225,9 @@ mod tests {
         use base64::Engine as _;
         let mut out = Vec::new();
         assert_eq!(relaxed_body(b"\r\n", &mut out), Ok(()));
-        let hash = ring::digest::digest(&ring::digest::SHA256, &out);
+        let hash = crate::crypto::sha256(&out);
         assert_eq!(
-            base64::engine::general_purpose::STANDARD.encode(hash.as_ref()),
+            base64::engine::general_purpose::STANDARD.encode(hash),
             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
     }

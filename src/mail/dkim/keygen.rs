@@ -1,18 +1,19 @@
 //! `postbode dkim keygen`: a new signing key and the DNS record that
 //! publishes its public half.
 //!
-//! RSA keys come from the `rsa` crate (ring cannot generate RSA keys);
-//! Ed25519 keys from ring. Both are written as PKCS#8 PEM, which
-//! [`super::DkimSigner::from_pem`] and OpenSSL read.
+//! Both kinds come from aws-lc-rs and are written as PKCS#8 PEM, which
+//! [`super::DkimSigner::from_pem`] and OpenSSL read: RSA as PKCS#8 v1 (what
+//! `openssl genpkey` writes), Ed25519 as v2 with its public key.
 
 use std::fmt;
 
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use x509_cert::der::pem::{LineEnding, encode_string};
 
 use super::{check_dns_label, valid_domain, valid_selector};
 use crate::mail::MailError;
@@ -89,8 +90,7 @@ pub fn zone_file_txt(name: &str, text: &str) -> String {
 
 /// Makes a new key for `selector._domainkey.domain`.
 ///
-/// RSA generation takes about a second in release builds (the `rsa` crate
-/// searches for primes); much longer in unoptimised debug builds.
+/// RSA generation searches for primes: about 0.1 s here, varying with luck.
 pub fn keygen(kind: KeyKind, domain: &str, selector: &str) -> Result<GeneratedKey, MailError> {
     check_dns_label("dkim.domain", domain, valid_domain)?;
     check_dns_label("dkim.selector", selector, valid_selector)?;
@@ -108,72 +108,39 @@ pub fn keygen(kind: KeyKind, domain: &str, selector: &str) -> Result<GeneratedKe
 /// PKCS#8 PEM, and the SubjectPublicKeyInfo DER that p= holds for RSA
 /// (RFC 6376 §3.6.1).
 fn rsa_2048() -> Result<(String, &'static str, Vec<u8>), MailError> {
-    let failed = |what: &str, e: &dyn fmt::Display| MailError::Keygen(format!("{what}: {e}"));
-    let rng = SystemRandom::new();
-    // Find out now, with an error to return, whether the OS generator works;
-    // inside key generation a failure can only panic (see `fill_bytes`).
-    rng.fill(&mut [0u8; 32])
-        .map_err(|_| MailError::Keygen("the system random generator failed".into()))?;
-    let key = RsaPrivateKey::new(&mut RingRng(rng), 2048)
-        .map_err(|e| failed("RSA key generation failed", &e))?;
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| failed("writing the RSA key as PEM failed", &e))?;
-    let public = RsaPublicKey::from(&key)
-        .to_public_key_der()
-        .map_err(|e| failed("encoding the RSA public key failed", &e))?;
-    Ok((pem.to_string(), "rsa", public.as_bytes().to_vec()))
+    let failed = |what: &str| MailError::Keygen(what.to_owned());
+    let key =
+        RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| failed("RSA key generation failed"))?;
+    let private = key
+        .as_der()
+        .map_err(|_| failed("encoding the RSA private key failed"))?;
+    let public = key
+        .public_key()
+        .as_der()
+        .map_err(|_| failed("encoding the RSA public key failed"))?;
+    Ok((
+        pem("RSA", private.as_ref())?,
+        "rsa",
+        public.as_ref().to_vec(),
+    ))
 }
 
 /// PKCS#8 PEM, and the raw 32-byte public key that p= holds for Ed25519
 /// (RFC 8463 §4).
 fn ed25519() -> Result<(String, &'static str, Vec<u8>), MailError> {
-    let rng = SystemRandom::new();
-    let document = Ed25519KeyPair::generate_pkcs8(&rng)
+    let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
         .map_err(|_| MailError::Keygen("the system random generator failed".into()))?;
     let pair = Ed25519KeyPair::from_pkcs8(document.as_ref())
-        .map_err(|e| MailError::Keygen(format!("ring refused its own new key: {e}")))?;
-    let pem = rsa::pkcs8::der::pem::encode_string("PRIVATE KEY", LineEnding::LF, document.as_ref())
-        .map_err(|e| MailError::Keygen(format!("writing the Ed25519 key as PEM failed: {e}")))?;
-    Ok((pem, "ed25519", pair.public_key().as_ref().to_vec()))
+        .map_err(|e| MailError::Keygen(format!("aws-lc-rs refused its own new key: {e}")))?;
+    let public = pair.public_key().as_ref().to_vec();
+    Ok((pem("Ed25519", document.as_ref())?, "ed25519", public))
 }
 
-/// The operating system's random generator (through ring) in the shape the
-/// `rsa` crate wants: `rsa` 0.9 takes rand_core 0.6 traits, which rand 0.9's
-/// generators no longer implement, and relying on rand_core's `getrandom`
-/// feature would depend on some other crate happening to switch it on.
-struct RingRng(SystemRandom);
-
-impl rsa::rand_core::RngCore for RingRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut b = [0; 4];
-        self.fill_bytes(&mut b);
-        u32::from_le_bytes(b)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut b = [0; 8];
-        self.fill_bytes(&mut b);
-        u64::from_le_bytes(b)
-    }
-
-    /// rand_core 0.6 gives this no way to fail. The OS generator does not
-    /// fail once the system has booted; if it ever did, continuing with
-    /// predictable bytes would make a guessable key, so this stops instead.
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        if self.0.fill(dest).is_err() {
-            panic!("the operating system's random generator failed; no key was written");
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.0
-            .fill(dest)
-            .map_err(|_| rsa::rand_core::Error::from(std::num::NonZeroU32::MIN))
-    }
+/// `-----BEGIN PRIVATE KEY-----`, base64 in lines of 64, LF line ends.
+fn pem(kind: &str, der: &[u8]) -> Result<String, MailError> {
+    encode_string("PRIVATE KEY", LineEnding::LF, der)
+        .map_err(|e| MailError::Keygen(format!("writing the {kind} key as PEM failed: {e}")))
 }
-
-impl rsa::rand_core::CryptoRng for RingRng {}
 
 #[cfg(test)]
 mod tests {

@@ -1,15 +1,17 @@
-//! Reading a DKIM private key from PEM into a ring key pair.
+//! Reading a DKIM private key from PEM into an aws-lc-rs key pair.
 //!
 //! Accepted: PKCS#8 (`BEGIN PRIVATE KEY`) holding RSA or Ed25519, and PKCS#1
 //! (`BEGIN RSA PRIVATE KEY`), which older `openssl genrsa` and many DKIM
 //! guides produce. Everything else gets an error that says what the file is
 //! and how to get a usable key.
 
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, RsaKeyPair};
-use rsa::pkcs8::{ObjectIdentifier, PrivateKeyInfo};
+use x509_cert::der::{Reader as _, SliceReader};
+use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 
 use crate::mail::MailError;
 
@@ -20,33 +22,13 @@ const RSA_PSS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1135
 
 const KEYGEN_HINT: &str = "generate a new key with `postbode dkim keygen`";
 
-/// A key pair to sign with. RSA keys are checked by ring (clear
-/// rejections, e.g. keys under 2048 bits) but signed by OpenSSL: its
-/// assembly RSA takes about 0.2 ms per signature here against ring's
-/// 0.45–0.55 ms, and signing is most of a message's CPU cost.
+/// A key pair to sign with, from aws-lc-rs, which also checks it on load
+/// (RSA: 2048 to 8192 bits, consistent components). Its assembly RSA signs
+/// about as fast as OpenSSL's and twice as fast as ring's (BENCHMARKS.md),
+/// and signing is most of a message's CPU cost.
 pub(crate) enum SigningKey {
-    Rsa {
-        /// ring's view of the key: its checks ran on load; the tests
-        /// verify signatures against its public key.
-        #[cfg_attr(not(test), allow(dead_code))]
-        checked: Box<RsaKeyPair>,
-        signer: openssl::pkey::PKey<openssl::pkey::Private>,
-    },
+    Rsa(Box<RsaKeyPair>),
     Ed25519(Ed25519KeyPair),
-}
-
-/// The same RSA key for OpenSSL, from the DER ring accepted.
-fn rsa_pair(checked: RsaKeyPair, der: &[u8], pkcs8: bool) -> Result<SigningKey, String> {
-    let signer = if pkcs8 {
-        openssl::pkey::PKey::private_key_from_pkcs8(der)
-    } else {
-        openssl::rsa::Rsa::private_key_from_der(der).and_then(openssl::pkey::PKey::from_rsa)
-    }
-    .map_err(|e| format!("OpenSSL cannot read the RSA key ({e}); {KEYGEN_HINT}"))?;
-    Ok(SigningKey::Rsa {
-        checked: Box::new(checked),
-        signer,
-    })
 }
 
 impl SigningKey {
@@ -61,9 +43,8 @@ impl SigningKey {
         match label {
             "PRIVATE KEY" => from_pkcs8(&der).map_err(error),
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der)
-                .map_err(|e| rsa_rejected(&e))
-                .and_then(|checked| rsa_pair(checked, &der, false))
-                .map_err(error),
+                .map(|key| SigningKey::Rsa(Box::new(key)))
+                .map_err(|e| error(rsa_rejected(&e))),
             "ENCRYPTED PRIVATE KEY" => Err(error(
                 "the key is encrypted with a passphrase; write a decrypted copy with \
                  `openssl pkey -in KEY -out KEY.plain` and point dkim.private_key_file at it"
@@ -86,7 +67,7 @@ impl SigningKey {
     /// The a= value.
     pub fn algorithm(&self) -> &'static str {
         match self {
-            SigningKey::Rsa { .. } => "rsa-sha256",
+            SigningKey::Rsa(_) => "rsa-sha256",
             SigningKey::Ed25519(_) => "ed25519-sha256",
         }
     }
@@ -96,15 +77,15 @@ impl SigningKey {
     /// PureEdDSA applied to the hash, not to the data).
     pub fn sign(&self, data: &[u8], rng: &SystemRandom) -> Result<Vec<u8>, MailError> {
         match self {
-            SigningKey::Rsa { signer, .. } => {
-                let _ = rng;
-                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), signer)
-                    .and_then(|mut s| s.sign_oneshot_to_vec(data))
-                    .map_err(|_| MailError::DkimSign)
+            SigningKey::Rsa(key) => {
+                let mut out = vec![0; key.public_modulus_len()];
+                key.sign(&signature::RSA_PKCS1_SHA256, rng, data, &mut out)
+                    .map_err(|_| MailError::DkimSign)?;
+                Ok(out)
             }
             SigningKey::Ed25519(key) => {
-                let hash = ring::digest::digest(&ring::digest::SHA256, data);
-                Ok(key.sign(hash.as_ref()).as_ref().to_vec())
+                let hash = crate::crypto::sha256(data);
+                Ok(key.sign(&hash).as_ref().to_vec())
             }
         }
     }
@@ -114,39 +95,35 @@ impl SigningKey {
     /// 32 bytes for Ed25519 (RFC 8463 §4). For `dns check`, which compares
     /// it with what DNS publishes.
     pub fn dns_public_key(&self) -> Result<(&'static str, Vec<u8>), MailError> {
-        use ring::signature::KeyPair as _;
         match self {
-            SigningKey::Rsa { signer, .. } => signer
-                .public_key_to_der()
-                .map(|der| ("rsa", der))
-                .map_err(|e| {
-                    MailError::DkimMessage(format!("OpenSSL cannot encode the public key: {e}"))
-                }),
+            SigningKey::Rsa(key) => key
+                .public_key()
+                .as_der()
+                .map(|der| ("rsa", der.as_ref().to_vec()))
+                .map_err(|_| MailError::DkimMessage("cannot encode the RSA public key".into())),
             SigningKey::Ed25519(key) => Ok(("ed25519", key.public_key().as_ref().to_vec())),
         }
     }
 
-    /// The public key as ring's verifiers take it: the PKCS#1 RSAPublicKey
-    /// for RSA (DNS holds it wrapped in a SubjectPublicKeyInfo), the raw 32
+    /// The public key as verifiers take it: the PKCS#1 RSAPublicKey for
+    /// RSA (DNS holds it wrapped in a SubjectPublicKeyInfo), the raw 32
     /// bytes for Ed25519 (exactly what DNS holds).
     #[cfg(test)]
     pub fn public_key_bytes(&self) -> Vec<u8> {
-        use ring::signature::KeyPair as _;
         match self {
-            SigningKey::Rsa { checked, .. } => checked.public_key().as_ref().to_vec(),
+            SigningKey::Rsa(key) => key.public_key().as_ref().to_vec(),
             SigningKey::Ed25519(key) => key.public_key().as_ref().to_vec(),
         }
     }
 }
 
 fn from_pkcs8(der: &[u8]) -> Result<SigningKey, String> {
-    let info = PrivateKeyInfo::try_from(der)
+    let oid = pkcs8_algorithm(der)
         .map_err(|e| format!("the PRIVATE KEY block is not valid PKCS#8 ({e}); {KEYGEN_HINT}"))?;
-    let oid = info.algorithm.oid;
     if oid == RSA_OID {
         RsaKeyPair::from_pkcs8(der)
+            .map(|key| SigningKey::Rsa(Box::new(key)))
             .map_err(|e| rsa_rejected(&e))
-            .and_then(|checked| rsa_pair(checked, der, true))
     } else if oid == ED25519_OID {
         // "maybe_unchecked" accepts PKCS#8 v1 without the public key, which
         // is what `openssl genpkey -algorithm ed25519` writes.
@@ -168,20 +145,33 @@ fn from_pkcs8(der: &[u8]) -> Result<SigningKey, String> {
     }
 }
 
-fn rsa_rejected(e: &ring::error::KeyRejected) -> String {
+/// The algorithm of a PKCS#8 PrivateKeyInfo (RFC 5208 §5: version, then
+/// the AlgorithmIdentifier, then the key), so an unusable key can be named.
+fn pkcs8_algorithm(der: &[u8]) -> Result<ObjectIdentifier, x509_cert::der::Error> {
+    let mut reader = SliceReader::new(der)?;
+    let oid = reader.sequence(|inner| {
+        let _version: u8 = inner.decode()?;
+        let algorithm: AlgorithmIdentifierOwned = inner.decode()?;
+        inner.read_slice(inner.remaining_len())?;
+        Ok(algorithm.oid)
+    })?;
+    reader.finish(oid)
+}
+
+fn rsa_rejected(e: &aws_lc_rs::error::KeyRejected) -> String {
     match e.to_string().as_str() {
         "TooSmall" => format!(
             "the RSA key is shorter than 2048 bits, which receivers no longer trust; {KEYGEN_HINT}"
         ),
-        "TooLarge" => format!("the RSA key is longer than 4096 bits; {KEYGEN_HINT}"),
-        other => format!("ring cannot use this RSA key ({other}); {KEYGEN_HINT}"),
+        "TooLarge" => format!("the RSA key is longer than 8192 bits; {KEYGEN_HINT}"),
+        other => format!("this RSA key is not usable ({other}); {KEYGEN_HINT}"),
     }
 }
 
 /// The label and bytes of the first PEM block in `pem`.
 ///
 /// Written by hand rather than with `pem-rfc7468` (already in the tree
-/// through `rsa`), because that parser is strict by design: it refuses
+/// through `x509-cert`), because that parser is strict by design: it refuses
 /// lines wrapped at 76 columns, text before the block, and CRLF files
 /// edited on Windows, all of which turn up in real key files.
 fn decode_pem(pem: &str) -> Result<(&str, Vec<u8>), &'static str> {

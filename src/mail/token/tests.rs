@@ -1,7 +1,12 @@
 //! Unit tests of [`super`], in a file of their own to keep the module short.
 
 use super::*;
+use hmac::Mac as _;
 use proptest::prelude::*;
+
+/// RustCrypto's HMAC, which made the tokens before aws-lc-rs did: the
+/// independent check of the layout (a dev-dependency only).
+type Oracle = hmac::Hmac<sha2::Sha256>;
 
 const KEY: &str = "0123456789abcdef-test-key";
 
@@ -126,7 +131,7 @@ fn the_salted_layout_is_id_then_truncated_hmac_over_label_id_and_salt() {
     let token = key().unsubscribe_token(7, Some(&salt(9)));
     let raw = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
     assert_eq!(&raw[..8], &7i64.to_be_bytes());
-    let mut mac = HmacSha256::new_from_slice(KEY.as_bytes()).unwrap_or_else(|_| panic!());
+    let mut mac = Oracle::new_from_slice(KEY.as_bytes()).unwrap_or_else(|_| panic!());
     mac.update(b"unsubscribe");
     mac.update(&7i64.to_be_bytes());
     mac.update(&[9; 16]);
@@ -188,7 +193,7 @@ fn the_token_layout_is_id_then_truncated_hmac() {
     let token = key().unsubscribe_token(7, None);
     let raw = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
     assert_eq!(&raw[..8], &7i64.to_be_bytes());
-    let mut mac = HmacSha256::new_from_slice(KEY.as_bytes()).unwrap_or_else(|_| panic!());
+    let mut mac = Oracle::new_from_slice(KEY.as_bytes()).unwrap_or_else(|_| panic!());
     mac.update(b"unsubscribe");
     mac.update(&7i64.to_be_bytes());
     let full = mac.finalize().into_bytes();
@@ -409,4 +414,32 @@ proptest! {
         prop_assert_eq!(key.check_unsubscribe_unsalted(&key.unsubscribe_token(id, None)), Some(id));
         prop_assert_eq!(key.check_confirm_unsalted(&key.confirm_token(id, None, at, 0), at, 0), Some(id));
     }
+}
+
+/// Tokens, a Message-ID and a VERP tag made with the hmac crate before
+/// postbode moved to aws-lc-rs (2026-11-30): links in mail already sent
+/// must keep working, so the bytes may never change.
+#[test]
+fn links_ids_and_tags_made_before_the_crypto_library_changed_are_made_the_same() {
+    let key = key();
+    let salted = "AAAAAAAAACr2hScvohVHra6qt_a7an1E";
+    assert_eq!(key.unsubscribe_token(42, Some(&salt(1))), salted);
+    assert_eq!(
+        key.check_unsubscribe(salted, SaltLookup::Salted(salt(1)), 0),
+        Some(42)
+    );
+    let plain = "AAAAAAAAACpCqGOTcWwHqCqKeqS1huNS";
+    assert_eq!(key.unsubscribe_token(42, None), plain);
+    assert_eq!(key.check_unsubscribe_unsalted(plain), Some(42));
+    let confirm = "AAAAAAAAACoAAAAAarE7gAAAAAAAAAAReO9n6XjPb201aYtE1-Izsg";
+    assert_eq!(
+        key.confirm_token(42, Some(&salt(1)), 1_790_000_000, 17),
+        confirm
+    );
+    assert_eq!(
+        crate::mail::message_id::message_id(&key, "2026-10-voorbij-de-pilot", 42, "example.org"),
+        "<pb.cc75d945fb4732b8e7f5f90c4b612a81@example.org>"
+    );
+    let tags = crate::mail::verp::BounceTag::new(key.clone());
+    assert_eq!(tags.make(42), "a7210493b965ae9c51438eeafb7a3f74136b");
 }

@@ -30,7 +30,13 @@ pub struct FetchError {
 pub async fn get(url: &str) -> Result<Vec<u8>, FetchError> {
     let owned = url.to_owned();
     let result = tokio::task::spawn_blocking(move || {
+        // rustls on aws-lc-rs, named here: ureq would otherwise take ring.
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(crate::crypto::tls_provider())
+            .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls)
             .timeout_global(Some(TIMEOUT))
             .max_redirects(0)
             .proxy(None)

@@ -13,15 +13,14 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
-use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::Sha256;
 
 use super::{apply, not_configured, refused};
 use crate::bounces::report::RecipientStatus;
 use crate::bounces::{Incoming, Report};
+use crate::crypto::{HmacSha256, equal_in_constant_time};
 use crate::web::AppState;
 
 const ROUTE: &str = "POST /webhooks/mailgun";
@@ -56,12 +55,11 @@ impl MailgunKey {
             return Err("the timestamp is more than 5 minutes from now");
         }
         let expected = decode_hex(&signed.signature).ok_or("the signature is not hex")?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes())
-            .map_err(|_| "unusable key")?;
-        mac.update(signed.timestamp.as_bytes());
-        mac.update(signed.token.as_bytes());
-        mac.verify_slice(&expected)
-            .map_err(|_| "the signature does not verify")
+        let mac = HmacSha256::new(self.0.expose_secret().as_bytes())
+            .mac(&[signed.timestamp.as_bytes(), signed.token.as_bytes()]);
+        equal_in_constant_time(&mac, &expected)
+            .then_some(())
+            .ok_or("the signature does not verify")
     }
 }
 

@@ -165,8 +165,8 @@ fn is_loopback(host: &str) -> bool {
 /// Checks that `envelope` was signed by the key in `public_key` (a PKCS#1
 /// RSAPublicKey, as [`public_key_of`] gives).
 pub fn verify(envelope: &Envelope, public_key: &[u8]) -> Result<(), Refusal> {
+    use aws_lc_rs::signature::{self, UnparsedPublicKey};
     use base64::Engine as _;
-    use ring::signature::{self, UnparsedPublicKey};
     let algorithm: &dyn signature::VerificationAlgorithm = match envelope.signature_version.as_str()
     {
         "1" => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,

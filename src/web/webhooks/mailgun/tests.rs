@@ -1,4 +1,8 @@
+// Signed with RustCrypto's HMAC (a dev-dependency): a second
+// implementation, not the aws-lc-rs one that checks.
+use hmac::{Hmac, Mac as _};
 use serde_json::json;
+use sha2::Sha256;
 
 use super::*;
 use crate::bounces::{Kind, classify};
