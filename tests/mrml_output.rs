@@ -147,3 +147,110 @@ fn an_inline_mj_style_is_inlined_and_a_plain_one_stays_a_style_block() {
     assert!(!html.contains(".blauw {"), "{html}");
     agrees(mjml, "p", "style", &[Some("color: blue;"), None]);
 }
+
+#[test]
+fn mj_attributes_of_accordion_elements_and_social_elements_beat_what_their_parent_passes() {
+    let accordion = "<mjml><mj-head><mj-attributes>\
+                     <mj-accordion-element icon-wrapped-url=\"https://e.example/meer.png\" \
+                     icon-height=\"24px\" icon-width=\"24px\" />\
+                     </mj-attributes></mj-head><mj-body><mj-section><mj-column>\
+                     <mj-accordion><mj-accordion-element>\
+                     <mj-accordion-title>Waarom?</mj-accordion-title>\
+                     <mj-accordion-text>Daarom.</mj-accordion-text>\
+                     </mj-accordion-element></mj-accordion>\
+                     </mj-column></mj-section></mj-body></mjml>";
+    agrees(
+        accordion,
+        "img",
+        "src",
+        &[
+            Some("https://e.example/meer.png"),
+            Some("https://i.imgur.com/w4uTygT.png"),
+        ],
+    );
+    agrees(
+        accordion,
+        "img",
+        "style",
+        &[Some("display:none;width:24px;height:24px;"); 2],
+    );
+    let social = in_column(
+        "<mj-social icon-size=\"20px\">\
+         <mj-social-element name=\"facebook\" href=\"https://e.example/\">F</mj-social-element>\
+         </mj-social>",
+    )
+    .replace(
+        "<mj-body>",
+        "<mj-head><mj-attributes><mj-social-element icon-size=\"40px\" />\
+         </mj-attributes></mj-head><mj-body>",
+    );
+    agrees(&social, "img", "width", &[Some("40")]);
+}
+
+#[test]
+fn icon_attributes_set_on_an_accordion_reach_its_titles() {
+    let mjml = in_column(
+        "<mj-accordion icon-width=\"20px\" icon-height=\"18px\" \
+         icon-unwrapped-url=\"https://e.example/minder.png\">\
+         <mj-accordion-element><mj-accordion-title>Waarom?</mj-accordion-title>\
+         <mj-accordion-text>Daarom.</mj-accordion-text></mj-accordion-element>\
+         </mj-accordion>",
+    );
+    agrees(
+        &mjml,
+        "img",
+        "src",
+        &[
+            Some("https://i.imgur.com/bIXv1bk.png"),
+            Some("https://e.example/minder.png"),
+        ],
+    );
+    agrees(
+        &mjml,
+        "img",
+        "style",
+        &[Some("display:none;width:20px;height:18px;"); 2],
+    );
+}
+
+#[test]
+fn images_in_fractional_columns_are_as_wide_as_mjml_makes_them() {
+    // The `onepage` template of the corpus: a third written as
+    // 33.33333333333333% (a pixel too wide shifted the whole page down).
+    let third = "<mjml><mj-body><mj-section>\
+                 <mj-column width=\"33.33333333333333%\"><mj-image src=\"https://e.example/a.png\" /></mj-column>\
+                 <mj-column width=\"66.66666666666667%\"><mj-image src=\"https://e.example/b.png\" /></mj-column>\
+                 </mj-section></mj-body></mjml>";
+    agrees(third, "img", "width", &[Some("149"), Some("350")]);
+    let seventh = format!(
+        "<mjml><mj-body><mj-section><mj-column><mj-image src=\"https://e.example/a.png\" />\
+         </mj-column>{}</mj-section></mj-body></mjml>",
+        "<mj-column><mj-text>x</mj-text></mj-column>".repeat(6)
+    );
+    agrees(&seventh, "img", "width", &[Some("35")]);
+}
+
+#[test]
+fn a_hero_takes_its_padding_off_the_width_of_its_images() {
+    let mjml = "<mjml><mj-body><mj-hero padding=\"0 40px\" background-color=\"#eeeeee\">\
+                <mj-image src=\"https://e.example/a.png\" />\
+                <mj-image padding=\"0\" src=\"https://e.example/b.png\" /></mj-hero>\
+                <mj-hero padding-left=\"10px\" inner-padding=\"0 30px\">\
+                <mj-image src=\"https://e.example/c.png\" /></mj-hero></mj-body></mjml>";
+    agrees(
+        mjml,
+        "img",
+        "width",
+        &[Some("470"), Some("520"), Some("540")],
+    );
+}
+
+#[test]
+fn a_columns_inner_border_narrows_its_images_as_its_padding_does() {
+    let mjml = "<mjml><mj-body><mj-section>\
+                <mj-column inner-border=\"4px solid #000000\" padding=\"8px\">\
+                <mj-image src=\"https://e.example/a.png\" /></mj-column></mj-section><mj-section>\
+                <mj-column inner-border-left=\"4px solid #000000\" border=\"2px solid red\" padding-left=\"8px\">\
+                <mj-image src=\"https://e.example/b.png\" /></mj-column></mj-section></mj-body></mjml>";
+    agrees(mjml, "img", "width", &[Some("526"), Some("534")]);
+}

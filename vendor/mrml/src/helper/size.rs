@@ -121,6 +121,19 @@ impl Pixel {
         self.0
     }
 
+    /// postbode: a width mjml computes in doubles, whose children read it
+    /// back with `parseInt`. The nearest f32 may round up across an integer
+    /// (199.99999999999997 becomes 200.0, a pixel more for every image);
+    /// then the f32 just below is kept, so the integer part stays mjml's.
+    pub fn from_f64(value: f64) -> Self {
+        let near = value as f32;
+        if near > 0.0 && f64::from(near.floor()) > value.floor() {
+            Self(f32::from_bits(near.to_bits() - 1))
+        } else {
+            Self(near)
+        }
+    }
+
     pub fn from_border(input: &str) -> Option<Self> {
         input
             .split_whitespace()

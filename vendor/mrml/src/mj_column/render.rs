@@ -28,8 +28,15 @@ impl<'root> Renderer<'root, MjColumn, MjColumnExtra<'root>> {
             .attribute_as_size("width")
             .unwrap_or_else(|| Size::pixel(parent_width.value() / (non_raw_siblings as f32)));
         if let Size::Percent(pc) = container_width {
-            Some(Pixel::new(
-                (parent_width.value() * pc.value() / 100.0) - all_paddings,
+            // postbode: in doubles from the attribute as written, as mjml: an
+            // f32 33.333332% of 600 px made 200 px where mjml has
+            // 199.99999999999997 px, read by its images as 199.
+            let percent = self
+                .attribute("width")
+                .and_then(|w| w.trim().strip_suffix('%')?.trim().parse::<f64>().ok())
+                .unwrap_or(f64::from(pc.value()));
+            Some(Pixel::from_f64(
+                f64::from(parent_width.value()) * percent / 100.0 - f64::from(all_paddings),
             ))
         } else {
             Some(Pixel::new(container_width.value() - all_paddings))

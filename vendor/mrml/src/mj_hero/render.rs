@@ -137,12 +137,17 @@ impl<'root> Renderer<'root, MjHero, ()> {
     fn render_children(&self, cursor: &mut RenderCursor) -> Result<(), Error> {
         let siblings = self.element.children.len();
         let raw_siblings = self.element.children.iter().filter(|c| c.is_raw()).count();
+        // postbode: the children get the hero's width less its horizontal
+        // padding, as mjml's getChildContext (inner-padding is not taken off).
+        let child_width = self
+            .container_width
+            .map(|w| Pixel::new(w.value() - self.get_padding_horizontal().value()));
         for (index, child) in self.element.children.iter().enumerate() {
             let mut renderer = child.renderer(self.context());
             renderer.set_index(index);
             renderer.set_siblings(siblings);
             renderer.set_raw_siblings(raw_siblings);
-            renderer.set_container_width(self.container_width);
+            renderer.set_container_width(child_width);
             if child.is_raw() {
                 renderer.render(cursor)?;
             } else {

@@ -17,7 +17,9 @@ impl<'root> Renderer<'root, MjImage, ()> {
         self.container_width.as_ref().map(|width| {
             let hborder = self.get_border_horizontal();
             let hpadding = self.get_padding_horizontal();
-            Pixel::new(width.value() - hborder.value() - hpadding.value())
+            // postbode: mjml's getBoxWidths reads the container width with
+            // parseInt, so a fractional column width gives whole pixels.
+            Pixel::new(width.value().floor() - hborder.value() - hpadding.value())
         })
     }
 

@@ -142,18 +142,19 @@ pub(crate) trait Render<'root> {
         Pixel::new(left + right)
     }
 
+    // postbode: an inner border is a border (`4px solid #000`), read like
+    // `border` above as mjml's borderParser does; read as a padding it
+    // never parsed, so a column's children were not narrowed by it.
     fn get_inner_border_left(&self) -> Option<Pixel> {
-        self.attribute_as_pixel("inner-border-left").or_else(|| {
-            self.attribute_as_spacing("inner-border")
-                .map(|s| s.into_left())
-        })
+        self.attribute("inner-border-left")
+            .and_then(Pixel::from_border)
+            .or_else(|| self.attribute("inner-border").and_then(Pixel::from_border))
     }
 
     fn get_inner_border_right(&self) -> Option<Pixel> {
-        self.attribute_as_pixel("inner-border-right").or_else(|| {
-            self.attribute_as_spacing("inner-border")
-                .map(|s| s.into_right())
-        })
+        self.attribute("inner-border-right")
+            .and_then(Pixel::from_border)
+            .or_else(|| self.attribute("inner-border").and_then(Pixel::from_border))
     }
 
     fn get_padding_top(&self) -> Option<Pixel> {
@@ -205,9 +206,6 @@ pub(crate) trait Render<'root> {
         if let Some(value) = self.raw_attribute(key) {
             return Some(value);
         }
-        if let Some(value) = self.raw_extra_attribute(key) {
-            return Some(value);
-        }
         if let Some(value) = self.raw_attribute("mj-class").and_then(|mj_classes| {
             mj_classes
                 .split(' ')
@@ -221,6 +219,12 @@ pub(crate) trait Render<'root> {
             if let Some(value) = self.context().header.attribute_element(tag, key) {
                 return Some(value);
             }
+        }
+        // postbode: what a parent passes down (mj-accordion's icon-*, mj-social's
+        // icon-size…) yields to the child's mj-class and mj-attributes, as in
+        // mjml-core's renderChildren; mj-all still yields to it.
+        if let Some(value) = self.raw_extra_attribute(key) {
+            return Some(value);
         }
         if let Some(value) = self.context().header.attribute_all(key) {
             return Some(value);
