@@ -2,8 +2,9 @@
 //! publishes its public half.
 //!
 //! Both kinds come from aws-lc-rs and are written as PKCS#8 PEM, which
-//! [`super::DkimSigner::from_pem`] and OpenSSL read: RSA as PKCS#8 v1 (what
-//! `openssl genpkey` writes), Ed25519 as v2 with its public key.
+//! [`super::DkimSigner::from_pem`] and OpenSSL read, both as PKCS#8 v1
+//! (what `openssl genpkey` writes): OpenSSL 3.0 refuses the v2 form of an
+//! Ed25519 key that aws-lc-rs and ring write by default.
 
 use std::fmt;
 
@@ -128,9 +129,9 @@ fn rsa_2048() -> Result<(String, &'static str, Vec<u8>), MailError> {
 /// PKCS#8 PEM, and the raw 32-byte public key that p= holds for Ed25519
 /// (RFC 8463 §4).
 fn ed25519() -> Result<(String, &'static str, Vec<u8>), MailError> {
-    let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+    let document = Ed25519KeyPair::generate_pkcs8v1(&SystemRandom::new())
         .map_err(|_| MailError::Keygen("the system random generator failed".into()))?;
-    let pair = Ed25519KeyPair::from_pkcs8(document.as_ref())
+    let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(document.as_ref())
         .map_err(|e| MailError::Keygen(format!("aws-lc-rs refused its own new key: {e}")))?;
     let public = pair.public_key().as_ref().to_vec();
     Ok((pem("Ed25519", document.as_ref())?, "ed25519", public))
@@ -157,6 +158,24 @@ mod tests {
         assert_eq!(STANDARD.decode(p).map(|b| b.len()), Ok(32));
         assert!(key.pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
         assert!(!format!("{key:?}").contains("BEGIN"));
+    }
+
+    /// OpenSSL (a dev-dependency) as the independent reader: operators
+    /// inspect and convert keys with it.
+    #[test]
+    fn openssl_reads_both_kinds_of_new_key() {
+        for (kind, id) in [
+            (KeyKind::Ed25519, openssl::pkey::Id::ED25519),
+            (KeyKind::Rsa2048, openssl::pkey::Id::RSA),
+        ] {
+            let key = keygen(kind, "example.org", "s").unwrap_or_else(|e| panic!("{e}"));
+            let read = openssl::pkey::PKey::private_key_from_pem(key.pem.as_bytes())
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert_eq!(read.id(), id);
+            if kind == KeyKind::Rsa2048 {
+                assert_eq!(read.bits(), 2048);
+            }
+        }
     }
 
     #[test]
