@@ -1,8 +1,8 @@
 //! Where the page files come from: the `emails/` folder postbode works
-//! with (`emails/` in the working directory, as for the system mails and
-//! the layout), file by file, else the copy built into the binary, so
-//! `serve` has its pages without any folder and an editor may change just
-//! one file.
+//! with (`emails/` in the working directory, as for the system mails),
+//! file by file, else the starter copy built into the binary
+//! ([`crate::starter`]), so `serve` has its pages without any folder and
+//! an editor's `emails/` from before the pages existed still works.
 
 use std::path::{Path, PathBuf};
 
@@ -25,28 +25,13 @@ pub const FILES: [&str; 15] = [
     "layout.mjml",
 ];
 
-/// The built-in copy of each file in [`FILES`].
+/// The built-in copy of `name`: the starter `emails/` folder inside the
+/// binary ([`crate::starter`]), the same files `init` writes.
 fn built_in(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "pages/texts.toml" => include_str!("../../../emails/pages/texts.toml"),
-        "pages/style.css" => include_str!("../../../emails/pages/style.css"),
-        "pages/base.html" => include_str!("../../../emails/pages/base.html"),
-        "pages/message.html" => include_str!("../../../emails/pages/message.html"),
-        "pages/unsubscribe.html" => include_str!("../../../emails/pages/unsubscribe.html"),
-        "pages/unsubscribed.html" => include_str!("../../../emails/pages/unsubscribed.html"),
-        "pages/confirm.html" => include_str!("../../../emails/pages/confirm.html"),
-        "pages/address_form.html" => include_str!("../../../emails/pages/address_form.html"),
-        "pages/unsubscribe_by_address.html" => {
-            include_str!("../../../emails/pages/unsubscribe_by_address.html")
-        }
-        "pages/broken_link.html" => include_str!("../../../emails/pages/broken_link.html"),
-        "pages/subscribe.html" => include_str!("../../../emails/pages/subscribe.html"),
-        "pages/archive.html" => include_str!("../../../emails/pages/archive.html"),
-        "pages/offer.html" => include_str!("../../../emails/pages/offer.html"),
-        "partials/head.mjml" => include_str!("../../../emails/partials/head.mjml"),
-        "layout.mjml" => include_str!("../../../emails/layout.mjml"),
-        _ => return None,
-    })
+    crate::starter::files()
+        .into_iter()
+        .find(|(path, _)| *path == Path::new(name))
+        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
 }
 
 /// Reads page files from a folder, falling back to the built-in copy.
