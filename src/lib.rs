@@ -20,6 +20,8 @@
 //! - [`import`]: streaming CSV import of subscribers.
 //! - [`export`]: `subscribers list` and `export`, streamed.
 //! - [`dns`]: `dns check`, the DKIM, SPF and DMARC records receivers read.
+//! - [`transport`]: where a finished message goes: an SMTP server over a
+//!   pool of reused connections, or the outbox folder; what replies mean.
 //! - [`web`]: the public pages (`postbode serve`): one-click unsubscribe,
 //!   health check; axum, with strict security headers and request limits.
 //! - [`housekeeping`]: what `send` and `serve` clean up on the side: pending
@@ -52,6 +54,7 @@ pub mod render;
 pub mod starter;
 pub mod store;
 pub mod telemetry;
+pub mod transport;
 pub mod web;
 
 pub use error::{Error, Result};

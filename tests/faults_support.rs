@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use postbode::config::{SmtpSettings, SmtpUrl};
-use postbode::dispatch::transport::{Envelope, SendError, SendErrorKind, Transport};
+use postbode::transport::{Envelope, SendError, SendErrorKind, Transport};
 use support::faults::FlakyProxy;
 use support::smtp::TestSmtp;
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use postbode::config::{SmtpSettings, SmtpUrl};
-use postbode::dispatch::transport::{Envelope, SendError, SendErrorKind, Transport};
+use postbode::transport::{Envelope, SendError, SendErrorKind, Transport};
 use support::smtp::{Reply, TestSmtp};
 
 const WAIT: Duration = Duration::from_secs(10);

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::transport::{SendError, SendErrorKind};
+use crate::transport::{SendError, SendErrorKind};
 
 /// What to do with one failed delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

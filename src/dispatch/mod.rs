@@ -8,4 +8,3 @@ pub mod rate;
 pub mod recorder;
 pub mod send;
 pub mod system_mailer;
-pub mod transport;

@@ -13,13 +13,13 @@ use tokio::sync::watch;
 use super::faults::{Faults, Verdict, classify};
 use super::rate::RateLimiter;
 use super::recorder::Recorder;
-use super::transport::{Envelope, Transport};
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 use crate::error::{Error, Result};
 use crate::mail::{self, DkimSigner, Outgoing, TokenKey, VerpAddress};
 use crate::render::{CompiledIssue, Recipient};
 use crate::store::{Claimed, Issue, IssueStatus, Outcome, PausedBy, Store, now_ms};
+use crate::transport::{Envelope, Transport};
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -19,13 +19,13 @@ use std::path::PathBuf;
 
 use crate::config::{SendingSettings, Settings};
 use crate::dispatch::rate::RateLimiter;
-use crate::dispatch::transport::{Envelope, Transport};
 use crate::domain::{ChangeSource, Mailbox};
 use crate::error::{Error, Result};
 use crate::mail::confirmation::{self, Confirmation};
 use crate::mail::unsubscribe_link::{self, UnsubscribeLink};
 use crate::mail::{DkimSigner, TokenKey, links};
 use crate::store::{Recipient, Store, SystemMailKind};
+use crate::transport::{Envelope, Transport};
 
 /// The kit, built once.
 #[derive(Debug)]
