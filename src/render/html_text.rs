@@ -127,9 +127,11 @@ impl Writer<'_> {
                         .find(|a| &*a.name.local == n)
                         .map(|a| a.value.to_string())
                 };
+                let style = attr("style").unwrap_or_default().to_ascii_lowercase();
                 let el = Element {
                     name: &name.local,
-                    style: attr("style").unwrap_or_default().to_ascii_lowercase(),
+                    compact: style.replace([' ', '\t', '\n'], ""),
+                    style,
                     href: attr("href"),
                     alt: attr("alt"),
                     size: [attr("width"), attr("height")],
@@ -438,6 +440,8 @@ struct Element<'a> {
     name: &'a str,
     /// Lower-cased.
     style: String,
+    /// `style` without blanks, made once: every check looks at it.
+    compact: String,
     href: Option<String>,
     alt: Option<String>,
     size: [Option<String>; 2],
@@ -447,7 +451,7 @@ struct Element<'a> {
 impl Element<'_> {
     /// `style` contains `decl` (written without spaces).
     fn style_has(&self, decl: &str) -> bool {
-        self.style.replace([' ', '\t', '\n'], "").contains(decl)
+        self.compact.contains(decl)
     }
 
     fn is_hidden(&self) -> bool {
@@ -465,6 +469,10 @@ impl Element<'_> {
     }
 
     fn is_styled_heading(&self) -> bool {
+        // Most elements set no weight: skip splitting their style.
+        if !self.compact.contains("font-weight") {
+            return false;
+        }
         let bold = self.style_value("font-weight").is_some_and(|w| {
             w == "bold" || w == "bolder" || w.parse::<u32>().is_ok_and(|n| n >= 600)
         });

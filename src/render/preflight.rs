@@ -113,13 +113,11 @@ fn is_spacer(img: &str) -> bool {
 
 /// The start tags `<name …>` of `html`, each without its `<` and `>`.
 fn tags<'a>(html: &'a str, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+    // Every `<` (a fast byte search), then its name: the same tags as
+    // searching for `<name`, which cannot overlap, at a fraction of the cost.
     let open = format!("<{name}");
-    let starts: Vec<usize> = html
-        .match_indices(open.as_str())
-        .map(|(at, _)| at + open.len())
-        .collect();
-    starts.into_iter().filter_map(move |at| {
-        let rest = &html[at..];
+    html.match_indices('<').filter_map(move |(at, _)| {
+        let rest = html[at..].strip_prefix(open.as_str())?;
         let next = rest.chars().next()?;
         if !(next.is_whitespace() || next == '>' || next == '/') {
             return None;
