@@ -24,7 +24,7 @@ start_smtp_sink
 prepare_send "$rows"
 "$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
 issue=emails/issues/2026-09-luisteren-naar-klachten
-"$bin" --config postbode.toml issue queue "$issue" > /dev/null 2>&1
+queue_issue "$issue"
 # The real size of one message (headers, both parts, DKIM), from a test
 # send into the outbox folder.
 POSTBODE_SMTP__URL= "$bin" --config postbode.toml issue test "$issue" --to lezer@voorbeeld.nl > /dev/null
@@ -34,12 +34,14 @@ run_send() {
   if [ -n "$limit" ]; then
     /usr/bin/time -f '%e %M' -o time.txt timeout -s TERM "$limit" "$bin" --config postbode.toml send > send.out 2>&1 || true
   else
-    /usr/bin/time -f '%e %M' -o time.txt "$bin" --config postbode.toml send > send.out 2>&1
+    /usr/bin/time -f '%e %M' -o time.txt "$bin" --config postbode.toml send > send.out 2>&1 ||
+      { echo "FAILED: postbode send exited non-zero:" >&2; tail -n 20 send.out >&2; exit 1; }
   fi
 }
 run_send
 read -r secs kib < <(tail -n 1 time.txt)
 sent=$("$bin" --config postbode.toml issue status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counts"]["sent"])')
+fail_if_nothing_sent "$sent" send.out
 printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (messages of %d bytes, DKIM rsa-2048, concurrency 16)\n' \
   "$rows" "$sent" "$secs" "$(echo "$sent / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$size"
 

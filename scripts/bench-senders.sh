@@ -29,7 +29,7 @@ run() {
   local url=$1 senders=$2
   export POSTBODE_DATABASE__URL=$url
   "$bin" --config postbode.toml subscribers import leden.csv --active > /dev/null
-  "$bin" --config postbode.toml issue queue "$issue" > /dev/null 2>&1
+  queue_issue "$issue"
   local start end pids=()
   start=$(date +%s.%N)
   for i in $(seq 1 "$senders"); do
@@ -41,6 +41,7 @@ run() {
   local sent rss
   sent=$("$bin" --config postbode.toml issue status --format json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counts"]["sent"])')
+  fail_if_nothing_sent "$sent" send.1.out
   rss=$(cat rss.* | sort -n | tail -n 1)
   printf '%-10s %d sender(s): %d sent in %.2f s = %.0f msg/s (largest RSS %.1f MB)\n' \
     "${url%%:*}" "$senders" "$sent" "$(echo "$end - $start" | bc -l)" \

@@ -34,8 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build -q --release --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/postbode"
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+build_postbode
 
 # smtp-sink drops its privileges, so the dump folder must be writable by
 # that user (and the way to it passable).
@@ -63,6 +64,8 @@ import re, sys
 port, concurrency, batch, rate = sys.argv[1:]
 t = open('postbode.toml').read()
 t = t.replace('url = ""', f'url = "smtp://127.0.0.1:{port}"', 1)
+# The sink is on loopback and base_url stays http://localhost:8080.
+t = t.replace('allow_insecure_links = false', 'allow_insecure_links = true', 1)
 t = re.sub(r'rate_per_second = .*', f'rate_per_second = {rate}', t)
 t = re.sub(r'concurrency = .*', f'concurrency = {concurrency}', t)
 t = re.sub(r'pool_size = .*', f'pool_size = {concurrency}', t)
@@ -72,7 +75,7 @@ open('postbode.toml', 'w').write(t)
 PY
 "$bin" --config postbode.toml subscribers import leden.csv --active | tail -n 1
 issue=emails/issues/2026-09-luisteren-naar-klachten
-"$bin" --config postbode.toml issue queue "$issue" > /dev/null 2>&1
+queue_issue "$issue"
 
 started=$(date +%s.%N)
 : > kills.txt
@@ -103,6 +106,8 @@ printf 'final send: exit code %d, %s\n' "$final" "$(tail -n 1 send-final.out)"
 printf 'kills: %d of %d runs; total time %.1f s\n' "$killed" "$runs" "$(echo "$ended - $started" | bc -l)"
 
 "$bin" --config postbode.toml issue status --format json > status.json
+sent=$(python3 -c 'import json, sys; print(sum(i["counts"]["sent"] for i in json.load(open(sys.argv[1]))))' status.json)
+fail_if_nothing_sent "$sent" send-final.out
 set +e
 python3 - "$dump" "$rows" "$runs" "$killed" kills.txt status.json "$final" "$concurrency" <<'PY'
 import json, os, sys

@@ -20,7 +20,9 @@ start_smtp_sink() {
 
 # In $work: emails/, N generated subscribers in leden.csv, and a
 # postbode.toml that sends into the sink with DKIM rsa-2048 and the rate
-# limit effectively off (concurrency 16, batch 500).
+# limit effectively off (concurrency 16, batch 500). The sink is on
+# loopback and base_url stays http://localhost:8080, so
+# newsletter.allow_insecure_links is on (else queue and send refuse).
 prepare_send() {
   local rows=$1
   cd "$work"
@@ -32,6 +34,7 @@ import re, sys
 port = sys.argv[1]
 t = open('postbode.toml').read()
 t = t.replace('url = ""', f'url = "smtp://127.0.0.1:{port}"', 1)
+t = t.replace('allow_insecure_links = false', 'allow_insecure_links = true', 1)
 t = re.sub(r'rate_per_second = .*', 'rate_per_second = 1000000', t)
 t = re.sub(r'concurrency = .*', 'concurrency = 16', t)
 t = re.sub(r'pool_size = .*', 'pool_size = 16', t)
@@ -40,4 +43,24 @@ t = t.replace('domain = ""', 'domain = "example.org"').replace('selector = ""', 
 open('postbode.toml', 'w').write(t)
 PY
   "$bin" --config postbode.toml dkim keygen --selector bench --domain example.org --out dkim.pem > /dev/null
+}
+
+# Queues the issue folder $1 from $work; says why and exits 1 when it is
+# refused (with set -e alone the script would end without a word).
+queue_issue() {
+  local out
+  if ! out=$("$bin" --config postbode.toml issue queue "$1" 2>&1); then
+    printf 'FAILED: postbode issue queue %s:\n%s\n' "$1" "$out" >&2
+    exit 1
+  fi
+}
+
+# Exits 1 with the send's last output lines when a send sent nothing:
+# $1 = messages sent, $2 = the file holding the send's output.
+fail_if_nothing_sent() {
+  if [ "${1:-0}" -le 0 ]; then
+    printf 'FAILED: the send sent nothing. Last lines of %s:\n' "$2" >&2
+    tail -n 20 "$2" >&2
+    exit 1
+  fi
 }

@@ -199,6 +199,7 @@ pub async fn queue_when(
     list: Option<&str>,
     force: bool,
 ) -> Result<crate::store::Issue> {
+    settings.check_ready_for_real_mail()?;
     let rendered = render_with(settings, dir, published(settings))?;
     // Strictness at queue time: a per-recipient value without a default
     // fails here for the sample recipient, not blank in a sent mail.

@@ -88,6 +88,7 @@ const SEND_WAITS_FOR: Duration = Duration::from_secs(60);
 /// `send [--issue SLUG]`: everything due now (or within a minute), then exit;
 /// with `--issue`, only what is due of that issue.
 pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Result<()> {
+    settings.check_ready_for_real_mail()?;
     if let Some(slug) = issue
         && store.issue(slug).await?.is_none()
     {
@@ -140,6 +141,7 @@ pub async fn send(settings: &Settings, store: &Store, issue: Option<&str>) -> Re
 
 /// `serve --dispatch`: the send loop, waking when something becomes due.
 pub async fn dispatch_loop(settings: &Settings, store: &Store) -> Result<()> {
+    settings.check_ready_for_real_mail()?;
     let dispatcher = std::sync::Arc::new(Dispatcher::new(settings, store.clone())?);
     let mut shutdown = shutdown_signal();
     let bar = ProgressBar::hidden();

@@ -11,6 +11,7 @@
 //! secrets; `redact.rs` hides URL passwords).
 
 mod imap_url;
+mod real_mail;
 mod redact;
 mod secret_keys;
 mod sections;

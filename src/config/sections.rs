@@ -79,6 +79,10 @@ pub struct NewsletterSettings {
     pub list_id: String,
     /// Where the public pages live; used for unsubscribe and archive links.
     pub base_url: BaseUrl,
+    /// Lets `issue queue` and `send` put real mail (smtp.url set) on its
+    /// way with a loopback or plain-http `base_url` or the shipped `from`;
+    /// for development and tests only (see `real_mail.rs`).
+    pub allow_insecure_links: bool,
     /// Language of pages and mails when nothing better is known.
     pub language: Language,
     /// The languages the public pages are offered in (`nl`, `en`). One:
@@ -103,6 +107,7 @@ impl Default for NewsletterSettings {
             reply_to: String::new(),
             list_id: "nieuwsbrief.example.org".into(),
             base_url: BaseUrl::default(),
+            allow_insecure_links: false,
             language: Language::parse("nl").expect("the built-in default language parses"),
             languages: ["nl", "en"]
                 .into_iter()

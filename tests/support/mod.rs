@@ -66,8 +66,16 @@ impl TestApp {
         Self::with_config("")
     }
 
-    /// Like [`TestApp::new`], with extra TOML appended to the config.
+    /// Like [`TestApp::new`], with extra TOML appended to the config, and
+    /// `newsletter.allow_insecure_links = true`: tests send real SMTP to
+    /// servers on loopback, with loopback base URLs.
     pub fn with_config(extra: &str) -> TestApp {
+        Self::strict(&allowing_insecure_links(extra))
+    }
+
+    /// Like [`TestApp::with_config`], with the check before real mail in
+    /// force (`allow_insecure_links` as `extra` says, else false).
+    pub fn strict(extra: &str) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = on_postgres().then(|| {
             let server = std::env::var("POSTBODE_TEST_POSTGRES_URL")
@@ -172,6 +180,29 @@ impl TestApp {
                 contains(&bytes, needle)
             }
         }
+    }
+}
+
+/// `extra` with `allow_insecure_links = true` at the end of its
+/// `[newsletter]` table (so the lines of a test's own keys stay put), or
+/// with such a table added.
+fn allowing_insecure_links(extra: &str) -> String {
+    const TABLE: &str = "[newsletter]\n";
+    const KEY: &str = "allow_insecure_links = true\n";
+    match extra.find(TABLE) {
+        Some(at) => {
+            let body = at + TABLE.len();
+            let end = extra[body..]
+                .find("\n[")
+                .map_or(extra.len(), |i| body + i + 1);
+            let sep = if extra[..end].ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            format!("{}{sep}{KEY}{}", &extra[..end], &extra[end..])
+        }
+        None => format!("{extra}\n{TABLE}{KEY}"),
     }
 }
 
