@@ -21,8 +21,8 @@
 //! `tests/mail_dkim.rs` checks the result with an independent verifier
 //! (Python's dkimpy).
 
-mod canonical;
-mod fields;
+pub(super) mod canonical;
+pub(super) mod fields;
 mod keygen;
 mod private_key;
 mod signature_header;
@@ -195,19 +195,40 @@ impl DkimSigner {
                 signed.push(name);
             }
         }
+        let header = self.signature_field(canonical, &signed, &body_hash, time)?;
+
+        let mut out = Vec::with_capacity(header.len() + message.len());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(message);
+        Ok(out)
+    }
+}
+
+impl DkimSigner {
+    /// The DKIM-Signature field (with its CRLF) for a message whose signed
+    /// header fields, in relaxed form and in the order of `signed`, are in
+    /// `canonical`, and whose relaxed body hashes to `body_hash` (base64).
+    /// [`Self::sign_at`] and the compiled messages of `mail::compiled`
+    /// both end here.
+    pub(crate) fn signature_field(
+        &self,
+        mut canonical: Vec<u8>,
+        signed: &[&str],
+        body_hash: &str,
+        time: jiff::Timestamp,
+    ) -> Result<String, MailError> {
         if signed.first() != Some(&"From") {
             return Err(MailError::DkimMessage(
                 "the message has no From header, which DKIM must sign (RFC 6376 §5.4)".into(),
             ));
         }
-
         let (mut header, last_line) = signature_header::unsigned(&Tags {
             algorithm: self.key.algorithm(),
             domain: &self.domain,
             selector: &self.selector,
             timestamp: time.as_second().max(0),
-            signed_headers: &signed,
-            body_hash: &body_hash,
+            signed_headers: signed,
+            body_hash,
         });
         // The signature field itself is signed with an empty b= and without
         // its final CRLF (RFC 6376 §3.7).
@@ -215,11 +236,7 @@ impl DkimSigner {
         canonical.truncate(canonical.len().saturating_sub(2));
         let signature = self.key.sign(&canonical, &self.rng)?;
         signature_header::finish(&mut header, last_line, &STANDARD.encode(signature));
-
-        let mut out = Vec::with_capacity(header.len() + message.len());
-        out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(message);
-        Ok(out)
+        Ok(header)
     }
 }
 

@@ -12,7 +12,7 @@
 use std::time::SystemTime;
 
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox as LettreMailbox, MultiPart};
+use lettre::message::{Mailbox as LettreMailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use super::MailError;
@@ -50,7 +50,7 @@ pub struct Outgoing<'a> {
 }
 
 const LIST_ID: HeaderName = HeaderName::new_from_ascii_str("List-Id");
-const LIST_UNSUBSCRIBE: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe");
+pub(super) const LIST_UNSUBSCRIBE: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe");
 const LIST_UNSUBSCRIBE_POST: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe-Post");
 const LIST_ARCHIVE: HeaderName = HeaderName::new_from_ascii_str("List-Archive");
 const FEEDBACK_ID: HeaderName = HeaderName::new_from_ascii_str("Feedback-ID");
@@ -63,6 +63,16 @@ const FEEDBACK_ID: HeaderName = HeaderName::new_from_ascii_str("Feedback-ID");
 /// Fails, naming the header, when a value holds a line break or another
 /// character that could change the message's structure.
 pub fn build(msg: &Outgoing<'_>) -> Result<Vec<u8>, MailError> {
+    build_with_boundary(msg, None)
+}
+
+/// [`build`] with the multipart boundary given (`None`: a random one, as
+/// lettre makes it). A compiled issue uses one boundary for all its
+/// messages (`mail::compiled`), and its tests build with it to compare.
+pub(crate) fn build_with_boundary(
+    msg: &Outgoing<'_>,
+    boundary: Option<&str>,
+) -> Result<Vec<u8>, MailError> {
     check_text("Subject", msg.subject)?;
     check_text("List-Id", msg.list_name)?;
     check_list_id(msg.list_id)?;
@@ -109,11 +119,24 @@ pub fn build(msg: &Outgoing<'_>) -> Result<Vec<u8>, MailError> {
             format!("<{}>", msg.archive_url),
         ))
         .raw_header(HeaderValue::new(FEEDBACK_ID, msg.feedback_id.to_owned()))
-        .multipart(MultiPart::alternative_plain_html(
+        .multipart(alternative(
             crlf_line_ends(msg.text),
             crlf_line_ends(msg.html),
+            boundary,
         ))?;
     Ok(message.formatted())
+}
+
+/// lettre's `MultiPart::alternative_plain_html`, with the boundary given.
+fn alternative(text: String, html: String, boundary: Option<&str>) -> MultiPart {
+    let builder = MultiPart::alternative();
+    let builder = match boundary {
+        Some(b) => builder.boundary(b),
+        None => builder,
+    };
+    builder
+        .singlepart(SinglePart::plain(text))
+        .singlepart(SinglePart::html(html))
 }
 
 /// `text` with every line end (LF, CR or CRLF) written as CRLF.
@@ -122,7 +145,7 @@ pub fn build(msg: &Outgoing<'_>) -> Result<Vec<u8>, MailError> {
 /// in place, which is quadratic: for a 60 kB body that one step took most
 /// of the time `build` needs. A lone CR is turned into a line end too, so
 /// that no bare CR reaches the DKIM signer (which refuses it) in a 7bit part.
-fn crlf_line_ends(text: &str) -> String {
+pub(crate) fn crlf_line_ends(text: &str) -> String {
     if !text.contains('\r') {
         // The usual case; both searches here are memchr-fast.
         return text.replace('\n', "\r\n");

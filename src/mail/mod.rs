@@ -12,6 +12,10 @@
 //!   MAC of the two, so it shows no id and cannot be guessed.
 //! - `message.rs`: [`build`] an RFC 5322 message from an [`Outgoing`]:
 //!   headers, the List-* headers for one-click unsubscribe, text and HTML.
+//! - `compiled/`: [`CompiledMessage`], an issue's message compiled once
+//!   (shared header fields, both parts encoded, DKIM-canonical pieces) and
+//!   finished per recipient by splicing in their values; byte for byte
+//!   what `build` makes, which it falls back to when splicing cannot.
 //! - `header_text.rs`: the checks that keep line breaks and other
 //!   structure-changing characters out of headers, and the List-Id phrase.
 //! - `system_mail.rs`: what mails to one person outside an issue share:
@@ -28,6 +32,7 @@
 //! all three are pure CPU work with no I/O, cheap enough to run for every
 //! message.
 
+pub mod compiled;
 pub mod confirmation;
 pub mod dkim;
 mod error;
@@ -40,6 +45,7 @@ pub mod token;
 pub mod unsubscribe_link;
 pub mod verp;
 
+pub use compiled::{CompiledMessage, IssueHeaders, Personal};
 pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen, zone_file_txt};
 pub use error::MailError;
 pub use message::{Outgoing, build};

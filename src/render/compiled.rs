@@ -34,7 +34,7 @@ impl Recipient {
         Recipient::default()
     }
 
-    fn context(&self) -> minijinja::Value {
+    pub(crate) fn context(&self) -> minijinja::Value {
         let mut subscriber = Map::new();
         if !self.email.is_empty() {
             subscriber.insert("email".into(), Value::String(self.email.clone()));

@@ -150,7 +150,7 @@ impl Spans {
 }
 
 /// True when an expression's first name is a per-recipient root.
-fn mentions_recipient(expr: &str) -> bool {
+pub(crate) fn mentions_recipient(expr: &str) -> bool {
     expr.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
         .any(|w| PER_RECIPIENT.contains(&w))

@@ -96,6 +96,32 @@ pub(crate) fn relaxed_body(body: &[u8], out: &mut Vec<u8>) -> Result<(), usize> 
     Ok(())
 }
 
+/// Whole CRLF lines in relaxed form, every line kept, empty ones too: a
+/// stretch of a body whose last line is not empty (a MIME body's closing
+/// boundary), so that the stretches' forms one after another are the
+/// body's [`relaxed_body`]. `Err` with the line number for a bare CR or LF
+/// or a last line without CRLF.
+pub(crate) fn relaxed_lines(chunk: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
+    let mut rest = chunk;
+    let mut line_number = 0;
+    while !rest.is_empty() {
+        line_number += 1;
+        let i = rest.iter().position(|&b| b == b'\n').ok_or(line_number)?;
+        let line = rest[..i].strip_suffix(b"\r").ok_or(line_number)?;
+        if line.contains(&b'\r') {
+            return Err(line_number);
+        }
+        if is_canonical_line(line) {
+            out.extend_from_slice(line);
+        } else {
+            reduce_whitespace(line, out);
+        }
+        out.extend_from_slice(b"\r\n");
+        rest = &rest[i + 1..];
+    }
+    Ok(())
+}
+
 /// True when relaxed canonicalization leaves `line` as it is: no tab, no two
 /// spaces in a row, no space at the end. Most lines of an encoded body are
 /// like that, and copying them whole makes signing a large message about

@@ -1,0 +1,165 @@
+//! One body part (text or HTML) compiled: the lines every recipient shares
+//! already in CRLF and encoded both ways lettre might choose (7bit,
+//! quoted-printable), and the lines that hold a per-recipient value, which
+//! are encoded per recipient. Quoted-printable in text mode starts afresh
+//! at every CRLF (soft breaks and trailing-space rules are per line), so
+//! encoding those lines alone gives the bytes encoding the whole would.
+
+use super::choose::{Encoding, Stats};
+use super::piece::{Chunk, Piece};
+use crate::mail::message::crlf_line_ends;
+
+/// Shared lines in the two encodings kept.
+#[derive(Debug)]
+struct Shared {
+    seven: Piece,
+    qp: Piece,
+}
+
+/// A line holding values: text and value numbers, in order.
+#[derive(Debug, Default)]
+struct Line {
+    bits: Vec<Bit>,
+    after_line_end: bool,
+    before_line_end: bool,
+}
+
+#[derive(Debug)]
+enum Bit {
+    Text(String),
+    Value(usize),
+}
+
+#[derive(Debug)]
+enum Item {
+    Shared(Shared),
+    Line(Line),
+}
+
+#[derive(Debug)]
+pub(super) struct CompiledPart {
+    items: Vec<Item>,
+    /// The part with its value lines empty: what the encoding choice
+    /// starts from.
+    skeleton: Stats,
+}
+
+impl CompiledPart {
+    /// `statics[i]` and value `i` alternate, as [`super::slots::SplitTemplate`]
+    /// cuts them. `None` if a shared piece cannot be canonicalised.
+    pub fn compile(statics: &[String]) -> Option<CompiledPart> {
+        let (mut items, mut pending, mut line) = (Vec::new(), String::new(), None::<Line>);
+        let mut skeleton = String::new();
+        for (i, text) in statics.iter().enumerate() {
+            match line.take() {
+                Some(mut open) => match text.find(['\r', '\n']) {
+                    Some(j) => {
+                        open.bits.push(Bit::Text(text[..j].to_owned()));
+                        open.before_line_end = true;
+                        items.push(Item::Line(open));
+                        skeleton.push_str("\r\n");
+                        let end = if text[j..].starts_with("\r\n") { 2 } else { 1 };
+                        pending.push_str(&text[j + end..]);
+                    }
+                    None => {
+                        open.bits.push(Bit::Text(text.clone()));
+                        line = Some(open);
+                    }
+                },
+                None => pending.push_str(text),
+            }
+            if i + 1 == statics.len() {
+                break;
+            }
+            if let Some(open) = line.as_mut() {
+                open.bits.push(Bit::Value(i));
+                continue;
+            }
+            let start = pending.rfind(['\r', '\n']).map_or(0, |k| k + 1);
+            let prefix = pending.split_off(start);
+            let after_line_end = !pending.is_empty() || !items.is_empty();
+            if !pending.is_empty() {
+                items.push(Item::Shared(shared(&pending, &mut skeleton, false)?));
+                pending.clear();
+            }
+            line = Some(Line {
+                bits: vec![Bit::Text(prefix), Bit::Value(i)],
+                after_line_end,
+                before_line_end: false,
+            });
+        }
+        if let Some(open) = line {
+            items.push(Item::Line(open));
+        }
+        // The part ends in the CRLF lettre writes after it; it goes into
+        // the last chunk so that every chunk holds whole lines.
+        let ends_mid_line = matches!(items.last(), Some(Item::Line(l)) if !l.before_line_end);
+        if !pending.is_empty() || !ends_mid_line {
+            items.push(Item::Shared(shared(&pending, &mut skeleton, true)?));
+        }
+        Some(CompiledPart {
+            items,
+            skeleton: Stats::of_part(&skeleton),
+        })
+    }
+
+    /// This part for one recipient, appended to `out`; `None` when lettre
+    /// would choose base64, which is not kept (the caller builds whole).
+    pub fn render<'a>(&'a self, values: &[String], out: &mut Vec<Chunk<'a>>) -> Option<Encoding> {
+        let mut stats = self.skeleton;
+        let mut lines = Vec::new();
+        for item in &self.items {
+            if let Item::Line(line) = item {
+                let mut text = String::new();
+                for bit in &line.bits {
+                    match bit {
+                        Bit::Text(t) => text.push_str(t),
+                        Bit::Value(i) => text.push_str(values.get(*i)?),
+                    }
+                }
+                stats.add_line(&text, line.after_line_end, line.before_line_end);
+                lines.push(text);
+            }
+        }
+        let encoding = stats.choose();
+        let mut lines = lines.into_iter();
+        for item in &self.items {
+            match item {
+                Item::Shared(s) => out.push(Chunk::Shared(match encoding {
+                    Encoding::SevenBit => &s.seven,
+                    Encoding::QuotedPrintable => &s.qp,
+                    Encoding::Base64 => return None,
+                })),
+                Item::Line(_) => {
+                    let text = lines.next()?;
+                    let mut bytes = match encoding {
+                        Encoding::SevenBit => text.into_bytes(),
+                        Encoding::QuotedPrintable => quoted_printable::encode(text),
+                        Encoding::Base64 => return None,
+                    };
+                    // A line without its own line end is the part's last.
+                    bytes.extend_from_slice(b"\r\n");
+                    out.push(Chunk::Own(bytes));
+                }
+            }
+        }
+        Some(encoding)
+    }
+}
+
+/// Shared text (whole lines) in both encodings; `last` adds the CRLF that
+/// follows the part. Also extends the skeleton.
+fn shared(text: &str, skeleton: &mut String, last: bool) -> Option<Shared> {
+    let crlf = crlf_line_ends(text);
+    skeleton.push_str(&crlf);
+    let mut seven = crlf.clone().into_bytes();
+    let mut qp = quoted_printable::encode(&crlf);
+    if last {
+        seven.extend_from_slice(b"\r\n");
+        qp.extend_from_slice(b"\r\n");
+    }
+    Some(Shared {
+        seven: Piece::new(seven)?,
+        qp: Piece::new(qp)?,
+    })
+}
