@@ -49,7 +49,7 @@ pub async fn send(
         };
         println!(
             "test message sent to {address} ({who}) via {}: {reply}",
-            dispatcher.transport().describe()
+            dispatcher.courier().describe()
         );
     }
     Ok(())

@@ -9,10 +9,10 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Settings;
-use crate::dispatch::system_mailer::SystemMailer;
 use crate::domain::ChangeSource;
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::transport::system_mailer::SystemMailer;
 
 /// What to do about the pending people of one command.
 #[derive(Clone, Copy, Debug)]

@@ -145,7 +145,7 @@ pub async fn dispatch_loop(settings: &Settings, store: &Store) -> Result<()> {
     let dispatcher = std::sync::Arc::new(Dispatcher::new(settings, store.clone())?);
     let mut shutdown = shutdown_signal();
     let bar = ProgressBar::hidden();
-    tracing::info!(transport = %dispatcher.transport().describe(), "send loop started");
+    tracing::info!(transport = %dispatcher.courier().describe(), "send loop started");
     loop {
         let report = match dispatcher.run_until_idle(None, &shutdown, &bar).await {
             Ok(report) => report,

@@ -1,10 +1,9 @@
-//! The dispatcher: claim due deliveries, personalise, build, sign,
-//! rate-limit, send, record the outcome. Beside it, [`system_mailer`]: mail
-//! to one person outside an issue (confirmations, unsubscribe links)
-//! through the same transport, signer and shared rate.
+//! The dispatcher: claim due deliveries, personalise, build, then hand each
+//! to the [`Courier`](crate::transport::Courier) (sign, wait for the shared
+//! rate, send), and record the outcome. Mail to one person outside an issue
+//! (confirmations, unsubscribe links) goes through the same courier from
+//! [`crate::transport::system_mailer`], without the dispatcher.
 
 pub mod faults;
-pub mod rate;
 pub mod recorder;
 pub mod send;
-pub mod system_mailer;

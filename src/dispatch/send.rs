@@ -1,6 +1,7 @@
 //! The send loop: start due issues, claim batches of deliveries, send each
-//! (personalise, build, sign, wait for the rate limiter, hand to the
-//! transport) with `sending.concurrency` in flight, and record outcomes.
+//! (personalise, build, then the [`Courier`]: sign, wait for the rate
+//! limiter, hand to the transport) with `sending.concurrency` in flight,
+//! and record outcomes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,15 +12,15 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use super::faults::{Faults, Verdict, classify};
-use super::rate::RateLimiter;
 use super::recorder::Recorder;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 use crate::error::{Error, Result};
-use crate::mail::{self, DkimSigner, Outgoing, TokenKey, VerpAddress};
+use crate::mail::{self, Outgoing, TokenKey};
 use crate::render::{CompiledIssue, Recipient};
 use crate::store::{Claimed, Issue, IssueStatus, Outcome, PausedBy, Store, now_ms};
-use crate::transport::{Envelope, Transport};
+use crate::transport::rate::RateLimiter;
+use crate::transport::{Courier, SendError, Undelivered, at_once};
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,14 +40,12 @@ pub struct SendReport {
 /// Everything a send needs, built once.
 pub struct Dispatcher {
     store: Store,
-    transport: Arc<Transport>,
+    /// Signs, paces and sends; with `[bounces] address` each message's
+    /// envelope sender names its delivery (VERP).
+    courier: Arc<Courier>,
     limiter: Arc<RateLimiter>,
-    signer: Option<Arc<DkimSigner>>,
     tokens: Arc<TokenKey>,
     from: Mailbox,
-    /// With `[bounces] address`: each message's envelope sender names its
-    /// delivery (VERP). `None`: the envelope sender is `from`.
-    verp: Option<VerpAddress>,
     reply_to: Mailbox,
     list_id: String,
     list_name: String,
@@ -72,6 +71,22 @@ struct Tally {
     retried: AtomicU64,
 }
 
+impl Tally {
+    /// Counts one outcome; a finished one moves the bar.
+    fn count(&self, outcome: &Outcome, progress: &ProgressBar) {
+        let counter = match outcome {
+            Outcome::Sent { .. } => &self.sent,
+            Outcome::Failed { .. } => &self.failed,
+            Outcome::Skipped { .. } => &self.skipped,
+            Outcome::Retry { .. } | Outcome::Released { .. } => &self.retried,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if !matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. }) {
+            progress.inc(1);
+        }
+    }
+}
+
 impl Dispatcher {
     pub fn new(settings: &Settings, store: Store) -> Result<Dispatcher> {
         // A hard bounce goes on the suppression list: without its key the
@@ -81,26 +96,13 @@ impl Dispatcher {
             &settings.secrets.token_key,
         ))
         .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
-        let verp = settings
-            .bounces
-            .address()
-            .map(|base| VerpAddress::new(&base, tokens.clone()))
-            .transpose()
-            .map_err(|e| Error::Config(e.to_string()))?;
-        let signer = DkimSigner::from_settings(&settings.dkim)
-            .map_err(|e| Error::Config(e.to_string()))?
-            .map(Arc::new);
         let s = &settings.sending;
         Ok(Dispatcher {
             limiter: Arc::new(RateLimiter::new(s, store.clone())),
             store,
-            transport: Arc::new(
-                Transport::from_settings(&settings.smtp)?.with_file_access(&settings.files.group),
-            ),
-            signer,
+            courier: Arc::new(Courier::from_settings(settings)?),
             tokens: Arc::new(tokens),
             from: settings.newsletter.from.clone(),
-            verp,
             reply_to: settings.reply_to(),
             list_id: settings.newsletter.list_id.clone(),
             list_name: settings.newsletter.name.clone(),
@@ -117,8 +119,9 @@ impl Dispatcher {
         })
     }
 
-    pub fn transport(&self) -> &Transport {
-        &self.transport
+    /// The sending kit, for saying where mail goes.
+    pub fn courier(&self) -> &Courier {
+        &self.courier
     }
 
     /// Starts due issues and sends everything that is due now, then
@@ -177,11 +180,10 @@ impl Dispatcher {
         let compiled = Arc::new(CompiledIssue::compile(&html, &text)?);
         let shared_issue = Arc::new(issue.clone());
         loop {
-            if *shutdown.borrow() {
-                return Ok(false);
-            }
-            // A person may have paused or cancelled it meanwhile.
-            if self.store.issue_status(issue.id).await? != Some(IssueStatus::Sending) {
+            // A stop, or a person paused or cancelled it meanwhile.
+            if *shutdown.borrow()
+                || self.store.issue_status(issue.id).await? != Some(IssueStatus::Sending)
+            {
                 return Ok(false);
             }
             let claimed = self.claim(issue.id).await?;
@@ -195,40 +197,7 @@ impl Dispatcher {
             // empty claim, or when something calls for a stop between
             // batches (handled after the drain, below).
             let claim_error: Arc<std::sync::Mutex<Option<Error>>> = Arc::default();
-            let batches = stream::unfold(Some(claimed), {
-                let (me, shutdown, claim_error) =
-                    (Arc::clone(self), shutdown.clone(), Arc::clone(&claim_error));
-                let issue_id = issue.id;
-                move |batch| {
-                    let (me, shutdown, claim_error) =
-                        (Arc::clone(&me), shutdown.clone(), Arc::clone(&claim_error));
-                    async move {
-                        if let Some(batch) = batch {
-                            return Some((batch, None));
-                        }
-                        let stop = *shutdown.borrow()
-                            || me.faults.stopped()
-                            || me.faults.needs_person().is_some()
-                            || me.faults.server_down_reason().is_some();
-                        if stop {
-                            return None;
-                        }
-                        let next = match me.store.issue_status(issue_id).await {
-                            Ok(Some(IssueStatus::Sending)) => me.claim(issue_id).await,
-                            Ok(_) => return None,
-                            Err(e) => Err(e),
-                        };
-                        match next {
-                            Ok(next) if next.is_empty() => None,
-                            Ok(next) => Some((next, None)),
-                            Err(e) => {
-                                *claim_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                                None
-                            }
-                        }
-                    }
-                }
-            });
+            let batches = self.batches(issue.id, claimed, shutdown, &claim_error);
             let mut results = batches
                 .boxed()
                 .flat_map(stream::iter)
@@ -236,47 +205,18 @@ impl Dispatcher {
                     // Evaluated as a slot frees up, so a shutdown or halt
                     // stops the rest of the batch from starting.
                     let stop = *shutdown.borrow() || self.faults.stopped();
-                    let (me, compiled, issue, recorder, shutdown) = (
-                        Arc::clone(self),
-                        Arc::clone(&compiled),
-                        Arc::clone(&shared_issue),
-                        recorder.clone(),
-                        shutdown.clone(),
-                    );
-                    async move {
-                        let id = c.delivery_id;
-                        if stop {
-                            let reason = "released untried".to_owned();
-                            recorder
-                                .record(id, Outcome::Released { reason, at: 0 })
-                                .await;
-                            return None;
-                        }
-                        // A task of its own, so building and signing (CPU
-                        // work) spread over every core. The slot stays taken
-                        // until the outcome is committed.
-                        let task = tokio::spawn(async move {
-                            let outcome = me.deliver(&issue, &compiled, c, shutdown).await;
-                            recorder.record(id, outcome.clone()).await;
-                            outcome
-                        });
-                        task.await.ok()
-                    }
+                    let job = Job {
+                        issue: Arc::clone(&shared_issue),
+                        compiled: Arc::clone(&compiled),
+                        recorder: recorder.clone(),
+                        shutdown: shutdown.clone(),
+                    };
+                    Arc::clone(self).start(c, stop, job)
                 })
                 .buffer_unordered(self.concurrency);
             while let Some(outcome) = results.next().await {
                 let Some(outcome) = outcome else { continue };
-                match &outcome {
-                    Outcome::Sent { .. } => tally.sent.fetch_add(1, Ordering::Relaxed),
-                    Outcome::Failed { .. } => tally.failed.fetch_add(1, Ordering::Relaxed),
-                    Outcome::Skipped { .. } => tally.skipped.fetch_add(1, Ordering::Relaxed),
-                    Outcome::Retry { .. } | Outcome::Released { .. } => {
-                        tally.retried.fetch_add(1, Ordering::Relaxed)
-                    }
-                };
-                if !matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. }) {
-                    progress.inc(1);
-                }
+                tally.count(&outcome, progress);
             }
             drop(results);
             drop(recorder);
@@ -287,31 +227,111 @@ impl Dispatcher {
             if let Some(e) = claim_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 return Err(e);
             }
-            if let Some(reason) = self.faults.needs_person() {
-                self.store
-                    .pause_issue(&issue.slug, PausedBy::Person, &reason)
-                    .await?;
-                return Err(Error::Failed(format!(
-                    "paused {} for a person: {reason}. Nothing else was marked failed; fix it, \
-                     then `postbode issue resume {}`.",
-                    issue.slug, issue.slug
-                )));
-            }
-            if let Some(reason) = self.faults.server_down_reason() {
-                let why = format!("circuit breaker: the mail server is unreachable ({reason})");
-                self.store
-                    .pause_issue(&issue.slug, PausedBy::Breaker, &why)
-                    .await?;
-                tracing::warn!(issue = %issue.slug, %reason, "mail server unreachable; paused, probing");
-                if !self.wait_for_server(shutdown).await {
-                    // Stays paused by the breaker; the next run resumes it.
-                    return Ok(true);
-                }
-                tracing::info!(issue = %issue.slug, "mail server is back; resuming");
-                self.faults.server_back();
-                self.store.resume_issue(&issue.slug).await?;
+            if self.after_faults(issue, shutdown).await? {
+                return Ok(true);
             }
         }
+    }
+
+    /// One claimed delivery in a task of its own, so building and signing
+    /// (CPU work) spread over every core; the slot stays taken until the
+    /// outcome is committed. With `stop` it goes back untried.
+    async fn start(self: Arc<Self>, c: Claimed, stop: bool, job: Job) -> Option<Outcome> {
+        let id = c.delivery_id;
+        if stop {
+            let reason = "released untried".to_owned();
+            job.recorder
+                .record(id, Outcome::Released { reason, at: 0 })
+                .await;
+            return None;
+        }
+        let task = tokio::spawn(async move {
+            let outcome = self
+                .deliver(&job.issue, &job.compiled, c, job.shutdown)
+                .await;
+            job.recorder.record(id, outcome.clone()).await;
+            outcome
+        });
+        task.await.ok()
+    }
+
+    /// The claimed batch, then the next ones, as one stream: the next batch
+    /// is claimed while the last of this one are still in flight, so the
+    /// pipeline never drains between batches. It ends at an empty claim, or
+    /// when something calls for a stop between batches (the caller handles
+    /// it after the drain); a claim error is left in `claim_error`.
+    fn batches(
+        self: &Arc<Self>,
+        issue_id: i64,
+        claimed: Vec<Claimed>,
+        shutdown: &watch::Receiver<bool>,
+        claim_error: &Arc<std::sync::Mutex<Option<Error>>>,
+    ) -> impl futures_util::Stream<Item = Vec<Claimed>> + use<> {
+        stream::unfold(Some(claimed), {
+            let (me, shutdown, claim_error) =
+                (Arc::clone(self), shutdown.clone(), Arc::clone(claim_error));
+            move |batch| {
+                let (me, shutdown, claim_error) =
+                    (Arc::clone(&me), shutdown.clone(), Arc::clone(&claim_error));
+                async move {
+                    if let Some(batch) = batch {
+                        return Some((batch, None));
+                    }
+                    let stop = *shutdown.borrow()
+                        || me.faults.stopped()
+                        || me.faults.needs_person().is_some()
+                        || me.faults.server_down_reason().is_some();
+                    if stop {
+                        return None;
+                    }
+                    let next = match me.store.issue_status(issue_id).await {
+                        Ok(Some(IssueStatus::Sending)) => me.claim(issue_id).await,
+                        Ok(_) => return None,
+                        Err(e) => Err(e),
+                    };
+                    match next {
+                        Ok(next) if next.is_empty() => None,
+                        Ok(next) => Some((next, None)),
+                        Err(e) => {
+                            *claim_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            None
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// After a drain: pauses the issue for a person (an error), or, with
+    /// the server down, pauses it and probes until the server is back
+    /// (then resumes it; false) or the wait is over (true: it stays paused
+    /// by the breaker and the next run resumes it).
+    async fn after_faults(&self, issue: &Issue, shutdown: &watch::Receiver<bool>) -> Result<bool> {
+        if let Some(reason) = self.faults.needs_person() {
+            self.store
+                .pause_issue(&issue.slug, PausedBy::Person, &reason)
+                .await?;
+            return Err(Error::Failed(format!(
+                "paused {} for a person: {reason}. Nothing else was marked failed; fix it, \
+                 then `postbode issue resume {}`.",
+                issue.slug, issue.slug
+            )));
+        }
+        if let Some(reason) = self.faults.server_down_reason() {
+            let why = format!("circuit breaker: the mail server is unreachable ({reason})");
+            self.store
+                .pause_issue(&issue.slug, PausedBy::Breaker, &why)
+                .await?;
+            tracing::warn!(issue = %issue.slug, %reason, "mail server unreachable; paused, probing");
+            if !self.wait_for_server(shutdown).await {
+                // Stays paused by the breaker; the next run resumes it.
+                return Ok(true);
+            }
+            tracing::info!(issue = %issue.slug, "mail server is back; resuming");
+            self.faults.server_back();
+            self.store.resume_issue(&issue.slug).await?;
+        }
+        Ok(false)
     }
 
     /// Claims the next batch of due deliveries of an issue.
@@ -342,7 +362,7 @@ impl Dispatcher {
                 _ = tokio::time::sleep(delay) => {}
                 _ = shutdown.changed() => return false,
             }
-            if self.transport.probe().await.is_ok() {
+            if self.courier.probe().await.is_ok() {
                 return true;
             }
             delay = (delay * 2).min(std::time::Duration::from_secs(30));
@@ -357,96 +377,124 @@ impl Dispatcher {
         issue: &Issue,
         compiled: &CompiledIssue,
         c: Claimed,
-        mut shutdown: watch::Receiver<bool>,
+        shutdown: watch::Receiver<bool>,
     ) -> Outcome {
-        let (Some(subscriber_id), Some(email)) = (c.subscriber_id, c.email.as_deref()) else {
-            return Outcome::Skipped {
-                reason: "the subscriber was erased".into(),
-            };
+        let who = match self.addressee(&c) {
+            Ok(who) => who,
+            Err(outcome) => return outcome,
+        };
+        let (raw, message_id) = match self.letter_for(issue, compiled, &c, &who) {
+            Ok(letter) => letter,
+            Err(reply) => return Outcome::Failed { reply },
+        };
+        let envelope = self.courier.envelope(&who.to, Some(c.delivery_id));
+        let stem = format!("{}-{}", issue.slug, who.id);
+        let turn = self.turn(shutdown);
+        match self.courier.send(&raw, &envelope, &stem, turn).await {
+            Ok(accepted) => {
+                self.faults.on_success();
+                Outcome::Sent {
+                    reply: accepted.reply,
+                    message_id,
+                    at: now_ms(),
+                }
+            }
+            Err(Undelivered::Unsigned(e)) => Outcome::Failed {
+                reply: e.to_string(),
+            },
+            Err(Undelivered::Held(outcome)) => outcome,
+            Err(Undelivered::Refused(e)) => self.refused(&e, &c, who.id).await,
+        }
+    }
+
+    /// Whom a claimed delivery goes to, or why it does not go at all.
+    fn addressee(&self, c: &Claimed) -> Result<Addressee, Outcome> {
+        let erased = || Outcome::Skipped {
+            reason: "the subscriber was erased".into(),
+        };
+        let (Some(id), Some(email)) = (c.subscriber_id, c.email.as_deref()) else {
+            return Err(erased());
         };
         match c.status.as_deref() {
             Some("active") => {}
             Some(other) => {
-                return Outcome::Skipped {
+                return Err(Outcome::Skipped {
                     reason: format!("the subscriber is {other}"),
-                };
+                });
             }
-            None => {
-                return Outcome::Skipped {
-                    reason: "the subscriber was erased".into(),
-                };
-            }
+            None => return Err(erased()),
         }
         if c.attempts >= self.max_attempts {
-            return Outcome::Failed {
+            return Err(Outcome::Failed {
                 reply: format!("gave up after {} attempts", self.max_attempts),
-            };
+            });
         }
-        let to = match EmailAddress::parse(email) {
-            Ok(a) => a,
-            Err(e) => {
-                return Outcome::Failed {
-                    reply: format!("stored address is invalid: {e}"),
-                };
-            }
-        };
+        let to = EmailAddress::parse(email).map_err(|e| Outcome::Failed {
+            reply: format!("stored address is invalid: {e}"),
+        })?;
         let name = c
             .name
             .as_deref()
             .and_then(|n| SubscriberName::parse(n).ok());
+        Ok(Addressee { id, to, name })
+    }
+
+    /// The personalised, unsigned message and its Message-ID; the error
+    /// is the reply to record.
+    fn letter_for(
+        &self,
+        issue: &Issue,
+        compiled: &CompiledIssue,
+        c: &Claimed,
+        who: &Addressee,
+    ) -> Result<(Vec<u8>, String), String> {
         let unsubscribe_url = format!(
             "{}/u/{}",
             self.base_url,
-            self.tokens
-                .unsubscribe_token(subscriber_id, c.link_salt.as_ref())
+            self.tokens.unsubscribe_token(who.id, c.link_salt.as_ref())
         );
-        let recipient = Recipient {
-            email: to.as_str().to_owned(),
-            name: name.as_ref().map(|n| n.as_str().to_owned()),
-            attributes: c.attributes.clone(),
-            unsubscribe_url: unsubscribe_url.clone(),
-        };
-        let body = match compiled.personalise(&recipient) {
-            Ok(b) => b,
-            Err(e) => {
-                return Outcome::Failed {
-                    reply: e.to_string(),
-                };
-            }
-        };
+        let body = compiled
+            .personalise(&Recipient {
+                email: who.to.as_str().to_owned(),
+                name: who.name.as_ref().map(|n| n.as_str().to_owned()),
+                attributes: c.attributes.clone(),
+                unsubscribe_url: unsubscribe_url.clone(),
+            })
+            .map_err(|e| e.to_string())?;
         let message_id = mail::message_id(
             &self.tokens,
             &issue.slug,
-            subscriber_id,
+            who.id,
             self.from.address.domain(),
         );
-        let letter = Letter {
-            issue,
-            subject: &issue.subject,
-            to: &to,
-            to_name: name.as_ref(),
-            message_id: &message_id,
-            unsubscribe_url: &unsubscribe_url,
-            html: &body.html,
-            text: &body.text,
-        };
-        let raw = match self.build(&letter) {
-            Ok(raw) => raw,
-            Err(e) => {
-                return Outcome::Failed {
-                    reply: e.to_string(),
-                };
-            }
+        let raw = self
+            .build(&Letter {
+                issue,
+                subject: &issue.subject,
+                to: &who.to,
+                to_name: who.name.as_ref(),
+                message_id: &message_id,
+                unsubscribe_url: &unsubscribe_url,
+                html: &body.html,
+                text: &body.text,
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((raw, message_id))
+    }
+
+    /// This message's turn on the wire: after any throttling pause, and
+    /// when the shared rate gives a slot. A stop seen first (or while a
+    /// full hourly or daily cap makes it wait, which may be an hour: SIGTERM
+    /// must not wait that long) sends it back untried.
+    async fn turn(&self, mut shutdown: watch::Receiver<bool>) -> Result<(), Outcome> {
+        let untried = || Outcome::Released {
+            reason: "released untried".into(),
+            at: 0,
         };
         self.faults.wait_if_throttled().await;
         if self.faults.stopped() {
-            return Outcome::Released {
-                reason: "released untried".into(),
-                at: 0,
-            };
+            return Err(untried());
         }
-        // A full hourly or daily cap makes this wait until there is room,
-        // which may be an hour: SIGTERM must not wait that long.
         let stopping = async {
             if shutdown.wait_for(|stop| *stop).await.is_err() {
                 std::future::pending::<()>().await;
@@ -455,42 +503,20 @@ impl Dispatcher {
         let ready = tokio::select! {
             // A stop seen first starts nothing more.
             biased;
-            () = stopping => {
-                return Outcome::Released {
-                    reason: "released untried".into(),
-                    at: 0,
-                };
-            }
+            () = stopping => return Err(untried()),
             ready = self.limiter.until_ready() => ready,
         };
-        if let Err(e) = ready {
-            // Not tried, so not counted: it goes back in the queue.
-            return Outcome::Released {
-                reason: format!("no send slot: {e}"),
-                at: now_ms().saturating_add(60_000),
-            };
-        }
-        let envelope = Envelope {
-            from: match &self.verp {
-                Some(verp) => verp.make(c.delivery_id),
-                None => self.from.address.as_str().to_owned(),
-            },
-            to: to.as_str().to_owned(),
-        };
-        let stem = format!("{}-{subscriber_id}", issue.slug);
-        let e = match self.transport.send(&envelope, &raw, &stem).await {
-            Ok(accepted) => {
-                self.faults.on_success();
-                return Outcome::Sent {
-                    reply: accepted.reply,
-                    message_id,
-                    at: now_ms(),
-                };
-            }
-            Err(e) => e,
-        };
+        // Not tried, so not counted: it goes back in the queue.
+        ready.map_err(|e| Outcome::Released {
+            reason: format!("no send slot: {e}"),
+            at: now_ms().saturating_add(60_000),
+        })
+    }
+
+    /// What a refusal means for this delivery (and for the send).
+    async fn refused(&self, e: &SendError, c: &Claimed, subscriber_id: i64) -> Outcome {
         let reply = e.reply();
-        match classify(&e) {
+        match classify(e) {
             Verdict::Throttled => {
                 let until = self.faults.throttled();
                 let wait = i64::try_from(
@@ -543,7 +569,7 @@ impl Dispatcher {
         }
     }
 
-    /// The signed message for one recipient.
+    /// The message for one recipient, not yet signed.
     fn build(&self, letter: &Letter<'_>) -> Result<Vec<u8>, mail::MailError> {
         let Letter {
             issue,
@@ -557,7 +583,7 @@ impl Dispatcher {
         } = *letter;
         let archive_url = format!("{}/archive", self.base_url);
         let feedback_id = format!("{}:{}:postbode", issue.slug, issue.list);
-        let raw = mail::build(&Outgoing {
+        mail::build(&Outgoing {
             from: &self.from,
             reply_to: &self.reply_to,
             to,
@@ -572,11 +598,7 @@ impl Dispatcher {
             feedback_id: &feedback_id,
             html,
             text,
-        })?;
-        match &self.signer {
-            Some(signer) => signer.sign(&raw),
-            None => Ok(raw),
-        }
+        })
     }
 
     /// `issue test`: one message through the real transport, subject
@@ -643,20 +665,36 @@ impl Dispatcher {
                 text: &body.text,
             })
             .map_err(|e| Error::Input(e.to_string()))?;
-        let envelope = Envelope {
-            from: self.from.address.as_str().to_owned(),
-            to: to.as_str().to_owned(),
-        };
-        let reply = self
-            .transport
-            .send(&envelope, &raw, &format!("test-{slug}-{stamp}"))
+        let envelope = self.courier.envelope(to, None);
+        let stem = format!("test-{slug}-{stamp}");
+        let accepted = self
+            .courier
+            .send(&raw, &envelope, &stem, at_once())
             .await
-            .map(|a| a.reply)
-            .map_err(|e| {
-                Error::Input(format!("the test message was not accepted: {}", e.reply()))
+            .map_err(|e| match e {
+                Undelivered::Unsigned(e) => Error::Input(e.to_string()),
+                Undelivered::Held(never) => match never {},
+                Undelivered::Refused(e) => {
+                    Error::Input(format!("the test message was not accepted: {}", e.reply()))
+                }
             })?;
-        Ok((reply, subscriber))
+        Ok((accepted.reply, subscriber))
     }
+}
+
+/// What every delivery of a batch shares.
+struct Job {
+    issue: Arc<Issue>,
+    compiled: Arc<CompiledIssue>,
+    recorder: Recorder,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Whom one delivery goes to.
+struct Addressee {
+    id: i64,
+    to: EmailAddress,
+    name: Option<SubscriberName>,
 }
 
 /// What differs per message.

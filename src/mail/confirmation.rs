@@ -8,9 +8,8 @@
 
 use std::path::Path;
 
-use super::system_mail::{self, SystemMail};
+use super::system_mail::{self, SystemHeaders};
 use super::{MailError, TokenKey};
-use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 
 /// The template, relative to the `emails/` folder.
 pub const TEMPLATE: &str = "system/confirm.mjml";
@@ -18,18 +17,13 @@ pub const TEMPLATE: &str = "system/confirm.mjml";
 /// Everything one confirmation mail needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Confirmation<'a> {
-    pub from: &'a Mailbox,
-    pub reply_to: &'a Mailbox,
-    pub to: &'a EmailAddress,
-    pub to_name: Option<&'a SubscriberName>,
+    /// From, Reply-To, To, Message-ID, Date.
+    pub headers: SystemHeaders<'a>,
     pub newsletter: &'a str,
     /// `{base_url}/confirm/{token}`.
     pub confirm_url: &'a str,
     /// `en` for English; anything else gets Dutch (as the template does).
     pub language: &'a str,
-    /// With angle brackets.
-    pub message_id: &'a str,
-    pub date: jiff::Timestamp,
     /// `subscribers.pending_expiry_days`: the mail promises that an
     /// unconfirmed address is forgotten after this many days.
     pub forget_after_days: u32,
@@ -51,7 +45,7 @@ impl Confirmation<'_> {
 
     /// The plain-text part.
     pub fn text(&self) -> String {
-        let (n, url, email) = (self.newsletter, self.confirm_url, self.to.as_str());
+        let (n, url, email) = (self.newsletter, self.confirm_url, self.headers.to.as_str());
         let days = self.forget_after_days;
         if self.english() {
             format!(
@@ -84,7 +78,7 @@ impl Confirmation<'_> {
             serde_json::json!({
                 "newsletter": { "name": self.newsletter },
                 "confirm_url": self.confirm_url,
-                "subscriber": { "email": self.to.as_str() },
+                "subscriber": { "email": self.headers.to.as_str() },
                 "language": self.language,
                 "pending_expiry_days": self.forget_after_days,
             }),
@@ -110,22 +104,13 @@ pub fn confirmation_message_id(
 
 /// The message, with `html` as its HTML part (see [`system_mail::build`]).
 pub fn build(c: &Confirmation<'_>, html: Option<&str>) -> Result<Vec<u8>, MailError> {
-    let mail = SystemMail {
-        from: c.from,
-        reply_to: c.reply_to,
-        to: c.to,
-        to_name: c.to_name,
-        subject: c.subject(),
-        text: c.text(),
-        message_id: c.message_id,
-        date: c.date,
-    };
-    system_mail::build(&mail, html)
+    system_mail::build(&c.headers, &c.subject(), &c.text(), html)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{EmailAddress, Mailbox};
 
     fn test_key() -> TokenKey {
         parsed(TokenKey::new("0123456789abcdef-test-key"))
@@ -144,15 +129,17 @@ mod tests {
         let from = parsed(Mailbox::parse("Redactie <redactie@example.org>"));
         let to = parsed(EmailAddress::parse("zoe@example.nl"));
         let c = Confirmation {
-            from: &from,
-            reply_to: &from,
-            to: &to,
-            to_name: None,
+            headers: SystemHeaders {
+                from: &from,
+                reply_to: &from,
+                to: &to,
+                to_name: None,
+                message_id: &confirmation_message_id(&test_key(), 7, 1_790_000_000, "example.org"),
+                date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
+            },
             newsletter: "Publiek <Leren>",
             confirm_url: "https://n.example.org/confirm/abc_DEF",
             language: "en",
-            message_id: &confirmation_message_id(&test_key(), 7, 1_790_000_000, "example.org"),
-            date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
             forget_after_days: 30,
         };
         let html = parsed(c.html(&emails()));
@@ -175,15 +162,17 @@ mod tests {
         let from = parsed(Mailbox::parse("r@example.org"));
         let to = parsed(EmailAddress::parse("zoe@example.nl"));
         let c = Confirmation {
-            from: &from,
-            reply_to: &from,
-            to: &to,
-            to_name: None,
+            headers: SystemHeaders {
+                from: &from,
+                reply_to: &from,
+                to: &to,
+                to_name: None,
+                message_id: "<a@b>",
+                date: jiff::Timestamp::UNIX_EPOCH,
+            },
             newsletter: "N",
             confirm_url: "https://n/confirm/x",
             language: "nl",
-            message_id: "<a@b>",
-            date: jiff::Timestamp::UNIX_EPOCH,
             forget_after_days: 30,
         };
         let err = c.html(Path::new("/nonexistent")).expect_err("no template");

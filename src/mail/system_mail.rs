@@ -29,25 +29,30 @@ use super::header_text::{check_message_id, check_text};
 use super::message::mailbox;
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 
-/// The headers of one system mail, and its text part.
-#[derive(Debug, Clone)]
-pub struct SystemMail<'a> {
+/// The headers every system mail has but its Subject: who it is from and
+/// to, its Message-ID and date. One struct, so the confirmation and the
+/// unsubscribe-link mail cannot drift apart.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemHeaders<'a> {
     pub from: &'a Mailbox,
     pub reply_to: &'a Mailbox,
     pub to: &'a EmailAddress,
     pub to_name: Option<&'a SubscriberName>,
-    pub subject: String,
-    /// The plain-text part, with `\n` line ends.
-    pub text: String,
     /// With angle brackets.
     pub message_id: &'a str,
     pub date: jiff::Timestamp,
 }
 
-/// The message: From, Reply-To, To, Subject, Date, Message-ID and either
-/// multipart/alternative (text, then `html`) or, without `html`, text only.
-pub fn build(mail: &SystemMail<'_>, html: Option<&str>) -> Result<Vec<u8>, MailError> {
-    check_text("Subject", &mail.subject)?;
+/// The message: From, Reply-To, To, `subject`, Date, Message-ID and either
+/// multipart/alternative (`text` with `\n` line ends, then `html`) or,
+/// without `html`, text only.
+pub fn build(
+    mail: &SystemHeaders<'_>,
+    subject: &str,
+    text: &str,
+    html: Option<&str>,
+) -> Result<Vec<u8>, MailError> {
+    check_text("Subject", subject)?;
     check_message_id(mail.message_id)?;
     let builder = Message::builder()
         .from(mailbox(
@@ -61,10 +66,10 @@ pub fn build(mail: &SystemMail<'_>, html: Option<&str>) -> Result<Vec<u8>, MailE
             &mail.reply_to.address,
         )?)
         .to(mailbox("To", mail.to_name, mail.to)?)
-        .subject(mail.subject.clone())
+        .subject(subject.to_owned())
         .date(SystemTime::from(mail.date.max(jiff::Timestamp::UNIX_EPOCH)))
         .message_id(Some(mail.message_id.to_owned()));
-    let text = mail.text.replace('\n', "\r\n");
+    let text = text.replace('\n', "\r\n");
     let message = match html {
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
             text,

@@ -9,9 +9,8 @@
 
 use std::path::Path;
 
-use super::system_mail::{self, SystemMail};
+use super::system_mail::{self, SystemHeaders};
 use super::{MailError, TokenKey};
-use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 
 /// The template, relative to the `emails/` folder.
 pub const TEMPLATE: &str = "system/unsubscribe.mjml";
@@ -19,18 +18,13 @@ pub const TEMPLATE: &str = "system/unsubscribe.mjml";
 /// Everything one such mail needs.
 #[derive(Debug, Clone, Copy)]
 pub struct UnsubscribeLink<'a> {
-    pub from: &'a Mailbox,
-    pub reply_to: &'a Mailbox,
-    pub to: &'a EmailAddress,
-    pub to_name: Option<&'a SubscriberName>,
+    /// From, Reply-To, To, Message-ID, Date.
+    pub headers: SystemHeaders<'a>,
     pub newsletter: &'a str,
     /// `{base_url}/u/{token}`: the link every issue carries.
     pub unsubscribe_url: &'a str,
     /// `en` for English; anything else gets Dutch (as the template does).
     pub language: &'a str,
-    /// With angle brackets.
-    pub message_id: &'a str,
-    pub date: jiff::Timestamp,
 }
 
 impl UnsubscribeLink<'_> {
@@ -49,7 +43,11 @@ impl UnsubscribeLink<'_> {
 
     /// The plain-text part.
     pub fn text(&self) -> String {
-        let (n, url, email) = (self.newsletter, self.unsubscribe_url, self.to.as_str());
+        let (n, url, email) = (
+            self.newsletter,
+            self.unsubscribe_url,
+            self.headers.to.as_str(),
+        );
         if self.english() {
             format!(
                 "{n}\n\nUnsubscribe\n\n\
@@ -76,7 +74,7 @@ impl UnsubscribeLink<'_> {
             serde_json::json!({
                 "newsletter": { "name": self.newsletter },
                 "unsubscribe_url": self.unsubscribe_url,
-                "subscriber": { "email": self.to.as_str() },
+                "subscriber": { "email": self.headers.to.as_str() },
                 "language": self.language,
             }),
         )
@@ -101,22 +99,13 @@ pub fn unsubscribe_link_message_id(
 
 /// The message, with `html` as its HTML part (see [`system_mail::build`]).
 pub fn build(u: &UnsubscribeLink<'_>, html: Option<&str>) -> Result<Vec<u8>, MailError> {
-    let mail = SystemMail {
-        from: u.from,
-        reply_to: u.reply_to,
-        to: u.to,
-        to_name: u.to_name,
-        subject: u.subject(),
-        text: u.text(),
-        message_id: u.message_id,
-        date: u.date,
-    };
-    system_mail::build(&mail, html)
+    system_mail::build(&u.headers, &u.subject(), &u.text(), html)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{EmailAddress, Mailbox};
 
     fn test_key() -> TokenKey {
         parsed(TokenKey::new("0123456789abcdef-test-key"))
@@ -135,21 +124,20 @@ mod tests {
             ("nl", "Afmelden voor Publiek", "vroeg om een link"),
             ("en", "Unsubscribe from Publiek", "asked for a link"),
         ] {
+            let message_id =
+                unsubscribe_link_message_id(&test_key(), 7, 1_790_000_000, "example.org");
             let u = UnsubscribeLink {
-                from: &from,
-                reply_to: &from,
-                to: &to,
-                to_name: None,
+                headers: SystemHeaders {
+                    from: &from,
+                    reply_to: &from,
+                    to: &to,
+                    to_name: None,
+                    message_id: &message_id,
+                    date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
+                },
                 newsletter: "Publiek",
                 unsubscribe_url: "https://n.example.org/u/abc_DEF",
                 language,
-                message_id: &unsubscribe_link_message_id(
-                    &test_key(),
-                    7,
-                    1_790_000_000,
-                    "example.org",
-                ),
-                date: jiff::Timestamp::from_second(1_790_000_000).unwrap_or_default(),
             };
             assert!(u.text().contains("https://n.example.org/u/abc_DEF"));
             assert!(u.text().contains(lead), "{}", u.text());

@@ -15,6 +15,8 @@
 //!
 //! One concept a file:
 //!
+//! - `courier.rs`: [`Courier`], sign → wait for the turn → send, the one
+//!   way every sender (the send loop, `issue test`, system mails) sends;
 //! - `reply.rs`: [`SendError`], what a reply (or its absence) means;
 //! - `relay.rs`: [`SmtpRelay`], one send or probe under one deadline;
 //! - `pool.rs`: the idle connections and the turns;
@@ -22,15 +24,21 @@
 //! - `tls.rs`: STARTTLS or TLS from the first byte (`smtps://`);
 //! - `smtp_url.rs`: `smtp.url` taken apart;
 //! - `outbox.rs`: the `.eml` folder when no server is configured;
-//! - `crlf.rs`: line ends for the wire.
+//! - `crlf.rs`: line ends for the wire;
+//! - `rate.rs`: [`rate::RateLimiter`], the send rate every sender shares;
+//! - `system_mailer.rs`: [`system_mailer::SystemMailer`], mail to one person
+//!   outside an issue (confirmations, unsubscribe links), recorded.
 
 mod connect;
+mod courier;
 mod crlf;
 mod outbox;
 mod pool;
+pub mod rate;
 mod relay;
 mod reply;
 mod smtp_url;
+pub mod system_mailer;
 mod tls;
 
 use std::path::PathBuf;
@@ -38,6 +46,7 @@ use std::path::PathBuf;
 use crate::config::SmtpSettings;
 use crate::error::Result;
 use crate::private_file::FileAccess;
+pub use courier::{Courier, Undelivered, at_once};
 use crlf::to_crlf;
 use outbox::{outbox_error, write_outbox};
 pub use relay::SmtpRelay;

@@ -50,11 +50,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::config::Settings;
-use crate::dispatch::system_mailer::SystemMailer;
 use crate::domain::ListName;
 use crate::error::{Error, Result};
 use crate::mail::{MailError, TokenKey};
 use crate::store::Store;
+use crate::transport::system_mailer::SystemMailer;
 use pages::Lang;
 
 /// What the handlers share.

@@ -30,7 +30,7 @@
 //! The confirmation mail goes through the [`SystemMailer`]: the transport,
 //! signer and shared rate of every mail, recorded in the store.
 //!
-//! [`SystemMailer`]: crate::dispatch::system_mailer::SystemMailer
+//! [`SystemMailer`]: crate::transport::system_mailer::SystemMailer
 
 use std::net::IpAddr;
 use std::time::Instant;

@@ -23,7 +23,7 @@ pub const SLOT_LOG: [(&str, &str); 2] = [
     ("POSTBODE_LOG__FORMAT", "json"),
     (
         "POSTBODE_LOG__FILTER",
-        "info,postbode::dispatch::rate=debug",
+        "info,postbode::transport::rate=debug",
     ),
 ];
 

@@ -30,7 +30,7 @@
 //! high rates, so a sender asks the database once per block, not once per
 //! message.
 //!
-//! At debug level (`postbode::dispatch::rate=debug`) every slot is logged
+//! At debug level (`postbode::transport::rate=debug`) every slot is logged
 //! as it is used (`start`) or given up (`slot given up`), with its time on
 //! the database's clock: the schedule the tests check end to end.
 

@@ -1,5 +1,5 @@
 //! Mail to one person outside an issue, through the same kit as an issue:
-//! the configured transport, the DKIM signer and the send rate every
+//! the [`Courier`] (transport, DKIM signer) and the send rate every
 //! sender shares ([`RateLimiter`]), each mail recorded in the store
 //! (`system_mails`). Two kinds:
 //!
@@ -17,23 +17,23 @@
 
 use std::path::PathBuf;
 
+use super::rate::RateLimiter;
+use super::{Courier, Undelivered};
 use crate::config::{SendingSettings, Settings};
-use crate::dispatch::rate::RateLimiter;
 use crate::domain::{ChangeSource, Mailbox};
 use crate::error::{Error, Result};
 use crate::mail::confirmation::{self, Confirmation};
+use crate::mail::system_mail::SystemHeaders;
 use crate::mail::unsubscribe_link::{self, UnsubscribeLink};
-use crate::mail::{DkimSigner, TokenKey, links};
+use crate::mail::{TokenKey, links};
 use crate::store::{Recipient, Store, SystemMailKind};
-use crate::transport::{Envelope, Transport};
 
 /// The kit, built once.
 #[derive(Debug)]
 pub struct SystemMailer {
     store: Store,
-    transport: Transport,
+    courier: Courier,
     limiter: RateLimiter,
-    signer: Option<DkimSigner>,
     tokens: TokenKey,
     from: Mailbox,
     reply_to: Mailbox,
@@ -54,8 +54,6 @@ impl SystemMailer {
     pub fn new(settings: &Settings, store: Store) -> Result<SystemMailer> {
         let tokens = TokenKey::from_settings(&settings.secrets)
             .map_err(|e| Error::Config(format!("{e} (postbode init writes a random one)")))?;
-        let signer =
-            DkimSigner::from_settings(&settings.dkim).map_err(|e| Error::Config(e.to_string()))?;
         let emails = std::env::current_dir()
             .ok()
             .map(|d| d.join("emails"))
@@ -81,9 +79,7 @@ impl SystemMailer {
         Ok(SystemMailer {
             limiter: RateLimiter::new(&pace, store.clone()),
             store,
-            transport: Transport::from_settings(&settings.smtp)?
-                .with_file_access(&settings.files.group),
-            signer,
+            courier: Courier::from_settings(settings)?,
             tokens,
             from: settings.newsletter.from.clone(),
             reply_to: settings.reply_to(),
@@ -97,7 +93,7 @@ impl SystemMailer {
 
     /// Where the mails go, for messages to the admin.
     pub fn describe(&self) -> String {
-        self.transport.describe()
+        self.courier.describe()
     }
 
     /// The language a mail to `who` is written in: theirs when it is `en`
@@ -136,15 +132,10 @@ impl SystemMailer {
             self.from.address.domain(),
         );
         let mail = Confirmation {
-            from: &self.from,
-            reply_to: &self.reply_to,
-            to: &who.email,
-            to_name: who.name.as_ref(),
+            headers: self.headers(who, &message_id, issued),
             newsletter: &self.newsletter,
             confirm_url: &confirm_url,
             language,
-            message_id: &message_id,
-            date: issued,
             forget_after_days: self.pending_expiry_days,
         };
         let html = self.emails.as_deref().and_then(|dir| {
@@ -181,15 +172,10 @@ impl SystemMailer {
             self.from.address.domain(),
         );
         let mail = UnsubscribeLink {
-            from: &self.from,
-            reply_to: &self.reply_to,
-            to: &who.email,
-            to_name: who.name.as_ref(),
+            headers: self.headers(who, &message_id, issued),
             newsletter: &self.newsletter,
             unsubscribe_url: &url,
             language,
-            message_id: &message_id,
-            date: issued,
         };
         let html = self.emails.as_deref().and_then(|dir| {
             mail.html(dir)
@@ -211,7 +197,25 @@ impl SystemMailer {
         .await
     }
 
-    /// Signs, waits for the shared rate, sends, records.
+    /// From, Reply-To, To, Message-ID and Date of a mail to `who`.
+    fn headers<'a>(
+        &'a self,
+        who: &'a Recipient,
+        message_id: &'a str,
+        issued: jiff::Timestamp,
+    ) -> SystemHeaders<'a> {
+        SystemHeaders {
+            from: &self.from,
+            reply_to: &self.reply_to,
+            to: &who.email,
+            to_name: who.name.as_ref(),
+            message_id,
+            date: issued,
+        }
+    }
+
+    /// Through the courier (signs, waits for the shared rate, sends), then
+    /// records.
     async fn deliver(
         &self,
         who: &Recipient,
@@ -220,22 +224,21 @@ impl SystemMailer {
         kind: SystemMailKind,
         source: ChangeSource,
     ) -> Result<()> {
-        let raw = match &self.signer {
-            Some(signer) => signer.sign(&raw).map_err(|e| {
-                Error::Failed(format!("cannot sign the {} mail: {e}", kind.as_str()))
-            })?,
-            None => raw,
-        };
-        self.limiter.until_ready().await?;
-        let envelope = Envelope {
-            from: self.from.address.as_str().to_owned(),
-            to: who.email.as_str().to_owned(),
-        };
+        let envelope = self.courier.envelope(&who.email, None);
+        let gate = self.limiter.until_ready();
         let accepted = self
-            .transport
-            .send(&envelope, &raw, stem)
+            .courier
+            .send(&raw, &envelope, stem, gate)
             .await
-            .map_err(|e| Error::Failed(format!("the {} mail was not sent: {e}", kind.as_str())))?;
+            .map_err(|e| match e {
+                Undelivered::Unsigned(e) => {
+                    Error::Failed(format!("cannot sign the {} mail: {e}", kind.as_str()))
+                }
+                Undelivered::Held(e) => e,
+                Undelivered::Refused(e) => {
+                    Error::Failed(format!("the {} mail was not sent: {e}", kind.as_str()))
+                }
+            })?;
         tracing::info!(
             subscriber = who.id,
             kind = kind.as_str(),
