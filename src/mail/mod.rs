@@ -45,7 +45,7 @@ pub mod token;
 pub mod unsubscribe_link;
 pub mod verp;
 
-pub use compiled::{CompiledMessage, IssueHeaders, Personal};
+pub use compiled::{CompiledMessage, IssueHeaders, Letter, Personal, Sign};
 pub use dkim::{DkimSigner, GeneratedKey, KeyKind, keygen, zone_file_txt};
 pub use error::MailError;
 pub use message::{Outgoing, build};

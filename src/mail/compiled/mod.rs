@@ -31,6 +31,7 @@
 
 mod choose;
 mod header;
+mod letter;
 mod part;
 mod piece;
 mod signing;
@@ -39,6 +40,8 @@ mod slots;
 mod tests;
 
 use rand::Rng;
+
+pub use letter::{Letter, Sign};
 
 use super::MailError;
 use super::dkim::DkimSigner;
@@ -209,33 +212,26 @@ impl CompiledMessage {
         })
     }
 
-    /// The finished message for one recipient, signed with `signer` (now)
-    /// when given.
-    pub fn message(
-        &self,
-        p: &Personal<'_>,
-        signer: Option<&DkimSigner>,
-    ) -> Result<Vec<u8>, CompiledError> {
-        self.message_at(p, signer, jiff::Timestamp::now())
+    /// One recipient's message, unsigned: spliced, or built whole when
+    /// splicing cannot reproduce it. Values are checked as `mail::build`
+    /// checks them; a failing template expression is the render's error.
+    pub fn letter(&self, p: &Personal<'_>) -> Result<Letter<'_>, CompiledError> {
+        if let Some(spliced) = &self.spliced
+            && let Some(parts) = signing::assemble(spliced, &self.boundary, p)?
+        {
+            return Ok(Letter::Spliced(parts));
+        }
+        Ok(Letter::Whole(self.whole_message(p, None)?))
     }
 
-    /// [`Self::message`] signed at `time`.
+    /// The finished message signed with `signer` at `time` (or unsigned).
     pub fn message_at(
         &self,
         p: &Personal<'_>,
         signer: Option<&DkimSigner>,
         time: jiff::Timestamp,
     ) -> Result<Vec<u8>, CompiledError> {
-        if let Some(spliced) = &self.spliced
-            && let Some(parts) = signing::assemble(spliced, &self.boundary, p)?
-        {
-            return Ok(signing::finish(&parts, signer, time)?);
-        }
-        let raw = self.whole_message(p, None)?;
-        Ok(match signer {
-            Some(s) => s.sign_at(&raw, time)?,
-            None => raw,
-        })
+        Ok(self.letter(p)?.signed_at(signer, time)?.into_owned())
     }
 
     /// The message as `mail::build` makes it with this boundary;

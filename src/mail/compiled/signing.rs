@@ -17,7 +17,7 @@ use crate::mail::MailError;
 use crate::mail::dkim::{DkimSigner, SIGNED_HEADERS, canonical};
 
 /// One recipient's message in pieces.
-pub(super) struct Assembled<'a> {
+pub struct Assembled<'a> {
     header: HeaderBlock<'a>,
     body: Vec<Chunk<'a>>,
 }

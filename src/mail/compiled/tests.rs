@@ -200,7 +200,7 @@ fn a_failing_expression_is_reported_as_the_render_reports_it() {
         date: jiff::Timestamp::UNIX_EPOCH,
         unsubscribe_url: "https://nieuws.example.org/u/abc",
     };
-    let error = message.message(&p, None).map(|m| show(&m));
+    let error = message.message_at(&p, None, p.date).map(|m| show(&m));
     assert!(
         matches!(&error, Err(e) if e.to_string().contains("zoe@example.nl")),
         "{error:?}"
