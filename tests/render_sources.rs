@@ -24,8 +24,11 @@ fn copy_tree(from: &Path, to: &Path, change: &dyn Fn(&str) -> String) {
         if entry.file_type().expect("type").is_dir() {
             copy_tree(&entry.path(), &target, change);
         } else {
-            let text = std::fs::read_to_string(entry.path()).expect("utf-8 source");
-            std::fs::write(target, change(&text)).expect("write");
+            // Images (the sample issues have some) are copied as they are.
+            match std::fs::read_to_string(entry.path()) {
+                Ok(text) => std::fs::write(target, change(&text)).expect("write"),
+                Err(_) => drop(std::fs::copy(entry.path(), target).expect("copy")),
+            }
         }
     }
 }
@@ -55,8 +58,14 @@ fn the_sample_issues_render_the_same_with_crlf_line_ends_and_a_byte_order_mark()
             for copy in [&crlf, &bom] {
                 let run = preview(&app, &copy.join("issues").join(slug), format).ok();
                 assert!(run.stderr.is_empty(), "{slug} {format}: {}", run.stderr);
+                // Local images are file:// URLs of the copy's own files.
+                let folder =
+                    |p: &Path| format!("file://{}", p.canonicalize().expect("there").display());
+                let stdout = run
+                    .stdout
+                    .replace(&folder(copy), &folder(&repo_file("emails")));
                 assert!(
-                    run.stdout == original.stdout,
+                    stdout == original.stdout,
                     "{slug} {format} from {} differs from the LF original",
                     copy.display()
                 );
@@ -345,4 +354,130 @@ fn html_above_gmails_clipping_limit_is_queued_only_with_force() {
         "{}",
         run.stderr
     );
+}
+
+/// `file` (under the test's `emails/`) with its first `from` changed to
+/// `to`; the line of `at` in it (1-based), where the error should point.
+fn break_file(app: &TestApp, file: &str, from: &str, to: &str, at: &str) -> usize {
+    let path = app.path(&format!("emails/{file}"));
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} has no {from}");
+    let broken = text.replacen(from, to, 1);
+    let offset = broken.find(at).expect("the place is there");
+    std::fs::write(&path, &broken).expect("write");
+    broken[..offset].matches('\n').count() + 1
+}
+
+/// A template or MJML error in any file an issue is made of (a partial
+/// the layout includes, the body poured in, layout.txt, a partial of an
+/// issue.mjml) names that file and its line, and an undefined variable
+/// by name: in `issue preview` and in `issue queue` alike.
+#[test]
+fn an_error_in_a_partial_the_body_or_layout_txt_names_that_file_and_its_line() {
+    let app = TestApp::new();
+    let body = "<mj-section>\n  <mj-column>\n    <mj-text>Hallo</mj-text>\n  </mj-column>\n</mj-section>\n";
+    let issue = issue_with(&app, &[("body.mjml", body)]);
+    let emails = app.path("emails");
+    let pristine = |file: &str| {
+        std::fs::copy(repo_file(&format!("emails/{file}")), emails.join(file)).expect("restore");
+    };
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+    let cases: [Case<'_>; 6] = [
+        // file, from, to, where the error is, what it must say
+        (
+            "partials/footer.mjml",
+            "{{ newsletter.from_name }}",
+            "{{ newsletter.afzender }}",
+            "afzender",
+            "`newsletter.afzender` is undefined",
+        ),
+        (
+            "partials/footer.mjml",
+            "{% if newsletter.postal_address %}",
+            "{% if newsletter.postal_address %",
+            "postal_address",
+            "syntax error",
+        ),
+        (
+            "partials/masthead.mjml",
+            "</mj-text>",
+            "",
+            "<mj-text",
+            "MJML error at line",
+        ),
+        (
+            "partials/masthead.mjml",
+            "<mj-divider ",
+            "<mj-divider kleur=\"rood\" ",
+            "kleur",
+            "attribute kleur is illegal",
+        ),
+        (
+            "layout.txt",
+            "{{ body }}",
+            "{{ body }}{{ issue.onbekend }}",
+            "onbekend",
+            "`issue.onbekend` is undefined",
+        ),
+        (
+            "issues/proef/body.mjml",
+            "Hallo",
+            "Hallo {{ issue.onbekend }}",
+            "onbekend",
+            "`issue.onbekend` is undefined",
+        ),
+    ];
+    for (file, from, to, at, says) in cases {
+        let line = break_file(&app, file, from, to, at);
+        let queue = app.run(&["issue", "queue", "emails/issues/proef"]);
+        let run = preview(&app, &issue, "html");
+        assert!(
+            names(&run.stderr, file, line) && run.stderr.contains(says),
+            "{file}: wanted line {line} and {says}:\n{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("after templating"), "{}", run.stderr);
+        if !says.starts_with("attribute") {
+            assert_eq!((run.code, queue.code), (2, 2), "{file}: {}", run.stderr);
+            assert!(names(&queue.stderr, file, line), "{file}: {}", queue.stderr);
+        }
+        if file.starts_with("issues/") {
+            std::fs::write(emails.join(file), body).expect("restore");
+        } else {
+            pristine(file);
+        }
+    }
+
+    // A partial included by an issue.mjml.
+    std::fs::remove_file(issue.join("body.mjml")).expect("rm");
+    let document = "<mjml>\n  <mj-body>\n    <mj-include path=\"partials/masthead.mjml\" />\n    \
+                    <mj-section><mj-column><mj-text>{% if personal %}<a href=\"{{ unsubscribe_url }}\">Afmelden</a>{% endif %}</mj-text></mj-column></mj-section>\n  \
+                    </mj-body>\n</mjml>\n";
+    std::fs::write(issue.join("issue.mjml"), document).expect("write");
+    preview(&app, &issue, "html").ok();
+    let line = break_file(
+        &app,
+        "partials/masthead.mjml",
+        "<mj-divider ",
+        "<mj-divider kleur=\"rood\" ",
+        "kleur",
+    );
+    let run = preview(&app, &issue, "html").ok();
+    assert!(
+        names(&run.stderr, "partials/masthead.mjml", line),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Whether `said` names `emails/FILE` and its `line`, either way the
+/// renderer writes it ("FILE, line N" or "line N of FILE").
+fn names(said: &str, file: &str, line: usize) -> bool {
+    let file = format!("emails/{file}");
+    said.contains(&format!("{file}, line {line}:"))
+        || said.split(&format!("line {line} of ")).skip(1).any(|rest| {
+            rest.split(": ")
+                .next()
+                .is_some_and(|path| path.ends_with(&file))
+        })
 }

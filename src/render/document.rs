@@ -9,6 +9,7 @@ use std::path::Path;
 use minijinja::Value;
 use minijinja::value::Serde;
 
+use super::places::Sources;
 use super::template::{self, Spans, Which};
 use super::{
     CompiledIssue, IssueSource, Recipient, RenderedIssue, Renderer, engine, fill, html_text,
@@ -54,9 +55,11 @@ impl Renderer {
         let file = source.body_path.display().to_string();
         let mut spans = Spans::default();
         let mut images = super::images::Images::new(&self.images, source, &self.emails);
-        let mjml = images.rewrite(&self.fill_document(source, true, &mut spans)?)?;
-        let place =
-            |offset: usize| format!("line {} of {file}", engine::line_excerpt(&mjml, offset).0);
+        let mut sources = Sources::default();
+        let mjml =
+            images.rewrite(&self.fill_document(source, true, &mut spans, &mut sources)?)?;
+        let sources = sources.map(|s| images.rewrite(s))?;
+        let place = |offset: usize| place_in(&sources, &mjml, offset, source);
         let mut warnings = Vec::new();
         let html = images.set_heights(&engine::to_html(&mjml, &place, &mut warnings)?);
         let text = html_text::text_from_html(&html);
@@ -64,13 +67,15 @@ impl Renderer {
             |s: &str| spans.restore(&template::escape_template_syntax(s), Which::PerRecipient);
 
         let mut web_spans = Spans::default();
-        let web_mjml = images.rewrite(&self.fill_document(source, false, &mut web_spans)?)?;
-        let web_place = |offset: usize| {
-            format!(
-                "line {} of {file}",
-                engine::line_excerpt(&web_mjml, offset).0
-            )
-        };
+        let mut web_sources = Sources::default();
+        let web_mjml = images.rewrite(&self.fill_document(
+            source,
+            false,
+            &mut web_spans,
+            &mut web_sources,
+        )?)?;
+        let web_sources = web_sources.map(|s| images.rewrite(s))?;
+        let web_place = |offset: usize| place_in(&web_sources, &web_mjml, offset, source);
         let web = images.set_heights(&engine::to_html(&web_mjml, &web_place, &mut Vec::new())?);
         let web_template =
             web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
@@ -105,6 +110,7 @@ impl Renderer {
         source: &IssueSource,
         personal: bool,
         spans: &mut Spans,
+        sources: &mut Sources,
     ) -> Result<String> {
         let env = template::environment();
         let ctx = Value::from(Serde(self.context(source, personal)));
@@ -118,7 +124,19 @@ impl Renderer {
                 return Ok(None);
             };
             let file = path.display().to_string();
-            fill(&env, spans, name, &file, &read(&path)?, &ctx).map(Some)
+            let written = read(&path)?;
+            let filled = fill(&env, spans, name, &file, &written, &ctx)?;
+            sources.add(&file, &written, &filled, false);
+            Ok(Some(filled))
         })
     }
+}
+
+/// Where `offset` of a filled `issue.mjml` was written: a line of a
+/// partial it includes or of the file itself.
+fn place_in(sources: &Sources, mjml: &str, offset: usize, source: &IssueSource) -> String {
+    let file = source.body_path.display().to_string();
+    sources
+        .place(mjml, offset, &file, &source.body)
+        .unwrap_or_else(|| format!("line {} of {file}", engine::line_excerpt(mjml, offset).0))
 }

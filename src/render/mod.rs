@@ -12,6 +12,7 @@
 //! - [`normalise`]: line ends, byte-order mark and blanks, as files are read.
 //! - [`engine`]: MJML to HTML (mrml), for issues and whole documents.
 //! - `document`: whole documents: `issue.mjml` and `postbode render`.
+//! - `places`: which file and line a part of the assembled MJML was written on.
 //! - [`preflight`]: the checks before an issue is queued.
 //! - [`images`]: images in the issue folder to URLs with their size.
 
@@ -23,6 +24,7 @@ pub mod html_text;
 pub mod images;
 pub mod issue_source;
 pub mod normalise;
+mod places;
 pub mod preflight;
 pub mod template;
 pub mod to_mjml;
@@ -42,6 +44,7 @@ pub use issue_source::{BodyKind, Cover, IssueMeta, IssueSource};
 use crate::config::Settings;
 use crate::domain::{Language, Slug};
 use crate::error::{Error, Result};
+use places::Sources;
 use template::{SpanOrigin, Spans, Which};
 
 /// Renders issues with one newsletter's settings and `emails/` folder.
@@ -152,9 +155,11 @@ impl Renderer {
         let mut warnings = Vec::new();
         let mut spans = Spans::default();
         let mut images = images::Images::new(&self.images, source, &self.emails);
-        let (mjml, body_filled) = self.stage_one_parts(source, &body_mjml, true, &mut spans)?;
-        let (mjml, body_filled) = (images.rewrite(&mjml)?, images.rewrite(&body_filled)?);
-        let place = |offset: usize| self.place(source, &mjml, &body_filled, offset);
+        let mut sources = Sources::default();
+        let mjml = self.stage_one_parts(source, &body_mjml, true, &mut spans, &mut sources)?;
+        let mjml = images.rewrite(&mjml)?;
+        let sources = sources.map(|s| images.rewrite(s))?;
+        let place = |offset: usize| self.place(&sources, &mjml, offset);
         let html = images.set_heights(&engine::to_html(&mjml, &place, &mut warnings)?);
         let html_template = spans.restore(
             &template::escape_template_syntax(&html),
@@ -167,10 +172,12 @@ impl Renderer {
         );
 
         let mut web_spans = Spans::default();
-        let (web_mjml, web_body) =
-            self.stage_one_parts(source, &body_mjml, false, &mut web_spans)?;
-        let (web_mjml, web_body) = (images.rewrite(&web_mjml)?, images.rewrite(&web_body)?);
-        let web_place = |offset: usize| self.place(source, &web_mjml, &web_body, offset);
+        let mut web_sources = Sources::default();
+        let web_mjml =
+            self.stage_one_parts(source, &body_mjml, false, &mut web_spans, &mut web_sources)?;
+        let web_mjml = images.rewrite(&web_mjml)?;
+        let web_sources = web_sources.map(|s| images.rewrite(s))?;
+        let web_place = |offset: usize| self.place(&web_sources, &web_mjml, offset);
         let web = images.set_heights(&engine::to_html(&web_mjml, &web_place, &mut Vec::new())?);
         let web_template =
             web_spans.restore(&template::escape_template_syntax(&web), Which::PerRecipient);
@@ -202,7 +209,8 @@ impl Renderer {
     /// The inside of the layout's `<mj-head>` after stage one: the text of
     /// MJML content is rendered with it, so mj-classes look as in the mail.
     fn text_head(&self, source: &IssueSource) -> Result<String> {
-        let mjml = self.stage_one_mjml(source, "", true, &mut Spans::default())?;
+        let mut sources = Sources::default();
+        let mjml = self.stage_one_parts(source, "", true, &mut Spans::default(), &mut sources)?;
         Ok(to_text::mjml_head(&mjml).to_owned())
     }
 
@@ -249,29 +257,23 @@ impl Renderer {
         })
     }
 
-    fn stage_one_mjml(
-        &self,
-        source: &IssueSource,
-        body: &str,
-        personal: bool,
-        spans: &mut Spans,
-    ) -> Result<String> {
-        Ok(self.stage_one_parts(source, body, personal, spans)?.0)
-    }
-
-    /// Stage one of the layout with `body` poured in: the MJML, and the
-    /// body as filled in (to tell its lines from the layout's).
+    /// Stage one of the layout with `body` poured in: the MJML. `sources`
+    /// gets the body and each partial as written and as filled in, to tell
+    /// their lines from the layout's.
     fn stage_one_parts(
         &self,
         source: &IssueSource,
         body: &str,
         personal: bool,
         spans: &mut Spans,
-    ) -> Result<(String, String)> {
+        sources: &mut Sources,
+    ) -> Result<String> {
         let env = template::environment();
         let ctx = Value::from(Serde(self.context(source, personal)));
         let body_file = source.body_path.display().to_string();
         let body = fill(&env, spans, "body.mjml", &body_file, body, &ctx)?;
+        let markdown = source.body_kind == BodyKind::Markdown;
+        sources.add(&body_file, &source.body, &body, markdown);
         let ctx = minijinja::context! { body => Value::from_safe_string(body.clone()), ..ctx };
         let layout_path = self.emails.join("layout.mjml");
         let layout_file = layout_path.display().to_string();
@@ -290,9 +292,12 @@ impl Renderer {
                 return Ok(None);
             }
             let file = path.display().to_string();
-            fill(&env, spans, name, &file, &read(&path)?, &ctx).map(Some)
+            let written = read(&path)?;
+            let filled = fill(&env, spans, name, &file, &written, &ctx)?;
+            sources.add(&file, &written, &filled, false);
+            Ok(Some(filled))
         })?;
-        Ok((mjml, body))
+        Ok(mjml)
     }
 
     fn stage_one_text(
@@ -320,34 +325,21 @@ impl Renderer {
     }
 
     /// Where `offset` of the issue's MJML was written: a line of the
-    /// body file when it falls in the poured-in body, else a line of the
-    /// MJML after templating (the layout with its partials).
-    fn place(&self, source: &IssueSource, mjml: &str, body: &str, offset: usize) -> String {
-        let (line, excerpt) = engine::line_excerpt(mjml, offset);
-        let start = (!body.trim().is_empty()).then(|| mjml.find(body)).flatten();
-        if let Some(start) = start.filter(|s| (*s..*s + body.len()).contains(&offset)) {
-            let filled_line = engine::line_excerpt(body, offset - start).0;
-            let file = source.body_path.display();
-            // Templating may shift lines, and Markdown is converted: find the
-            // line as written, the one nearest its place in the filled body.
-            let written = source
-                .body
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !excerpt.is_empty() && l.trim() == excerpt)
-                .map(|(i, _)| i + 1)
-                .min_by_key(|l| l.abs_diff(filled_line));
-            return match (written, source.body_kind) {
-                (Some(l), _) => format!("line {l} of {file}"),
-                (None, BodyKind::Markdown) => format!("the MJML made from {file}"),
-                (None, _) => format!("line {filled_line} of {file}"),
-            };
-        }
-        format!(
-            "line {line} of the MJML after templating {} \
-             (see `postbode issue preview --format mjml`)",
-            self.emails.join("layout.mjml").display()
-        )
+    /// body, of a partial or of the layout, else a line of the MJML after
+    /// templating.
+    fn place(&self, sources: &Sources, mjml: &str, offset: usize) -> String {
+        let layout = self.emails.join("layout.mjml");
+        let layout_file = layout.display().to_string();
+        let written = read(&layout).unwrap_or_default();
+        sources
+            .place(mjml, offset, &layout_file, &written)
+            .unwrap_or_else(|| {
+                format!(
+                    "line {} of the MJML after templating {layout_file} \
+                     (see `postbode issue preview --format mjml`)",
+                    engine::line_excerpt(mjml, offset).0
+                )
+            })
     }
 }
 
