@@ -132,7 +132,15 @@ fn blocks_until(events: &[Event<'_>], pos: &mut usize, end: Option<TagEnd>) -> V
                 });
             }
             Event::Rule => out.push(Block::Rule),
-            Event::Html(html) => out.push(Block::Paragraph(vec![Inline::Html(html.to_string())])),
+            Event::Html(html) => {
+                // An HTML block comes a line at a time; one tag may span lines.
+                let mut html = html.to_string();
+                while let Some(Event::Html(more)) = events.get(*pos) {
+                    html.push_str(more);
+                    *pos += 1;
+                }
+                out.push(Block::Paragraph(vec![Inline::Html(html)]));
+            }
             // Inline content outside a paragraph: a tight list item.
             Event::Text(_) | Event::Code(_) | Event::Start(_) | Event::InlineHtml(_) => {
                 *pos -= 1;

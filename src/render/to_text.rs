@@ -170,6 +170,14 @@ pub(crate) fn reference(href: &str, links: &mut Vec<String>) -> usize {
 }
 
 fn inline_text(inlines: &[Inline], links: &mut Vec<String>) -> String {
+    // Raw HTML comes in pieces (`<a href="…">`, the label, `</a>`): read
+    // alone, an opening tag loses its URL. The whole run goes to the HTML
+    // writer instead, so every link keeps its URL and an image its alt.
+    if inlines.iter().any(|i| matches!(i, Inline::Html(_))) {
+        let mut html = String::new();
+        inlines_html(inlines, &mut html);
+        return html_text(&html, links, false).trim().to_owned();
+    }
     let mut out = String::new();
     for i in inlines {
         match i {
@@ -192,6 +200,38 @@ fn inline_text(inlines: &[Inline], links: &mut Vec<String>) -> String {
         }
     }
     out
+}
+
+/// Inlines written back as HTML (raw HTML as it is), for [`html_text`].
+fn inlines_html(inlines: &[Inline], out: &mut String) {
+    for i in inlines {
+        match i {
+            Inline::Text(t) | Inline::Code(t) => out.push_str(&escape(t)),
+            Inline::Emphasis(c) | Inline::Strong(c) => inlines_html(c, out),
+            Inline::Link { href, children, .. } => {
+                out.push_str(&format!("<a href=\"{}\">", escape(href)));
+                inlines_html(children, out);
+                out.push_str("</a>");
+            }
+            Inline::Image { src, alt } => {
+                out.push_str(&format!(
+                    "<img src=\"{}\" alt=\"{}\">",
+                    escape(src),
+                    escape(alt)
+                ));
+            }
+            Inline::Html(h) => out.push_str(h),
+            Inline::SoftBreak => out.push(' '),
+            Inline::HardBreak => out.push_str("<br>"),
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Wraps at [`WIDTH`], keeping hard line breaks.
@@ -427,6 +467,21 @@ mod tests {
         assert!(text.contains("    Leren is doen.\n    — Anna\n"), "{text}");
         assert!(text.contains("* een\n* twee\n"), "{text}");
         assert!(text.contains("1. a\n2. b\n"), "{text}");
+    }
+
+    #[test]
+    fn raw_html_links_keep_their_urls_and_raw_images_their_alt() {
+        let text = blocks_to_text_of(
+            "Zie <a href=\"https://example.org/x\">tekst</a> en <em>meer</em>.\n\n\
+             <p>Een <a href=\"https://example.org/y\">\nblok</a></p>\n\n\
+             <img src=\"https://example.org/f.png\" alt=\"Een foto\">\n",
+        );
+        assert!(text.contains("Zie tekst [1] en meer."), "{text}");
+        assert!(text.contains("[1] https://example.org/x"), "{text}");
+        assert!(text.contains("blok [2]"), "{text}");
+        assert!(text.contains("[2] https://example.org/y"), "{text}");
+        assert!(text.contains("Een foto"), "{text}");
+        assert!(!text.contains('<'), "{text}");
     }
 
     #[test]
