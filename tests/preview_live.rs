@@ -229,3 +229,85 @@ fn the_event_stream_sends_an_event_after_a_file_under_emails_changes_and_ends_on
         "the preview opened no database"
     );
 }
+
+/// The `src` of the first `<img>` in `html` whose `src` holds `part`.
+fn image_src(html: &str, part: &str) -> Option<String> {
+    html.split("<img")
+        .skip(1)
+        .filter_map(|tag| tag.split("src=\"").nth(1)?.split('"').next())
+        .find(|src| src.contains(part))
+        .map(str::to_owned)
+}
+
+#[test]
+fn the_served_preview_serves_the_issues_own_images_and_nothing_outside_emails() {
+    let (app, _body) = app_with_issue();
+    app.write(
+        "geheim.png",
+        std::fs::read(repo_file(&format!(
+            "emails/issues/{ISSUE}/buurtmoestuin.png"
+        )))
+        .expect("read"),
+    );
+    let (server, _url) = start_preview(&app);
+    let mail = support::http::get(server.port, "/mail", &[]);
+    let src = image_src(&mail.body, "buurtmoestuin").expect("the cover is in the mail");
+    assert_eq!(
+        src,
+        format!("/local/issues/{ISSUE}/buurtmoestuin.png"),
+        "{}",
+        mail.body
+    );
+    let image = support::http::get(server.port, &src, &[]);
+    assert_eq!(image.status, 200);
+    assert_eq!(image.header("content-type"), Some("image/png"));
+    let web = support::http::get(server.port, "/web", &[]);
+    assert_eq!(
+        image_src(&web.body, "buurtmoestuin").as_deref(),
+        Some(src.as_str())
+    );
+    for outside in [
+        "/local/../geheim.png",
+        "/local/..%2Fgeheim.png",
+        "/local/issues/..%2F..%2Fgeheim.png",
+        "/local/%2Fetc%2Fpasswd",
+        "/local/layout.mjml",
+    ] {
+        let answer = support::http::get(server.port, outside, &[]);
+        assert_eq!(answer.status, 404, "{outside}: {}", answer.body);
+    }
+
+    // A template error in a partial shows on the page with that file's line.
+    let footer = app.path("emails/partials/footer.mjml");
+    let text = std::fs::read_to_string(&footer).expect("read footer");
+    let line = text[..text.find("{{ newsletter.from_name }}").expect("there")]
+        .matches('\n')
+        .count()
+        + 1;
+    let mut events = open_events(server.port);
+    next_event(&mut events);
+    std::fs::write(
+        &footer,
+        text.replace("{{ newsletter.from_name }}", "{{ newsletter.afzender }}"),
+    )
+    .expect("write");
+    let failed = next_event(&mut events);
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("partials/footer.mjml, line {line}"))
+            && error.contains("newsletter.afzender"),
+        "{failed}"
+    );
+    let page = support::http::get(server.port, "/", &[]);
+    assert!(page.body.contains("newsletter.afzender"), "{}", page.body);
+    assert_eq!(server.stop(), Some(0));
+
+    // To a file, images stay file:// URLs.
+    std::fs::write(&footer, text).expect("restore footer");
+    let html = app
+        .run(&["issue", "preview", &format!("emails/issues/{ISSUE}")])
+        .ok()
+        .stdout;
+    let file = image_src(&html, "buurtmoestuin").expect("the cover");
+    assert!(file.starts_with("file:///"), "{file}");
+}

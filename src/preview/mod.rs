@@ -8,9 +8,11 @@
 //! - [`live`]: the render kept current and published with a version.
 //! - [`events`]: `GET /events`, server-sent events for each new render.
 //! - [`page`]: the page, its frames and its few lines of script.
+//! - [`local`]: `GET /local/PATH`, the images under `emails/`.
 
 pub mod events;
 pub mod live;
+pub mod local;
 pub mod page;
 pub mod snapshot;
 pub mod watcher;
@@ -48,7 +50,7 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
-    let app = router(current, draft.name());
+    let app = router(current, draft.name(), draft.emails().to_path_buf());
     let follow = tokio::spawn(live::follow(draft, watcher, publish, stop.clone()));
     let addr = listener
         .local_addr()
@@ -68,8 +70,15 @@ pub async fn serve(
     Ok(())
 }
 
-/// The page, its frames and its event stream.
-pub fn router(current: Current, title: String) -> Router {
+/// The page, its frames, its event stream and the images under `emails`.
+pub fn router(current: Current, title: String, emails: std::path::PathBuf) -> Router {
+    let emails: Arc<Path> = emails.into();
+    let local = get(
+        move |axum::extract::Path(path): axum::extract::Path<String>| {
+            let emails = emails.clone();
+            async move { local::image(&emails, &path).await }
+        },
+    );
     let title: Arc<str> = title.into();
     let frame = |part: Part| {
         let current = current.clone();
@@ -85,5 +94,6 @@ pub fn router(current: Current, title: String) -> Router {
         .route("/text", frame(Part::Text))
         .route("/web", frame(Part::Web))
         .route("/events", get(events::events))
+        .route(&format!("{}{{*path}}", local::PREFIX), local)
         .with_state(current)
 }

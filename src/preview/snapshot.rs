@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::render::preflight::check_message;
-use crate::render::{IssueSource, Recipient, Renderer};
+use crate::render::{ImageMode, IssueSource, Recipient, Renderer};
 
 /// What the page shows after one render.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,7 +65,10 @@ impl Draft {
         })?;
         Ok(Draft {
             dir: dir.to_path_buf(),
-            renderer: Renderer::new(settings, &emails),
+            // A page served over http may not show file:// images.
+            renderer: Renderer::new(settings, &emails).with_images(ImageMode::Served {
+                prefix: super::local::PREFIX.to_owned(),
+            }),
             emails,
             sample: Recipient::sample(settings.newsletter.base_url.as_str()),
         })

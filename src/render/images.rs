@@ -9,7 +9,9 @@
 //! preview` ([`ImageMode::Preview`]) only the header is read and the URL is
 //! a `file://` URL of the file itself: the preview works without a server
 //! and stays small (a `data:` URI would put the whole photo in the HTML and
-//! make the size checks meaningless).
+//! make the size checks meaningless). The live preview
+//! ([`ImageMode::Served`]) points them at its own server instead: a page
+//! served over http may not load `file://` URLs.
 //!
 //! An `<mj-image>` without a width gets the width it is shown at (at most
 //! [`SHOWN_WIDTH`](crate::media::SHOWN_WIDTH)); after mrml,
@@ -37,6 +39,10 @@ pub enum ImageMode {
     Preview,
     /// Prepared files under `base_url/media/`: for `issue queue`.
     Publish { base_url: String },
+    /// The files as they are, at `prefix` and their path under `emails/`
+    /// (e.g. `/local/issues/SLUG/foto.jpg`): for `issue preview --serve`,
+    /// whose server answers there ([`crate::preview`]).
+    Served { prefix: String },
 }
 
 /// A local image with its URL and stored size.
@@ -169,10 +175,14 @@ impl<'a> Images<'a> {
             ))
         };
         let resolved = match self.mode {
-            ImageMode::Preview => {
+            ImageMode::Preview | ImageMode::Served { .. } => {
                 let size = media::measure(path).map_err(unusable)?;
+                let url = match self.mode {
+                    ImageMode::Served { prefix } => served_url(prefix, self.emails, path),
+                    _ => None,
+                };
                 Resolved {
-                    url: file_url(path),
+                    url: url.unwrap_or_else(|| file_url(path)),
                     width: size.width,
                     height: size.height,
                 }
@@ -284,8 +294,25 @@ fn height_for(width: u32, image_width: u32, image_height: u32) -> u32 {
 /// `file://` and the absolute path, percent-encoded where a URL needs it.
 fn file_url(path: &Path) -> String {
     let absolute: PathBuf = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let mut url = String::from("file://");
-    for b in absolute.to_string_lossy().bytes() {
+    format!("file://{}", percent_encoded(&absolute.to_string_lossy()))
+}
+
+/// `prefix` and the path of `path` under `emails`, percent-encoded; `None`
+/// for a file outside `emails/` (a link out of it), which the preview
+/// server would refuse.
+fn served_url(prefix: &str, emails: &Path, path: &Path) -> Option<String> {
+    let emails = emails.canonicalize().ok()?;
+    let absolute = path.canonicalize().ok()?;
+    let under = absolute.strip_prefix(&emails).ok()?;
+    let parts: Vec<String> = (under.components())
+        .map(|c| percent_encoded(&c.as_os_str().to_string_lossy()))
+        .collect();
+    Some(format!("{prefix}{}", parts.join("/")))
+}
+
+fn percent_encoded(s: &str) -> String {
+    let mut url = String::new();
+    for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             url.push(char::from(b));
         } else {
