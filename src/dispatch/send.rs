@@ -16,7 +16,7 @@ use super::recorder::Recorder;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Mailbox, SubscriberName};
 use crate::error::{Error, Result};
-use crate::mail::{self, Outgoing, TokenKey};
+use crate::mail::{self, CompiledMessage, IssueHeaders, Outgoing, Personal, TokenKey};
 use crate::render::{CompiledIssue, Recipient};
 use crate::store::{Claimed, Issue, IssueStatus, Outcome, PausedBy, Store, now_ms};
 use crate::transport::rate::RateLimiter;
@@ -177,7 +177,7 @@ impl Dispatcher {
         tally: &Tally,
     ) -> Result<bool> {
         let (html, text) = self.store.issue_templates(issue.id).await?;
-        let compiled = Arc::new(CompiledIssue::compile(&html, &text)?);
+        let compiled = Arc::new(self.compile_message(issue, &html, &text)?);
         let shared_issue = Arc::new(issue.clone());
         loop {
             // A stop, or a person paused or cancelled it meanwhile.
@@ -375,7 +375,7 @@ impl Dispatcher {
     async fn deliver(
         &self,
         issue: &Issue,
-        compiled: &CompiledIssue,
+        compiled: &CompiledMessage,
         c: Claimed,
         shutdown: watch::Receiver<bool>,
     ) -> Outcome {
@@ -383,14 +383,14 @@ impl Dispatcher {
             Ok(who) => who,
             Err(outcome) => return outcome,
         };
-        let (raw, message_id) = match self.letter_for(issue, compiled, &c, &who) {
+        let (letter, message_id) = match self.letter_for(issue, compiled, &c, &who) {
             Ok(letter) => letter,
             Err(reply) => return Outcome::Failed { reply },
         };
         let envelope = self.courier.envelope(&who.to, Some(c.delivery_id));
         let stem = format!("{}-{}", issue.slug, who.id);
         let turn = self.turn(shutdown);
-        match self.courier.send(&raw, &envelope, &stem, turn).await {
+        match self.courier.send(&letter, &envelope, &stem, turn).await {
             Ok(accepted) => {
                 self.faults.on_success();
                 Outcome::Sent {
@@ -439,47 +439,60 @@ impl Dispatcher {
         Ok(Addressee { id, to, name })
     }
 
+    /// The issue's message compiled once: the shared headers and both
+    /// parts encoded and DKIM-canonicalised, finished per recipient by
+    /// [`Self::letter_for`] (`mail::compiled`).
+    fn compile_message(&self, issue: &Issue, html: &str, text: &str) -> Result<CompiledMessage> {
+        let headers = IssueHeaders {
+            from: self.from.clone(),
+            reply_to: self.reply_to.clone(),
+            subject: issue.subject.clone(),
+            list_id: self.list_id.clone(),
+            list_name: self.list_name.clone(),
+            archive_url: format!("{}/archive", self.base_url),
+            feedback_id: format!("{}:{}:postbode", issue.slug, issue.list),
+        };
+        CompiledMessage::compile(headers, CompiledIssue::compile(html, text)?, html, text)
+            .map_err(|e| Error::Failed(format!("issue {}: {e}", issue.slug)))
+    }
+
     /// The personalised, unsigned message and its Message-ID; the error
     /// is the reply to record.
-    fn letter_for(
+    fn letter_for<'c>(
         &self,
         issue: &Issue,
-        compiled: &CompiledIssue,
+        compiled: &'c CompiledMessage,
         c: &Claimed,
         who: &Addressee,
-    ) -> Result<(Vec<u8>, String), String> {
+    ) -> Result<(mail::Letter<'c>, String), String> {
         let unsubscribe_url = format!(
             "{}/u/{}",
             self.base_url,
             self.tokens.unsubscribe_token(who.id, c.link_salt.as_ref())
         );
-        let body = compiled
-            .personalise(&Recipient {
-                email: who.to.as_str().to_owned(),
-                name: who.name.as_ref().map(|n| n.as_str().to_owned()),
-                attributes: c.attributes.clone(),
-                unsubscribe_url: unsubscribe_url.clone(),
-            })
-            .map_err(|e| e.to_string())?;
+        let recipient = Recipient {
+            email: who.to.as_str().to_owned(),
+            name: who.name.as_ref().map(|n| n.as_str().to_owned()),
+            attributes: c.attributes.clone(),
+            unsubscribe_url: unsubscribe_url.clone(),
+        };
         let message_id = mail::message_id(
             &self.tokens,
             &issue.slug,
             who.id,
             self.from.address.domain(),
         );
-        let raw = self
-            .build(&Letter {
-                issue,
-                subject: &issue.subject,
+        let letter = compiled
+            .letter(&Personal {
+                recipient: &recipient,
                 to: &who.to,
                 to_name: who.name.as_ref(),
                 message_id: &message_id,
+                date: jiff::Timestamp::now(),
                 unsubscribe_url: &unsubscribe_url,
-                html: &body.html,
-                text: &body.text,
             })
             .map_err(|e| e.to_string())?;
-        Ok((raw, message_id))
+        Ok((letter, message_id))
     }
 
     /// This message's turn on the wire: after any throttling pause, and
@@ -685,7 +698,7 @@ impl Dispatcher {
 /// What every delivery of a batch shares.
 struct Job {
     issue: Arc<Issue>,
-    compiled: Arc<CompiledIssue>,
+    compiled: Arc<CompiledMessage>,
     recorder: Recorder,
     shutdown: watch::Receiver<bool>,
 }

@@ -17,7 +17,7 @@ use super::{Accepted, Envelope, SendError, Transport};
 use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::error::{Error, Result};
-use crate::mail::{DkimSigner, MailError, VerpAddress};
+use crate::mail::{DkimSigner, MailError, Sign, VerpAddress};
 
 /// The sending kit, built once per process (or per command).
 #[derive(Debug)]
@@ -81,22 +81,18 @@ impl Courier {
     /// the wire only. `file_stem` names the outbox file.
     pub async fn send<E>(
         &self,
-        message: &[u8],
+        message: &(impl Sign + Sync + ?Sized),
         envelope: &Envelope,
         file_stem: &str,
         gate: impl Future<Output = std::result::Result<(), E>>,
     ) -> std::result::Result<Accepted, Undelivered<E>> {
-        let signed;
-        let raw = match &self.signer {
-            Some(signer) => {
-                signed = signer.sign(message).map_err(Undelivered::Unsigned)?;
-                &signed[..]
-            }
-            None => message,
-        };
+        // A compiled issue's letter signs from its pieces (mail::compiled).
+        let raw = message
+            .signed(self.signer.as_ref())
+            .map_err(Undelivered::Unsigned)?;
         gate.await.map_err(Undelivered::Held)?;
         self.transport
-            .send(envelope, raw, file_stem)
+            .send(envelope, &raw, file_stem)
             .await
             .map_err(Undelivered::Refused)
     }
