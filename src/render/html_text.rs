@@ -47,7 +47,14 @@ pub fn text_from_html(html: &str) -> String {
 /// `template_marks`, comments `<!--pbTxtNtxTbp-->` are kept as text: they
 /// stand for template tags that must stay where they were.
 pub(crate) fn html_text(html: &str, links: &mut Vec<String>, template_marks: bool) -> String {
-    let dom = parse_document(RcDom::default(), ParseOpts::default()).one(html);
+    // Without template marks every comment is ignored: html5ever need
+    // not read the ones that change nothing else.
+    let html = if template_marks {
+        html.into()
+    } else {
+        comments::without_comments(html)
+    };
+    let dom = parse_document(RcDom::default(), ParseOpts::default()).one(&*html);
     let mut w = Writer {
         links,
         template_marks,
@@ -603,6 +610,9 @@ fn wrap(line: &str, first: &str, rest: &str) -> String {
     }
     out
 }
+
+#[path = "html_comments.rs"]
+mod comments;
 
 #[cfg(test)]
 #[path = "html_text_tests.rs"]
