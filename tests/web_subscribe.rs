@@ -507,3 +507,62 @@ fn a_sign_up_answered_just_before_serve_is_stopped_is_still_stored_and_mailed() 
         Some("pending")
     );
 }
+
+/// `postbode serve` in `app`, which must stop by itself within 30 s.
+fn serve_exits(app: &TestApp) -> (Option<i32>, String) {
+    let mut child = app.spawn(&["serve"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut e, &mut stderr).expect("stderr");
+            }
+            return (status.code(), stderr);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    (None, "still serving after 30 s".to_owned())
+}
+
+/// A broken system mail stops `serve` at start-up, naming the template
+/// and what is wrong: a relative link, a confirmation mail whose HTML
+/// lacks the confirmation link, a template error.
+#[test]
+fn serve_refuses_to_start_with_a_broken_system_mail() {
+    let app = TestApp::new();
+    support::sending::copy_emails(&app);
+    let confirm = app.path("emails/system/confirm.mjml");
+    let good = std::fs::read_to_string(&confirm).expect("read");
+    let cases = [
+        (
+            good.replacen("href=\"{{ confirm_url }}\"", "href=\"/hulp\"", 1),
+            "the link \"/hulp\" is not absolute",
+        ),
+        (
+            good.replace(
+                "href=\"{{ confirm_url }}\"",
+                "href=\"https://example.org/\"",
+            ),
+            "no link to http://localhost:8080/confirm/voorbeeld",
+        ),
+        (
+            good.replacen("{{ confirm_url }}", "{{ bevestig_url }}", 1),
+            "`bevestig_url` is undefined",
+        ),
+    ];
+    for (broken, says) in cases {
+        std::fs::write(&confirm, broken).expect("write");
+        let (code, stderr) = serve_exits(&app);
+        assert!(code.is_some_and(|c| c != 0), "{says}: {stderr}");
+        assert!(
+            stderr.contains("system/confirm.mjml") && stderr.contains(says),
+            "{says}: {stderr}"
+        );
+    }
+    std::fs::write(&confirm, good).expect("restore");
+    let server = Server::start(&app, &["serve"]);
+    assert_eq!(server.stop(), Some(0));
+}

@@ -23,7 +23,8 @@
 //!   Two of them: `confirmation.rs`, the double opt-in mail
 //!   (`system/confirm.mjml`), and `unsubscribe_link.rs`, a fresh
 //!   unsubscribe link asked for on the public pages
-//!   (`system/unsubscribe.mjml`).
+//!   (`system/unsubscribe.mjml`). `system_check.rs`: their checks when
+//!   `serve` starts.
 //! - `dkim.rs` (and `dkim/`): [`DkimSigner`], DKIM signatures on ring, and
 //!   [`keygen`] for new keys and their DNS records.
 //! - `error.rs`: [`MailError`], with messages that say what to fix.
@@ -40,6 +41,7 @@ mod header_text;
 pub mod links;
 pub mod message;
 mod message_id;
+pub mod system_check;
 pub mod system_mail;
 pub mod token;
 pub mod unsubscribe_link;

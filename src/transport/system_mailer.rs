@@ -58,6 +58,14 @@ impl SystemMailer {
             .ok()
             .map(|d| d.join("emails"))
             .filter(|d| d.join(confirmation::TEMPLATE).is_file());
+        // A broken system mail stops the start, not a sign-up later.
+        if let Some(dir) = &emails {
+            let warnings = crate::mail::system_check::check(settings, dir)
+                .map_err(|e| Error::Config(format!("a system mail is broken: {e}")))?;
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+        }
         if emails.is_none() {
             tracing::warn!(
                 "no emails/{} in the working directory: confirmation and unsubscribe-link \
