@@ -29,9 +29,10 @@
 //!   [`keygen`] for new keys and their DNS records.
 //! - `error.rs`: [`MailError`], with messages that say what to fix.
 //!
-//! The per-recipient path is `message_id` → `build` → `DkimSigner::sign`;
-//! all three are pure CPU work with no I/O, cheap enough to run for every
-//! message.
+//! The per-recipient path of an issue is `message_id` →
+//! `CompiledMessage::letter` → the courier's signing (`Sign`: a letter
+//! signs from its pieces); system mails and `issue test` use `build` →
+//! `DkimSigner::sign`. All of it is pure CPU work with no I/O.
 
 pub mod compiled;
 pub mod confirmation;
