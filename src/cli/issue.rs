@@ -259,6 +259,7 @@ async fn serve_preview(settings: &Settings, dir: &Path, port: u16) -> Result<()>
     .await
 }
 
+/// Renders `dir` and personalises it for the sample recipient.
 pub fn preview(settings: &Settings, dir: &Path, format: PreviewFormat) -> Result<String> {
     let rendered = render(settings, dir)?;
     if format == PreviewFormat::Mjml {
