@@ -528,6 +528,20 @@ impl BatchIn<'_> {
     }
 }
 
+/// Marks the rows the database found on the suppression list, from its
+/// `(row index in the batch, reason)` pairs; an index outside the batch or
+/// an unknown reason marks nothing. Both backends' writers use it.
+fn mark_suppressed(suppressed: &mut [Option<SuppressionReason>], found: Vec<(i64, String)>) {
+    for (row, reason) in found {
+        if let Some(slot) = usize::try_from(row)
+            .ok()
+            .and_then(|i| suppressed.get_mut(i))
+        {
+            *slot = SuppressionReason::parse(&reason).ok();
+        }
+    }
+}
+
 /// Hashes one after the other, for a blob parameter read with `substr`.
 fn concatenated<'h>(hashes: impl Iterator<Item = &'h AddressHash>) -> Vec<u8> {
     hashes.flat_map(|h| h.as_bytes().iter().copied()).collect()
@@ -550,14 +564,7 @@ async fn sqlite_batch(conn: &mut SqliteConnection, batch: &BatchIn<'_>) -> Resul
             .bind(to_json(&rows)?)
             .fetch_all(&mut *tx)
             .await?;
-        for (row, reason) in found {
-            if let Some(slot) = usize::try_from(row)
-                .ok()
-                .and_then(|i| suppressed.get_mut(i))
-            {
-                *slot = SuppressionReason::parse(&reason).ok();
-            }
-        }
+        mark_suppressed(&mut suppressed, found);
     }
     let mut plan = plan(
         batch.rows,

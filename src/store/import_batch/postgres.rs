@@ -74,14 +74,7 @@ pub(super) async fn postgres_batch(
         .bind(hashes)
         .fetch_all(&mut *tx)
         .await?;
-        for (row, reason) in found {
-            if let Some(slot) = usize::try_from(row)
-                .ok()
-                .and_then(|i| suppressed.get_mut(i))
-            {
-                *slot = SuppressionReason::parse(&reason).ok();
-            }
-        }
+        mark_suppressed(&mut suppressed, found);
     }
     let mut plan = plan(
         batch.rows,
