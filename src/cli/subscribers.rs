@@ -2,7 +2,7 @@
 //! [`super::subscriber_show`]), export, unsubscribe, remove, unsuppress.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -122,33 +122,15 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
             basis,
             send_confirmation,
         } => {
-            let email = parse_arg("email address", &email, EmailAddress::parse)?;
-            let basis = parse_basis(basis)?;
-            let name = name
-                .as_deref()
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| parse_arg("--name", n, SubscriberName::parse))
-                .transpose()?;
-            let list = match list {
-                Some(l) => parse_arg("--list", &l, ListName::parse)?,
-                None => settings.newsletter.default_list.clone(),
+            let args = AddArgs {
+                email,
+                name,
+                list,
+                active,
+                basis,
+                send_confirmation,
             };
-            let started = crate::store::now_ms();
-            add(store, email.clone(), name, list, active, basis).await?;
-            // Pending after the command: new, or pending already.
-            let (ids, created) = match store.find_subscriber(&email).await? {
-                Some(s) if s.status == SubscriberStatus::Pending => {
-                    (vec![s.id], u64::from(s.created_at >= started))
-                }
-                _ => (Vec::new(), 0),
-            };
-            let pending = Pending {
-                ids: &ids,
-                created,
-                send: send_confirmation,
-                source: ChangeSource::Cli,
-            };
-            super::pending::follow_up(settings, store, pending).await
+            run_add(settings, store, args).await
         }
         SubscribersCommand::Import {
             file,
@@ -157,120 +139,209 @@ pub async fn run(cmd: SubscribersCommand, settings: &Settings, store: &Store) ->
             basis,
             send_confirmation,
         } => {
-            let list = list
-                .map(|l| parse_arg("--list", &l, ListName::parse))
-                .transpose()?;
-            let options = ImportOptions {
+            let args = ImportArgs {
+                file,
                 list,
-                activate: active,
-                default_list: settings.newsletter.default_list.clone(),
-                batch_size: 1000,
-                basis: parse_basis(basis)?,
+                active,
+                basis,
+                send_confirmation,
             };
-            let summary = import(store, &file, &options).await?;
-            let pending = Pending {
-                ids: &summary.pending,
-                created: summary.pending_created,
-                send: send_confirmation,
-                source: ChangeSource::Import,
-            };
-            super::pending::follow_up(settings, store, pending).await
+            run_import(settings, store, args).await
         }
         SubscribersCommand::List {
             status,
             list,
             format,
-        } => {
-            let filter = SubscriberFilter {
-                status: status
-                    .map(|s| parse_arg("--status", &s, SubscriberStatus::parse))
-                    .transpose()?,
-                list: list
-                    .map(|l| parse_arg("--list", &l, ListName::parse))
-                    .transpose()?,
-            };
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            export::write_subscribers(store, &filter, format, &mut out).await?;
-            out.flush().map_err(|e| Error::io("standard output", e))
-        }
+        } => run_list(store, status, list, format).await,
         SubscribersCommand::Show { email, format } => {
             let email = parse_arg("email address", &email, EmailAddress::parse)?;
             subscriber_show::run(settings, store, &email, format, unknown).await
         }
-        SubscribersCommand::Export { file } => {
-            let n = export::export_csv(store, &file, &settings.files.group).await?;
-            if file.as_os_str() != "-" {
-                println!("exported {n} subscribers to {}", file.display());
-            }
-            Ok(())
-        }
-        SubscribersCommand::Unsubscribe { email } => {
-            let email = parse_arg("email address", &email, EmailAddress::parse)?;
-            let outcome = store
-                .set_status(
-                    &email,
-                    SubscriberStatus::Unsubscribed,
-                    ChangeSource::Cli,
-                    None,
-                )
-                .await?;
-            match outcome {
-                StatusOutcome::Changed { .. } => println!("unsubscribed {email}"),
-                StatusOutcome::Unchanged(_) => println!("{email} was already unsubscribed"),
-                // Bounced or complained: they get no mail, and that
-                // status says more than an unsubscribe would.
-                StatusOutcome::Refused { current } => {
-                    println!("{email} is {current} and gets no mail; nothing changed")
-                }
-                StatusOutcome::Unknown => return Err(unknown(&email)),
-            }
-            Ok(())
-        }
-        SubscribersCommand::Remove { email } => {
-            let email = parse_arg("email address", &email, EmailAddress::parse)?;
-            store
-                .remove_subscriber(&email)
-                .await?
-                .ok_or_else(|| unknown(&email))?;
-            println!(
-                "erased {email}: their address, name, attributes and lists are gone; \
-                 only an anonymous count remains, and a keyed hash of the address on the \
-                 suppression list, so no import brings them back"
-            );
-            Ok(())
-        }
+        SubscribersCommand::Export { file } => run_export(settings, store, &file).await,
+        SubscribersCommand::Unsubscribe { email } => run_unsubscribe(store, &email).await,
+        SubscribersCommand::Remove { email } => run_remove(store, &email).await,
         SubscribersCommand::Unsuppress { email, reason } => {
-            let email = parse_arg("email address", &email, EmailAddress::parse)?;
-            if reason.trim().is_empty() {
-                return Err(Error::Input(
-                    "--reason must say why the suppression is lifted".into(),
-                ));
-            }
-            match store.unsuppress(&email, reason.trim()).await? {
-                Unsuppressed::Lifted {
-                    reactivated: true, ..
-                } => println!("lifted the suppression of {email}; they are active again"),
-                Unsuppressed::Lifted { reason, .. } => println!(
-                    "lifted the suppression of {email} ({}); the address may be added again",
-                    reason.map_or("-", |r| r.as_str())
-                ),
-                Unsuppressed::NotSuppressed => {
-                    return Err(Error::Input(format!(
-                        "{email} is not suppressed for a bounce or complaint; nothing changed"
-                    )));
-                }
-                Unsuppressed::PersonOnly(why) => {
-                    return Err(Error::Input(format!(
-                        "{email} is suppressed because it was {why}; only the person can lift \
-                         that, by subscribing again on the subscribe page (double opt-in). \
-                         Nothing changed."
-                    )));
-                }
-            }
-            Ok(())
+            run_unsuppress(store, &email, &reason).await
         }
     }
+}
+
+/// The flags of `subscribers add`, as typed.
+struct AddArgs {
+    email: String,
+    name: Option<String>,
+    list: Option<String>,
+    active: bool,
+    basis: Option<String>,
+    send_confirmation: bool,
+}
+
+/// `subscribers add`: add the person, then follow up on them if they are
+/// pending afterwards (new, or pending already).
+async fn run_add(settings: &Settings, store: &Store, args: AddArgs) -> Result<()> {
+    let email = parse_arg("email address", &args.email, EmailAddress::parse)?;
+    let basis = parse_basis(args.basis)?;
+    let name = args
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| parse_arg("--name", n, SubscriberName::parse))
+        .transpose()?;
+    let list = match args.list {
+        Some(l) => parse_arg("--list", &l, ListName::parse)?,
+        None => settings.newsletter.default_list.clone(),
+    };
+    let started = crate::store::now_ms();
+    add(store, email.clone(), name, list, args.active, basis).await?;
+    // Pending after the command: new, or pending already.
+    let (ids, created) = match store.find_subscriber(&email).await? {
+        Some(s) if s.status == SubscriberStatus::Pending => {
+            (vec![s.id], u64::from(s.created_at >= started))
+        }
+        _ => (Vec::new(), 0),
+    };
+    let pending = Pending {
+        ids: &ids,
+        created,
+        send: args.send_confirmation,
+        source: ChangeSource::Cli,
+    };
+    super::pending::follow_up(settings, store, pending).await
+}
+
+/// The flags of `subscribers import`, as typed.
+struct ImportArgs {
+    file: PathBuf,
+    list: Option<String>,
+    active: bool,
+    basis: Option<String>,
+    send_confirmation: bool,
+}
+
+/// `subscribers import`: import the file, then follow up on its pending
+/// people.
+async fn run_import(settings: &Settings, store: &Store, args: ImportArgs) -> Result<()> {
+    let list = args
+        .list
+        .map(|l| parse_arg("--list", &l, ListName::parse))
+        .transpose()?;
+    let options = ImportOptions {
+        list,
+        activate: args.active,
+        default_list: settings.newsletter.default_list.clone(),
+        batch_size: 1000,
+        basis: parse_basis(args.basis)?,
+    };
+    let summary = import(store, &args.file, &options).await?;
+    let pending = Pending {
+        ids: &summary.pending,
+        created: summary.pending_created,
+        send: args.send_confirmation,
+        source: ChangeSource::Import,
+    };
+    super::pending::follow_up(settings, store, pending).await
+}
+
+/// `subscribers list`: the matching subscribers on standard output.
+async fn run_list(
+    store: &Store,
+    status: Option<String>,
+    list: Option<String>,
+    format: ListFormat,
+) -> Result<()> {
+    let filter = SubscriberFilter {
+        status: status
+            .map(|s| parse_arg("--status", &s, SubscriberStatus::parse))
+            .transpose()?,
+        list: list
+            .map(|l| parse_arg("--list", &l, ListName::parse))
+            .transpose()?,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    export::write_subscribers(store, &filter, format, &mut out).await?;
+    out.flush().map_err(|e| Error::io("standard output", e))
+}
+
+/// `subscribers export`: quiet when the CSV goes to standard output.
+async fn run_export(settings: &Settings, store: &Store, file: &Path) -> Result<()> {
+    let n = export::export_csv(store, file, &settings.files.group).await?;
+    if file.as_os_str() != "-" {
+        println!("exported {n} subscribers to {}", file.display());
+    }
+    Ok(())
+}
+
+/// `subscribers unsubscribe`.
+async fn run_unsubscribe(store: &Store, email: &str) -> Result<()> {
+    let email = parse_arg("email address", email, EmailAddress::parse)?;
+    let outcome = store
+        .set_status(
+            &email,
+            SubscriberStatus::Unsubscribed,
+            ChangeSource::Cli,
+            None,
+        )
+        .await?;
+    match outcome {
+        StatusOutcome::Changed { .. } => println!("unsubscribed {email}"),
+        StatusOutcome::Unchanged(_) => println!("{email} was already unsubscribed"),
+        // Bounced or complained: they get no mail, and that
+        // status says more than an unsubscribe would.
+        StatusOutcome::Refused { current } => {
+            println!("{email} is {current} and gets no mail; nothing changed")
+        }
+        StatusOutcome::Unknown => return Err(unknown(&email)),
+    }
+    Ok(())
+}
+
+/// `subscribers remove`: the GDPR erasure.
+async fn run_remove(store: &Store, email: &str) -> Result<()> {
+    let email = parse_arg("email address", email, EmailAddress::parse)?;
+    store
+        .remove_subscriber(&email)
+        .await?
+        .ok_or_else(|| unknown(&email))?;
+    println!(
+        "erased {email}: their address, name, attributes and lists are gone; \
+         only an anonymous count remains, and a keyed hash of the address on the \
+         suppression list, so no import brings them back"
+    );
+    Ok(())
+}
+
+/// `subscribers unsuppress`: only bounces and complaints; what the person
+/// asked for themselves only they can lift.
+async fn run_unsuppress(store: &Store, email: &str, reason: &str) -> Result<()> {
+    let email = parse_arg("email address", email, EmailAddress::parse)?;
+    if reason.trim().is_empty() {
+        return Err(Error::Input(
+            "--reason must say why the suppression is lifted".into(),
+        ));
+    }
+    match store.unsuppress(&email, reason.trim()).await? {
+        Unsuppressed::Lifted {
+            reactivated: true, ..
+        } => println!("lifted the suppression of {email}; they are active again"),
+        Unsuppressed::Lifted { reason, .. } => println!(
+            "lifted the suppression of {email} ({}); the address may be added again",
+            reason.map_or("-", |r| r.as_str())
+        ),
+        Unsuppressed::NotSuppressed => {
+            return Err(Error::Input(format!(
+                "{email} is not suppressed for a bounce or complaint; nothing changed"
+            )));
+        }
+        Unsuppressed::PersonOnly(why) => {
+            return Err(Error::Input(format!(
+                "{email} is suppressed because it was {why}; only the person can lift \
+                 that, by subscribing again on the subscribe page (double opt-in). \
+                 Nothing changed."
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `--basis`, when given.
@@ -284,6 +355,8 @@ fn unknown(email: &EmailAddress) -> Error {
     Error::Input(format!("no subscriber has the address {email}"))
 }
 
+/// Adds the person, or, when the address is known, puts them on the list
+/// (and activates them with `--active` when they were pending).
 async fn add(
     store: &Store,
     email: EmailAddress,
@@ -318,24 +391,39 @@ async fn add(
     {
         Added::New(s) => {
             println!("added {} ({}) to list {list}", s.email, s.status);
-            return Ok(());
+            Ok(())
         }
-        Added::Suppressed(why) => {
-            let lift = if why.lifted_by_person() {
-                "only they can lift that, by subscribing again on the subscribe page"
-            } else {
-                "an admin lifts that with `postbode subscribers unsuppress`"
-            };
-            return Err(Error::Input(format!(
-                "{email} is on the suppression list ({why}); not added: {lift}"
-            )));
-        }
-        Added::Known => {}
+        Added::Suppressed(why) => Err(suppressed(&email, why)),
+        Added::Known => add_known(store, &email, &list, active, &consent).await,
     }
+}
+
+/// The address is suppressed: say who may lift that.
+fn suppressed(email: &EmailAddress, why: SuppressionReason) -> Error {
+    let lift = if why.lifted_by_person() {
+        "only they can lift that, by subscribing again on the subscribe page"
+    } else {
+        "an admin lifts that with `postbode subscribers unsuppress`"
+    };
+    Error::Input(format!(
+        "{email} is on the suppression list ({why}); not added: {lift}"
+    ))
+}
+
+/// `add` for an address the store knows already: joins the list and, with
+/// `--active`, activates a pending person, but never re-subscribes someone
+/// who left. Consent is recorded only when something changed.
+async fn add_known(
+    store: &Store,
+    email: &EmailAddress,
+    list: &ListName,
+    active: bool,
+    consent: &ConsentWay,
+) -> Result<()> {
     let existing = store
-        .find_subscriber(&email)
+        .find_subscriber(email)
         .await?
-        .ok_or_else(|| unknown(&email))?;
+        .ok_or_else(|| unknown(email))?;
     if active && existing.status.is_gone() {
         return Err(Error::Input(format!(
             "{email} is {}; postbode does not re-subscribe someone who left. \
@@ -344,18 +432,18 @@ async fn add(
         )));
     }
     let joined = store
-        .join_lists(existing.id, std::slice::from_ref(&list))
+        .join_lists(existing.id, std::slice::from_ref(list))
         .await?;
     let activated = active
         && existing.status == SubscriberStatus::Pending
         && matches!(
             store
-                .set_status(&email, SubscriberStatus::Active, ChangeSource::Cli, None)
+                .set_status(email, SubscriberStatus::Active, ChangeSource::Cli, None)
                 .await?,
             StatusOutcome::Changed { .. }
         );
     if activated || joined > 0 {
-        store.record_consent(existing.id, &consent).await?;
+        store.record_consent(existing.id, consent).await?;
     }
     if activated {
         println!("{email} was pending and is now active");
