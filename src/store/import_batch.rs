@@ -352,68 +352,94 @@ fn plan<'a>(
 ) -> Plan<'a> {
     let mut plan = Plan::default();
     for (index, (row, old)) in rows.iter().zip(existing.iter_mut()).enumerate() {
-        let lists_of_row = || -> Vec<i64> {
-            let mut ids: Vec<i64> = row
-                .lists
-                .iter()
-                .filter_map(|l| list_ids.get(l))
-                .copied()
-                .collect();
-            ids.dedup();
-            ids
-        };
-        let Some(old) = old else {
-            if let Some(reason) = suppressed.get(index).copied().flatten() {
-                plan.counts.suppressed.add(reason);
-                continue;
-            }
-            let (status, _) = next_status(None, row.status, policy.activate);
-            plan.new_rows.push(NewRow(
-                row.email.as_str(),
-                row.name.as_ref().map(SubscriberName::as_str),
-                status.as_str(),
-                row.language.as_ref().map(Language::as_str),
-                &row.attributes,
-            ));
-            plan.new_lists.push(lists_of_row());
-            plan.new_index.push(index);
-            continue;
-        };
+        match old {
+            Some(old) => plan.add_known(index, row, old, lists_of_row(row, list_ids), policy),
+            None => match suppressed.get(index).copied().flatten() {
+                Some(reason) => plan.counts.suppressed.add(reason),
+                None => plan.add_new(index, row, lists_of_row(row, list_ids), policy),
+            },
+        }
+    }
+    plan.counts.added = plan.new_rows.len() as u64;
+    plan
+}
+
+/// The ids of the lists a row names, as far as they are known, without
+/// repeats next to each other.
+fn lists_of_row(row: &ImportRow, list_ids: &HashMap<ListName, i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = row
+        .lists
+        .iter()
+        .filter_map(|l| list_ids.get(l))
+        .copied()
+        .collect();
+    ids.dedup();
+    ids
+}
+
+/// Overwrites a known subscriber's name, language and attributes where the
+/// row says something new (an empty cell says nothing); true when any of
+/// them changed.
+fn take_cells(old: &mut Existing, row: &ImportRow) -> bool {
+    let mut dirty = false;
+    if let Some(name) = &row.name
+        && old.name.as_deref() != Some(name.as_str())
+    {
+        old.name = Some(name.as_str().to_owned());
+        dirty = true;
+    }
+    if let Some(language) = &row.language
+        && old.language.as_deref() != Some(language.as_str())
+    {
+        old.language = Some(language.as_str().to_owned());
+        dirty = true;
+    }
+    dirty |= attributes::set_attributes(&mut old.attributes, &row.attributes);
+    dirty
+}
+
+impl<'a> Plan<'a> {
+    /// A row whose address is not stored and not suppressed: a new
+    /// subscriber with the status the rules give them.
+    fn add_new(&mut self, index: usize, row: &'a ImportRow, lists: Vec<i64>, policy: ImportPolicy) {
+        let (status, _) = next_status(None, row.status, policy.activate);
+        self.new_rows.push(NewRow(
+            row.email.as_str(),
+            row.name.as_ref().map(SubscriberName::as_str),
+            status.as_str(),
+            row.language.as_ref().map(Language::as_str),
+            &row.attributes,
+        ));
+        self.new_lists.push(lists);
+        self.new_index.push(index);
+    }
+
+    /// A row for a known subscriber: what the file says more, the lists
+    /// they join, and a status change the rules allow.
+    fn add_known(
+        &mut self,
+        index: usize,
+        row: &'a ImportRow,
+        old: &'a mut Existing,
+        lists: Vec<i64>,
+        policy: ImportPolicy,
+    ) {
         let (status, kept_gone) = next_status(old.status, row.status, policy.activate);
-        plan.counts.kept_gone += u64::from(kept_gone);
-        let mut dirty = false;
-        if let Some(name) = &row.name
-            && old.name.as_deref() != Some(name.as_str())
-        {
-            old.name = Some(name.as_str().to_owned());
-            dirty = true;
-        }
-        if let Some(language) = &row.language
-            && old.language.as_deref() != Some(language.as_str())
-        {
-            old.language = Some(language.as_str().to_owned());
-            dirty = true;
-        }
-        dirty |= attributes::set_attributes(&mut old.attributes, &row.attributes);
+        self.counts.kept_gone += u64::from(kept_gone);
+        let dirty = take_cells(old, row);
         let status_changed = Some(status) != old.status;
-        let mut joined = false;
-        for list_id in lists_of_row() {
-            if !old.lists.contains(&list_id) {
-                plan.joins.entry(list_id).or_default().push(old.id);
-                joined = true;
-            }
-        }
+        let joined = self.join_new_lists(old, lists);
         if joined || (status_changed && status == SubscriberStatus::Active) {
-            plan.consenting.push(old.id);
+            self.consenting.push(old.id);
         }
         if dirty || status_changed || joined {
-            plan.counts.updated += 1;
+            self.counts.updated += 1;
         } else {
-            plan.counts.unchanged += 1;
+            self.counts.unchanged += 1;
         }
         let old: &'a Existing = old;
         if dirty || status_changed {
-            plan.updates.push(Update(
+            self.updates.push(Update(
                 old.id,
                 old.name.as_deref(),
                 old.language.as_deref(),
@@ -423,18 +449,29 @@ fn plan<'a>(
             ));
         }
         if status_changed && let Some(reason) = SuppressionReason::for_status(status) {
-            plan.known_suppress.push((index, old.id, reason));
+            self.known_suppress.push((index, old.id, reason));
         }
         if status_changed {
-            plan.known_logs.push((
+            self.known_logs.push((
                 old.id,
                 old.status.map(SubscriberStatus::as_str),
                 status.as_str(),
             ));
         }
     }
-    plan.counts.added = plan.new_rows.len() as u64;
-    plan
+
+    /// Puts a known subscriber on those of `lists` they are not on yet;
+    /// true when there was one.
+    fn join_new_lists(&mut self, old: &Existing, lists: Vec<i64>) -> bool {
+        let mut joined = false;
+        for list_id in lists {
+            if !old.lists.contains(&list_id) {
+                self.joins.entry(list_id).or_default().push(old.id);
+                joined = true;
+            }
+        }
+        joined
+    }
 }
 
 impl Importer {
