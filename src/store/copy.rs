@@ -174,94 +174,211 @@ struct IssueCopy {
     failed_brake_count: Option<i64>,
 }
 
+/// Copies the people: lists, subscribers, the suppression list, list
+/// members, the status log and erasures, in that order; evaluates to the
+/// highest subscriber id the source ever gave (`$sql` is the source's
+/// dialect), read in the same snapshot.
+macro_rules! copy_people {
+    ($src:ident, $dst:ident, $sql:ident) => {{
+        copy_table!(
+            $src,
+            $dst,
+            "lists",
+            "id, name, created_at",
+            "id",
+            (i64, String, i64),
+            (0, 1, 2)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "subscribers",
+            "id, email, name, status, language, attributes, created_at, updated_at, link_salt",
+            "id",
+            SubscriberCopy,
+            (
+                id, email, name, status, language, attributes, created_at, updated_at, link_salt
+            )
+        );
+        let ids_given: i64 = sqlx::query_scalar($sql.subscriber_ids_given)
+            .fetch_one(&mut *$src)
+            .await?;
+        copy_suppressions!($src, $dst);
+        copy_members!($src, $dst);
+        copy_table!(
+            $src,
+            $dst,
+            "status_changes",
+            "id, subscriber_id, at, from_status, to_status, source, detail, report_key",
+            "id",
+            (
+                i64,
+                Option<i64>,
+                i64,
+                Option<String>,
+                String,
+                String,
+                Option<String>,
+                Option<String>
+            ),
+            (0, 1, 2, 3, 4, 5, 6, 7)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "erasures",
+            "id, at, status, reason",
+            "id",
+            (i64, i64, String, String),
+            (0, 1, 2, 3)
+        );
+        ids_given
+    }};
+}
+
+/// Copies the sending: issues, their deliveries and the shared send pace
+/// (`send_pace`, `send_starts`), in that order.
+macro_rules! copy_sending {
+    ($src:ident, $dst:ident) => {{
+        copy_table!(
+            $src,
+            $dst,
+            "issues",
+            "id, slug, subject, preheader, issue_date, list_id, html_template, \
+             text_template, web_html, status, send_at, created_at, started_at, \
+             finished_at, recipients, paused_reason, paused_by, failed_brake_count",
+            "id",
+            IssueCopy,
+            (
+                id,
+                slug,
+                subject,
+                preheader,
+                issue_date,
+                list_id,
+                html_template,
+                text_template,
+                web_html,
+                status,
+                send_at,
+                created_at,
+                started_at,
+                finished_at,
+                recipients,
+                paused_reason,
+                paused_by,
+                failed_brake_count
+            )
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "deliveries",
+            "id, issue_id, subscriber_id, status, attempts, next_attempt_at, lease_owner, \
+             last_reply, message_id, sent_at",
+            "id",
+            (
+                i64,
+                i64,
+                Option<i64>,
+                String,
+                i64,
+                i64,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<i64>
+            ),
+            (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "send_pace",
+            "id, next_start",
+            "id",
+            (i64, i64),
+            (0, 1)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "send_starts",
+            "minute, started",
+            "minute",
+            (i64, i64),
+            (0, 1)
+        );
+    }};
+}
+
+/// Copies the records kept about people and issues: system mails sent,
+/// consents, bounce reports, and the issues' images, in that order.
+macro_rules! copy_records {
+    ($src:ident, $dst:ident) => {{
+        copy_table!(
+            $src,
+            $dst,
+            "system_mails",
+            "id, subscriber_id, kind, source, at",
+            "id",
+            (i64, i64, String, String, i64),
+            (0, 1, 2, 3, 4)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "consents",
+            "id, subscriber_id, method, at, list_name, language, client, basis, confirmed_at",
+            "id",
+            (
+                i64,
+                i64,
+                String,
+                i64,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<i64>
+            ),
+            (0, 1, 2, 3, 4, 5, 6, 7, 8)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "bounce_reports",
+            "id, report_key, kind, delivery_id, subscriber_id, reason, at",
+            "id",
+            (i64, String, String, Option<i64>, Option<i64>, String, i64),
+            (0, 1, 2, 3, 4, 5, 6)
+        );
+        copy_table!(
+            $src,
+            $dst,
+            "media",
+            "id, name, content_type, bytes, created_at",
+            "id",
+            (i64, String, String, Vec<u8>, i64),
+            (0, 1, 2, 3, 4)
+        );
+    }};
+}
+
 impl Store {
     /// Copies every row of this store into `target`, which must be empty,
     /// then counts both.
     pub async fn copy_into(&self, target: &Store) -> Result<CopyReport> {
-        let already = target.row_count("subscribers").await?
-            + target.row_count("issues").await?
-            + target.row_count("lists").await?;
-        if already > 0 {
-            return Err(Error::Input(
-                "the target database is not empty (it has lists, subscribers or issues); \
-                 migrate-store copies into an empty database only"
-                    .into(),
-            ));
-        }
+        target.refuse_unless_empty().await?;
         on_db!(target, dpool, dsql => {
             let mut dst = dpool.begin_with(dsql.begin_write).await?;
             // Migrations put the pace's one row in; the source's replaces it.
             sqlx::query("DELETE FROM send_pace").execute(&mut *dst).await?;
             let ids_given: i64 = on_db!(self, spool, ssql => {
                 let mut src = spool.begin_with(ssql.begin_snapshot).await?;
-                copy_table!(src, dst, "lists", "id, name, created_at", "id", (i64, String, i64), (0, 1, 2));
-                copy_table!(
-                    src, dst, "subscribers",
-                    "id, email, name, status, language, attributes, created_at, updated_at, link_salt",
-                    "id",
-                    SubscriberCopy,
-                    (id, email, name, status, language, attributes, created_at, updated_at,
-                     link_salt)
-                );
-                let ids_given: i64 = sqlx::query_scalar(ssql.subscriber_ids_given)
-                    .fetch_one(&mut *src)
-                    .await?;
-                copy_suppressions!(src, dst);
-                copy_members!(src, dst);
-                copy_table!(
-                    src, dst, "status_changes",
-                    "id, subscriber_id, at, from_status, to_status, source, detail, report_key",
-                    "id",
-                    (i64, Option<i64>, i64, Option<String>, String, String, Option<String>,
-                     Option<String>),
-                    (0, 1, 2, 3, 4, 5, 6, 7)
-                );
-                copy_table!(
-                    src, dst, "erasures", "id, at, status, reason", "id",
-                    (i64, i64, String, String), (0, 1, 2, 3)
-                );
-                copy_table!(
-                    src, dst, "issues",
-                    "id, slug, subject, preheader, issue_date, list_id, html_template, \
-                     text_template, web_html, status, send_at, created_at, started_at, \
-                     finished_at, recipients, paused_reason, paused_by, failed_brake_count", "id",
-                    IssueCopy,
-                    (id, slug, subject, preheader, issue_date, list_id, html_template,
-                     text_template, web_html, status, send_at, created_at, started_at,
-                     finished_at, recipients, paused_reason, paused_by, failed_brake_count)
-                );
-                copy_table!(
-                    src, dst, "deliveries",
-                    "id, issue_id, subscriber_id, status, attempts, next_attempt_at, lease_owner, \
-                     last_reply, message_id, sent_at", "id",
-                    (i64, i64, Option<i64>, String, i64, i64, Option<String>, Option<String>,
-                     Option<String>, Option<i64>),
-                    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
-                );
-                copy_table!(src, dst, "send_pace", "id, next_start", "id", (i64, i64), (0, 1));
-                copy_table!(src, dst, "send_starts", "minute, started", "minute", (i64, i64), (0, 1));
-                copy_table!(
-                    src, dst, "system_mails", "id, subscriber_id, kind, source, at", "id",
-                    (i64, i64, String, String, i64), (0, 1, 2, 3, 4)
-                );
-                copy_table!(
-                    src, dst, "consents",
-                    "id, subscriber_id, method, at, list_name, language, client, basis, confirmed_at",
-                    "id",
-                    (i64, i64, String, i64, Option<String>, Option<String>, Option<String>,
-                     Option<String>, Option<i64>),
-                    (0, 1, 2, 3, 4, 5, 6, 7, 8)
-                );
-                copy_table!(
-                    src, dst, "bounce_reports",
-                    "id, report_key, kind, delivery_id, subscriber_id, reason, at", "id",
-                    (i64, String, String, Option<i64>, Option<i64>, String, i64),
-                    (0, 1, 2, 3, 4, 5, 6)
-                );
-                copy_table!(
-                    src, dst, "media", "id, name, content_type, bytes, created_at", "id",
-                    (i64, String, String, Vec<u8>, i64), (0, 1, 2, 3, 4)
-                );
+                let ids_given = copy_people!(src, dst, ssql);
+                copy_sending!(src, dst);
+                copy_records!(src, dst);
                 src.commit().await?;
                 ids_given
             });
@@ -273,6 +390,27 @@ impl Store {
             }
             dst.commit().await?;
         });
+        self.count_against(target).await
+    }
+
+    /// Refuses a target that holds lists, subscribers or issues: a copy
+    /// goes into an empty database only, so nothing is mixed or overwritten.
+    async fn refuse_unless_empty(&self) -> Result<()> {
+        let already = self.row_count("subscribers").await?
+            + self.row_count("issues").await?
+            + self.row_count("lists").await?;
+        if already > 0 {
+            return Err(Error::Input(
+                "the target database is not empty (it has lists, subscribers or issues); \
+                 migrate-store copies into an empty database only"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Rows per table here and in `target`, after a copy.
+    async fn count_against(&self, target: &Store) -> Result<CopyReport> {
         let mut report = CopyReport::default();
         for table in TABLES {
             report.tables.push((
