@@ -54,6 +54,63 @@ const PG_RESERVE: &str = "\
     FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now) AS c \
     WHERE id = 1 RETURNING next_start, c.now";
 
+/// Records a granted block in the minute of its last slot, and forgets
+/// minutes older than the longest window (a day), inside the caller's
+/// transaction `$tx`. A macro, because the transaction's type differs per
+/// backend.
+macro_rules! count_starts {
+    ($tx:expr, $caps:expr, $first:expr, $count:expr, $spacing_us:expr, $now_us:expr) => {{
+        let last = $first.saturating_add(($count - 1).saturating_mul($spacing_us));
+        sqlx::query(
+            "INSERT INTO send_starts (minute, started) VALUES ($1, $2) \
+             ON CONFLICT (minute) DO UPDATE SET started = send_starts.started + excluded.started",
+        )
+        .bind(last.div_euclid(MINUTE_US))
+        .bind($count)
+        .execute(&mut *$tx)
+        .await?;
+        // Nothing older than the longest window (a day) is needed.
+        let longest = $caps.iter().map(|c| c.span_us).max().unwrap_or(0);
+        sqlx::query("DELETE FROM send_starts WHERE minute < $1")
+            .bind($now_us.saturating_sub(longest).div_euclid(MINUTE_US) - 1)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// How much a cap leaves of a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Room {
+    /// At most this many more starts fit.
+    Left(i64),
+    /// None fit; ask again at this database time.
+    FullUntil(i64),
+}
+
+impl CapWindow {
+    /// The first minute a block beginning at `first` could share a window
+    /// with: one span before it.
+    fn window_start(&self, first: i64) -> i64 {
+        first.saturating_sub(self.span_us).div_euclid(MINUTE_US)
+    }
+
+    /// The room this cap leaves, from the starts `counted` per minute
+    /// (`(minute, started)`, oldest first) since [`CapWindow::window_start`].
+    fn room(&self, from_minute: i64, counted: &[(i64, i64)], now_us: i64) -> Room {
+        let used: i64 = counted.iter().map(|c| c.1).sum();
+        let room = self.limit - used;
+        if room > 0 {
+            return Room::Left(room);
+        }
+        // Room comes when the oldest counted minute leaves the window.
+        let oldest = counted.first().map_or(from_minute, |c| c.0);
+        let retry_at = (oldest + 1)
+            .saturating_mul(MINUTE_US)
+            .saturating_add(self.span_us);
+        Room::FullUntil(retry_at.max(now_us + 1))
+    }
+}
+
 impl Store {
     /// Hands out up to `want` consecutive start slots `spacing_us` apart,
     /// within `caps`.
@@ -65,20 +122,9 @@ impl Store {
     ) -> Result<Reservation> {
         let want = want.max(1);
         let spacing_us = spacing_us.max(0);
-        if let (Db::Postgres(pool), false) = (&self.db, caps.iter().any(|c| c.limit > 0)) {
-            // Without caps, one statement does it all: a reservation per
-            // block is the one database write every sender makes often.
-            let span = want.saturating_mul(spacing_us);
-            let (end, now_us): (i64, i64) = sqlx::query_as(PG_RESERVE)
-                .bind(span)
-                .fetch_one(pool)
-                .await?;
-            return Ok(Reservation {
-                first_us: end - span,
-                count: want,
-                now_us,
-                retry_at_us: None,
-            });
+        let capped = caps.iter().any(|c| c.limit > 0);
+        if let (Db::Postgres(pool), false) = (&self.db, capped) {
+            return reserve_uncapped_postgres(pool, want, spacing_us).await;
         }
         on_db!(self, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
@@ -96,52 +142,33 @@ impl Store {
             let first = next.max(now_us);
             let mut count = want;
             for cap in caps.iter().filter(|c| c.limit > 0) {
-                let from_minute = first.saturating_sub(cap.span_us).div_euclid(MINUTE_US);
+                let from_minute = cap.window_start(first);
                 let counted: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT minute, started FROM send_starts WHERE minute >= $1 ORDER BY minute",
                 )
                 .bind(from_minute)
                 .fetch_all(&mut *tx)
                 .await?;
-                let used: i64 = counted.iter().map(|c| c.1).sum();
-                let room = cap.limit - used;
-                if room <= 0 {
-                    // Room comes when the oldest counted minute leaves the window.
-                    let oldest = counted.first().map_or(from_minute, |c| c.0);
-                    let retry_at = (oldest + 1)
-                        .saturating_mul(MINUTE_US)
-                        .saturating_add(cap.span_us);
-                    tx.commit().await?;
-                    return Ok(Reservation {
-                        first_us: first,
-                        count: 0,
-                        now_us,
-                        retry_at_us: Some(retry_at.max(now_us + 1)),
-                    });
+                match cap.room(from_minute, &counted, now_us) {
+                    Room::Left(room) => count = count.min(room),
+                    Room::FullUntil(retry_at_us) => {
+                        tx.commit().await?;
+                        return Ok(Reservation {
+                            first_us: first,
+                            count: 0,
+                            now_us,
+                            retry_at_us: Some(retry_at_us),
+                        });
+                    }
                 }
-                count = count.min(room);
             }
             let end = first.saturating_add(count.saturating_mul(spacing_us));
             sqlx::query("UPDATE send_pace SET next_start = $1 WHERE id = 1")
                 .bind(end)
                 .execute(&mut *tx)
                 .await?;
-            if caps.iter().any(|c| c.limit > 0) {
-                let last = first.saturating_add((count - 1).saturating_mul(spacing_us));
-                sqlx::query(
-                    "INSERT INTO send_starts (minute, started) VALUES ($1, $2) \
-                     ON CONFLICT (minute) DO UPDATE SET started = send_starts.started + excluded.started",
-                )
-                .bind(last.div_euclid(MINUTE_US))
-                .bind(count)
-                .execute(&mut *tx)
-                .await?;
-                // Nothing older than the longest window (a day) is needed.
-                let longest = caps.iter().map(|c| c.span_us).max().unwrap_or(0);
-                sqlx::query("DELETE FROM send_starts WHERE minute < $1")
-                    .bind(now_us.saturating_sub(longest).div_euclid(MINUTE_US) - 1)
-                    .execute(&mut *tx)
-                    .await?;
+            if capped {
+                count_starts!(tx, caps, first, count, spacing_us, now_us);
             }
             tx.commit().await?;
             Ok(Reservation {
@@ -152,6 +179,26 @@ impl Store {
             })
         })
     }
+}
+
+/// Without caps on PostgreSQL, one statement does it all: a reservation
+/// per block is the one database write every sender makes often.
+async fn reserve_uncapped_postgres(
+    pool: &sqlx::PgPool,
+    want: i64,
+    spacing_us: i64,
+) -> Result<Reservation> {
+    let span = want.saturating_mul(spacing_us);
+    let (end, now_us): (i64, i64) = sqlx::query_as(PG_RESERVE)
+        .bind(span)
+        .fetch_one(pool)
+        .await?;
+    Ok(Reservation {
+        first_us: end - span,
+        count: want,
+        now_us,
+        retry_at_us: None,
+    })
 }
 
 /// This process's clock in Unix microseconds.
