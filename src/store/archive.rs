@@ -82,7 +82,30 @@ impl Store {
         ))
     }
 
+    /// Everything `/metrics` shows, one query per kind of count.
     pub async fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
+        let (deliveries, retried) = self.deliveries_by_issue().await?;
+        let subscribers = self.subscribers_by_status().await?;
+        let unsubscribes = self.unsubscribes_by_source().await?;
+        let queue_depth = self.queue_depth().await?;
+        let sent_last_minute = self.sent_last_minute().await?;
+        let erasures = self.erasures_by_reason().await?;
+        let feedback = self.feedback_by_issue().await?;
+        Ok(MetricsSnapshot {
+            feedback,
+            deliveries,
+            retried,
+            subscribers,
+            unsubscribes,
+            queue_depth,
+            sent_last_minute,
+            erasures,
+        })
+    }
+
+    /// [`MetricsSnapshot::deliveries`] and [`MetricsSnapshot::retried`],
+    /// from one query.
+    async fn deliveries_by_issue(&self) -> Result<DeliveriesByIssue> {
         // Retried: attempts are counted when an outcome is recorded, so
         // more than one means a retry happened, and a queued (or claimed)
         // delivery with one or more is waiting for (or in) its retry.
@@ -112,64 +135,72 @@ impl Store {
                 deliveries.push((slug.to_owned(), status.to_owned(), n));
             }
         }
+        Ok((deliveries, retried))
+    }
 
+    /// [`MetricsSnapshot::subscribers`]: every status, zeros included.
+    async fn subscribers_by_status(&self) -> Result<Vec<(String, i64)>> {
         let found: Vec<(String, i64)> = on_db!(self, pool, _sql =>
             sqlx::query_as("SELECT status, count(*) FROM subscribers GROUP BY status")
                 .fetch_all(pool)
                 .await?);
-        let subscribers = SUBSCRIBER_STATUSES
-            .iter()
-            .map(|s| {
-                let n = found.iter().find(|r| r.0 == *s).map_or(0, |r| r.1);
-                ((*s).to_owned(), n)
-            })
-            .collect();
+        Ok(every_key(&SUBSCRIBER_STATUSES, &found))
+    }
 
-        let unsubscribes = on_db!(self, pool, _sql => sqlx::query_as(
+    /// [`MetricsSnapshot::unsubscribes`].
+    async fn unsubscribes_by_source(&self) -> Result<Vec<(String, i64)>> {
+        Ok(on_db!(self, pool, _sql => sqlx::query_as(
             "SELECT source, count(*) FROM status_changes WHERE to_status = 'unsubscribed' \
              GROUP BY source ORDER BY source",
         )
         .fetch_all(pool)
-        .await?);
+        .await?))
+    }
 
-        let queue_depth = on_db!(self, pool, _sql => sqlx::query_scalar(
+    /// [`MetricsSnapshot::queue_depth`].
+    async fn queue_depth(&self) -> Result<i64> {
+        Ok(on_db!(self, pool, _sql => sqlx::query_scalar(
             "SELECT count(*) FROM deliveries d JOIN issues i ON i.id = d.issue_id \
              WHERE i.status = 'sending' AND d.status IN ('queued', 'sending')",
         )
         .fetch_one(pool)
-        .await?);
+        .await?))
+    }
 
-        let sent_last_minute = on_db!(self, pool, _sql => sqlx::query_scalar(
+    /// [`MetricsSnapshot::sent_last_minute`].
+    async fn sent_last_minute(&self) -> Result<i64> {
+        Ok(on_db!(self, pool, _sql => sqlx::query_scalar(
             "SELECT count(*) FROM deliveries WHERE status = 'sent' AND sent_at >= $1",
         )
         .bind(now_ms() - 60_000)
         .fetch_one(pool)
-        .await?);
+        .await?))
+    }
 
+    /// [`MetricsSnapshot::erasures`]: both reasons, zeros included.
+    async fn erasures_by_reason(&self) -> Result<Vec<(String, i64)>> {
         let found: Vec<(String, i64)> = on_db!(self, pool, _sql => sqlx::query_as(
             "SELECT reason, count(*) FROM erasures GROUP BY reason",
         )
         .fetch_all(pool)
         .await?);
-        let erasures = [super::ERASED_BY_ADMIN, super::ERASED_PENDING_EXPIRED]
-            .iter()
-            .map(|reason| {
-                let n = found.iter().find(|r| r.0 == *reason).map_or(0, |r| r.1);
-                ((*reason).to_owned(), n)
-            })
-            .collect();
-
-        let feedback = self.feedback_by_issue().await?;
-
-        Ok(MetricsSnapshot {
-            feedback,
-            deliveries,
-            retried,
-            subscribers,
-            unsubscribes,
-            queue_depth,
-            sent_last_minute,
-            erasures,
-        })
+        Ok(every_key(
+            &[super::ERASED_BY_ADMIN, super::ERASED_PENDING_EXPIRED],
+            &found,
+        ))
     }
+}
+
+/// [`MetricsSnapshot::deliveries`] and [`MetricsSnapshot::retried`].
+type DeliveriesByIssue = (Vec<(String, String, i64)>, Vec<(String, i64)>);
+
+/// A count for each of `keys`, in their order, 0 where `found` has none,
+/// so a series does not vanish when its count drops to zero.
+fn every_key(keys: &[&str], found: &[(String, i64)]) -> Vec<(String, i64)> {
+    keys.iter()
+        .map(|key| {
+            let n = found.iter().find(|r| r.0 == *key).map_or(0, |r| r.1);
+            ((*key).to_owned(), n)
+        })
+        .collect()
 }
