@@ -32,18 +32,20 @@ size=$(stat -c %s outbox/test-*.eml | head -n 1)
 
 run_send() {
   if [ -n "$limit" ]; then
-    /usr/bin/time -f '%e %M' -o time.txt timeout -s TERM "$limit" "$bin" --config postbode.toml send > send.out 2>&1 || true
+    /usr/bin/time -f '%e %M %U %S' -o time.txt timeout -s TERM "$limit" "$bin" --config postbode.toml send > send.out 2>&1 || true
   else
-    /usr/bin/time -f '%e %M' -o time.txt "$bin" --config postbode.toml send > send.out 2>&1 ||
+    /usr/bin/time -f '%e %M %U %S' -o time.txt "$bin" --config postbode.toml send > send.out 2>&1 ||
       { echo "FAILED: postbode send exited non-zero:" >&2; tail -n 20 send.out >&2; exit 1; }
   fi
 }
 run_send
-read -r secs kib < <(tail -n 1 time.txt)
+read -r secs kib usr sys < <(tail -n 1 time.txt)
 sent=$("$bin" --config postbode.toml issue status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counts"]["sent"])')
 fail_if_nothing_sent "$sent" send.out
 printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (messages of %d bytes, DKIM rsa-2048, concurrency 16)\n' \
   "$rows" "$sent" "$secs" "$(echo "$sent / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$size"
+printf 'postbode CPU: %.2f s user + %.2f s system = %.0f µs a message\n' \
+  "$usr" "$sys" "$(echo "($usr + $sys) * 1000000 / $sent" | bc -l)"
 
 # The ceiling: same-size messages, same sink, 16 parallel sessions.
 msgsize=$size

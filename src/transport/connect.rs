@@ -1,6 +1,7 @@
 //! Opening one ready-to-send SMTP session: TCP with `TCP_NODELAY` (see
 //! the [transport docs](super)), the greeting, EHLO, TLS as configured
-//! ([`super::tls`]), AUTH when there are credentials.
+//! ([`super::tls`]), whether the server pipelines, AUTH when there are
+//! credentials.
 
 use std::io;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::{authentication::Credentials, authentication::Mechanism};
 use tokio::net::TcpStream;
 
+use super::exchange::offers_pipelining;
 use super::pool::Session;
 use super::reply::{SendError, SendErrorKind, smtp_error};
 use super::tls::{ImplicitTls, Security};
@@ -102,13 +104,16 @@ impl Connector {
                 format!("{}: {PLAINTEXT_AUTH_REFUSED}", self.endpoint),
             ));
         }
+        let pipelining = offers_pipelining(&mut conn, &self.hello)
+            .await
+            .map_err(lettre_error)?;
         if let Some(credentials) = &self.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
                 .map_err(lettre_error)?;
         }
         tracing::debug!(server = %self.endpoint, "SMTP connection opened");
-        Ok(Session::new(conn, watch))
+        Ok(Session::new(conn, pipelining, watch))
     }
 
     /// A TCP connection to the first address of `host` that accepts

@@ -20,11 +20,13 @@
 //! - `reply.rs`: [`SendError`], what a reply (or its absence) means;
 //! - `relay.rs`: [`SmtpRelay`], one send or probe under one deadline;
 //! - `pool.rs`: the idle connections and the turns;
+//! - `exchange.rs`: one mail transaction on a session, pipelined when the
+//!   server offers it;
 //! - `connect.rs`: opening one ready session (TCP, EHLO, TLS, AUTH);
 //! - `tls.rs`: STARTTLS or TLS from the first byte (`smtps://`);
 //! - `smtp_url.rs`: `smtp.url` taken apart;
 //! - `outbox.rs`: the `.eml` folder when no server is configured;
-//! - `crlf.rs`: line ends for the wire;
+//! - `crlf.rs`: line ends and dot-stuffing for the wire;
 //! - `rate.rs`: [`rate::RateLimiter`], the send rate every sender shares;
 //! - `system_mailer.rs`: [`system_mailer::SystemMailer`], mail to one person
 //!   outside an issue (confirmations, unsubscribe links), recorded.
@@ -32,6 +34,7 @@
 mod connect;
 mod courier;
 mod crlf;
+mod exchange;
 mod outbox;
 mod pool;
 pub mod rate;

@@ -7,12 +7,12 @@
 //!   `pool_size` the surplus sends wait for a turn; keep `pool_size` at
 //!   least `sending.concurrency`.
 //! * A connection goes back to the idle list only when lettre has not
-//!   marked it broken. Its `send` marks it broken (after a polite QUIT)
-//!   when any command fails, a refused recipient included, so after any
-//!   negative reply the next message gets a new connection; the only
-//!   errors that leave it usable are its own checks before MAIL (a message
-//!   needing 8BITMIME or SMTPUTF8 the server lacks), where nothing was
-//!   sent. A cancelled (timed-out) send drops its connection.
+//!   marked it broken. A send ([`super::exchange`]) marks it broken (after
+//!   a polite QUIT) when any command fails, a refused recipient included,
+//!   so after any negative reply the next message gets a new connection;
+//!   the only errors that leave it usable are lettre's checks before MAIL
+//!   (a message needing 8BITMIME or SMTPUTF8 the server lacks), where
+//!   nothing was sent. A cancelled (timed-out) send drops its connection.
 //! * Sockets get `TCP_NODELAY`; see the module docs for why.
 //! * An idle connection is reused only if it was parked less than
 //!   [`MAX_IDLE`] ago and nothing has arrived on it since: a server that
@@ -35,6 +35,7 @@ use lettre::transport::smtp::response::Response;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::connect::Connector;
+use super::exchange;
 use super::reply::{SendError, SendErrorKind};
 
 /// An idle connection older than this is closed instead of reused
@@ -45,6 +46,9 @@ pub(super) const MAX_IDLE: Duration = Duration::from_secs(60);
 /// One open SMTP session, ready for MAIL.
 pub(super) struct Session {
     conn: AsyncSmtpConnection,
+    /// The server offers PIPELINING: a send writes MAIL, RCPT and DATA at
+    /// once ([`super::exchange`]).
+    pipelining: bool,
     /// The same socket as `conn`'s (a duplicated descriptor), only
     /// ever peeked at.
     watch: StdTcpStream,
@@ -56,9 +60,10 @@ pub(super) struct Session {
 impl Session {
     /// A session fresh from [`Connector::connect`]; `watch` is a second
     /// handle on its socket.
-    pub(super) fn new(conn: AsyncSmtpConnection, watch: StdTcpStream) -> Session {
+    pub(super) fn new(conn: AsyncSmtpConnection, pipelining: bool, watch: StdTcpStream) -> Session {
         Session {
             conn,
+            pipelining,
             watch,
             parked: None,
         }
@@ -69,7 +74,7 @@ impl Session {
         envelope: &LettreEnvelope,
         data: &[u8],
     ) -> Result<Response, lettre::transport::smtp::Error> {
-        self.conn.send(envelope, data).await
+        exchange::transact(&mut self.conn, self.pipelining, envelope, data).await
     }
 
     /// NOOP answered positively.
