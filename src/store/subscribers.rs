@@ -169,6 +169,72 @@ impl TryFrom<SubscriberRow> for Subscriber {
     }
 }
 
+/// The suppression list's reason for `$email` (hashed as `$hash`), read in
+/// the caller's transaction `$tx`; none for an address that is stored: a
+/// known address is known, whatever the list says (the caller decides
+/// what to do with it); the list is about people not stored. A macro,
+/// because the transaction's type differs per backend.
+macro_rules! kept_suppression {
+    ($tx:ident, $email:expr, $hash:expr) => {{
+        let email: &EmailAddress = &$email;
+        let hash: &$crate::domain::AddressHash = $hash;
+        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM subscribers WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let kept: Option<String> = match known {
+            Some(_) => None,
+            None => {
+                sqlx::query_scalar("SELECT reason FROM suppressions WHERE hash = $1")
+                    .bind(hash.as_bytes().as_slice())
+                    .fetch_optional(&mut *$tx)
+                    .await?
+            }
+        };
+        kept.and_then(|r| SuppressionReason::parse(&r).ok())
+    }};
+}
+
+/// Inserts `$new` (a `&NewSubscriber`) at `$now` in the caller's
+/// transaction `$tx`; evaluates to its id, or none when the address is
+/// stored already (another writer may have added it meanwhile). The id
+/// comes from the database (never one given before), and so does the
+/// link salt.
+macro_rules! insert_subscriber {
+    ($tx:ident, $new:expr, $now:expr) => {{
+        let new: &NewSubscriber = $new;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, '{}', $5, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
+        )
+        .bind(new.email.as_str())
+        .bind(new.name.as_ref().map(SubscriberName::as_str))
+        .bind(new.status.as_str())
+        .bind(new.language.as_ref().map(Language::as_str))
+        .bind($now)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        id
+    }};
+}
+
+/// Puts a new subscriber `$id` on each list of `$list_ids` at `$now`, in
+/// the caller's transaction `$tx`.
+macro_rules! add_memberships {
+    ($tx:ident, $id:expr, $list_ids:expr, $now:expr) => {{
+        for list_id in $list_ids {
+            sqlx::query(
+                "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3)",
+            )
+            .bind(list_id)
+            .bind($id)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
 impl Store {
     /// Adds a subscriber to `lists`, with the first status
     /// `new.status` (which `source` must be allowed to give:
@@ -217,60 +283,22 @@ impl Store {
         let now = now_ms();
         let added: std::result::Result<(), Option<SuppressionReason>> = on_db!(self, pool, sql => {
             let mut tx = pool.begin_with(sql.begin_write).await?;
-            // A known address is known, whatever the list says (the
-            // caller decides what to do with it); the list is about
-            // people not stored.
-            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM subscribers WHERE email = $1")
-                .bind(new.email.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let kept: Option<String> = match known {
-                Some(_) => None,
-                None => sqlx::query_scalar("SELECT reason FROM suppressions WHERE hash = $1")
-                    .bind(hash.as_bytes().as_slice())
-                    .fetch_optional(&mut *tx)
-                    .await?,
-            };
-            let kept = kept.and_then(|r| SuppressionReason::parse(&r).ok());
+            let kept = kept_suppression!(tx, new.email, &hash);
             match kept.filter(|reason| suppression_blocks(*reason, source)) {
                 Some(reason) => Err(Some(reason)),
-                None => {
-                    // The id comes from the database (never one given
-                    // before), and so does the link salt.
-                    let id: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO subscribers (email, name, status, language, attributes, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, '{}', $5, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
-                    )
-                    .bind(new.email.as_str())
-                    .bind(new.name.as_ref().map(SubscriberName::as_str))
-                    .bind(new.status.as_str())
-                    .bind(new.language.as_ref().map(Language::as_str))
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    match id {
-                        None => Err(None),
-                        Some(id) => {
-                            for list_id in &list_ids {
-                                sqlx::query(
-                                    "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES ($1, $2, $3)",
-                                )
-                                .bind(list_id)
-                                .bind(id)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
-                            }
-                            log_status_change!(&mut *tx, id, now, None, new.status, source, None);
-                            record_consent!(&mut *tx, id, now, consent);
-                            if let Some(reason) = SuppressionReason::for_status(new.status) {
-                                suppress!(&mut *tx, &hash, reason, now);
-                            }
-                            tx.commit().await?;
-                            Ok(())
+                None => match insert_subscriber!(tx, new, now) {
+                    None => Err(None),
+                    Some(id) => {
+                        add_memberships!(tx, id, &list_ids, now);
+                        log_status_change!(&mut *tx, id, now, None, new.status, source, None);
+                        record_consent!(&mut *tx, id, now, consent);
+                        if let Some(reason) = SuppressionReason::for_status(new.status) {
+                            suppress!(&mut *tx, &hash, reason, now);
                         }
+                        tx.commit().await?;
+                        Ok(())
                     }
-                }
+                },
             }
         });
         match added {
