@@ -3,6 +3,7 @@
 //! now (its recipients are only fixed when sending starts).
 
 use super::backend::on_db;
+use super::issues::bind_issue_columns;
 use super::{Issue, IssueStatus, NewIssue, Store};
 use crate::domain::Slug;
 use crate::error::{Error, Result};
@@ -39,20 +40,12 @@ impl Store {
         list_id: i64,
         new: &NewIssue,
     ) -> Result<Issue> {
-        let changed = on_db!(self, pool, _sql => sqlx::query(
+        let changed = on_db!(self, pool, _sql => bind_issue_columns!(sqlx::query(
             "UPDATE issues SET subject = $1, preheader = $2, issue_date = $3, list_id = $4, \
              html_template = $5, text_template = $6, web_html = $7, status = 'scheduled', \
              send_at = $8, started_at = NULL, finished_at = NULL, paused_by = NULL, \
              paused_reason = NULL WHERE id = $9 AND status = 'cancelled'",
-        )
-        .bind(&new.subject)
-        .bind(&new.preheader)
-        .bind(&new.issue_date)
-        .bind(list_id)
-        .bind(&new.html_template)
-        .bind(&new.text_template)
-        .bind(&new.web_html)
-        .bind(new.send_at)
+        ), new, list_id)
         .bind(id)
         .execute(pool)
         .await?

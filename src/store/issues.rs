@@ -21,6 +21,27 @@ pub struct NewIssue {
     pub send_at: i64,
 }
 
+/// Binds a rendered issue's columns to `$query`, in this order: subject,
+/// preheader, issue date, `$list_id`, html and text templates, web
+/// version, send time. Queueing (`INSERT`) and queueing again
+/// ([`Store::requeue_issue`]'s `UPDATE`) both write these, so the order
+/// is kept here once; their placeholders follow it.
+macro_rules! bind_issue_columns {
+    ($query:expr, $new:expr, $list_id:expr) => {{
+        let new: &$crate::store::NewIssue = $new;
+        $query
+            .bind(&new.subject)
+            .bind(&new.preheader)
+            .bind(&new.issue_date)
+            .bind($list_id)
+            .bind(&new.html_template)
+            .bind(&new.text_template)
+            .bind(&new.web_html)
+            .bind(new.send_at)
+    }};
+}
+pub(super) use bind_issue_columns;
+
 /// Where an issue stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IssueStatus {
@@ -148,20 +169,12 @@ impl Store {
             }
             return Err(already_queued(&new.slug, existing.status));
         }
-        on_db!(self, pool, _sql => sqlx::query(
+        on_db!(self, pool, _sql => bind_issue_columns!(sqlx::query(
             "INSERT INTO issues (slug, subject, preheader, issue_date, list_id, html_template, \
              text_template, web_html, status, send_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'scheduled', $9, $10)",
         )
-        .bind(new.slug.as_str())
-        .bind(&new.subject)
-        .bind(&new.preheader)
-        .bind(&new.issue_date)
-        .bind(list_id)
-        .bind(&new.html_template)
-        .bind(&new.text_template)
-        .bind(&new.web_html)
-        .bind(new.send_at)
+        .bind(new.slug.as_str()), new, list_id)
         .bind(now_ms())
         .execute(pool)
         .await?
