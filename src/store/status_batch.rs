@@ -77,12 +77,11 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_batch_applies_each_change_in_order_as_the_table_allows_and_logs_only_real_changes() {
-        let (_dir, store) = store().await;
-        let an = add(&store, "an@example.nl").await;
-        let bo = add(&store, "bo@example.nl").await;
-        // A queued delivery for each, so skipping shows.
+    /// Two active people, `an` and `bo`, each with a queued delivery (so
+    /// skipping shows); returns their ids.
+    async fn two_with_a_queued_delivery(store: &Store) -> (i64, i64) {
+        let an = add(store, "an@example.nl").await;
+        let bo = add(store, "bo@example.nl").await;
         sqlx::query(
             "INSERT INTO issues (id, slug, subject, issue_date, list_id, html_template, \
              text_template, web_html, status, send_at, created_at) \
@@ -98,8 +97,14 @@ mod tests {
         .execute(store.sqlite_pool())
         .await
         .expect("deliveries");
+        (an, bo)
+    }
 
-        let answers = store
+    /// One batch for `an` and `bo`: a one-click unsubscribe of `an` and
+    /// the page's repeat of it, an unknown id, the page unsubscribing `bo`
+    /// and then trying to subscribe `bo` again.
+    async fn mixed_batch(store: &Store, an: i64, bo: i64) -> Vec<StatusOutcome> {
+        store
             .set_statuses_by_id(&[
                 unsubscribe(an, ChangeSource::OneClick),
                 unsubscribe(an, ChangeSource::Page),
@@ -111,7 +116,14 @@ mod tests {
                 },
             ])
             .await
-            .expect("batch");
+            .expect("batch")
+    }
+
+    #[tokio::test]
+    async fn a_batch_applies_each_change_in_order_as_the_table_allows() {
+        let (_dir, store) = store().await;
+        let (an, bo) = two_with_a_queued_delivery(&store).await;
+        let answers = mixed_batch(&store, an, bo).await;
         let changed = |from, to| StatusOutcome::Changed { from, to };
         assert_eq!(
             answers,
@@ -126,6 +138,21 @@ mod tests {
                 },
             ]
         );
+        assert_eq!(
+            store.status_by_id(an).await.expect("read"),
+            Some(Unsubscribed)
+        );
+        assert_eq!(
+            store.status_by_id(bo).await.expect("read"),
+            Some(Unsubscribed)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_logs_only_real_changes() {
+        let (_dir, store) = store().await;
+        let (an, bo) = two_with_a_queued_delivery(&store).await;
+        mixed_batch(&store, an, bo).await;
         let log: Vec<(i64, Option<String>, String, String)> = sqlx::query_as(
             "SELECT subscriber_id, from_status, to_status, source FROM status_changes \
              WHERE source <> 'cli' ORDER BY id",
@@ -143,14 +170,13 @@ mod tests {
                 entry(bo, "active", "unsubscribed", "page"),
             ]
         );
-        assert_eq!(
-            store.status_by_id(an).await.expect("read"),
-            Some(Unsubscribed)
-        );
-        assert_eq!(
-            store.status_by_id(bo).await.expect("read"),
-            Some(Unsubscribed)
-        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_skips_the_queued_deliveries_of_everyone_it_unsubscribes() {
+        let (_dir, store) = store().await;
+        let (an, bo) = two_with_a_queued_delivery(&store).await;
+        mixed_batch(&store, an, bo).await;
         let skipped: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM deliveries WHERE status = 'skipped' \
              AND last_reply = 'unsubscribed'",
@@ -159,6 +185,11 @@ mod tests {
         .await
         .expect("count");
         assert_eq!(skipped, 2, "both had a queued delivery when they left");
+    }
+
+    #[tokio::test]
+    async fn an_empty_batch_answers_nothing() {
+        let (_dir, store) = store().await;
         assert_eq!(store.set_statuses_by_id(&[]).await.expect("empty"), []);
     }
 }

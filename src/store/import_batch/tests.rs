@@ -159,9 +159,12 @@ async fn new_subscribers_follow_the_highest_id_with_their_status_lists_and_attri
     );
 }
 
-#[tokio::test]
-async fn known_subscribers_are_updated_only_where_the_file_says_more() {
-    let (_dir, store) = store().await;
+/// Imports four people, then the same four again with `--active` and a
+/// file that says more about some of them: `a` (in another case) gets an
+/// attribute and a list and becomes active, `b` becomes active, `c` who
+/// left asks to be active again, `d`'s file status keeps them pending.
+/// Returns the second import's counts.
+async fn reimport_saying_more(store: &Store) -> BatchCounts {
     let mut importer = store.importer().await.expect("importer");
     let first = vec![
         row("a@example.nl", None, &["default"], &[("city", "Gent")]),
@@ -189,10 +192,16 @@ async fn known_subscribers_are_updated_only_where_the_file_says_more() {
         // A status in the file wins over --active: nothing new.
         row("d@example.nl", Some(Pending), &["default"], &[]),
     ];
-    let counts = importer
+    importer
         .import_batch(again, ImportPolicy { activate: true })
         .await
-        .expect("import");
+        .expect("import")
+}
+
+#[tokio::test]
+async fn a_reimport_counts_who_was_updated_who_was_unchanged_and_who_stayed_gone() {
+    let (_dir, store) = store().await;
+    let counts = reimport_saying_more(&store).await;
     assert_eq!(
         counts,
         BatchCounts {
@@ -204,6 +213,12 @@ async fn known_subscribers_are_updated_only_where_the_file_says_more() {
             suppressed: SuppressedCounts::default(),
         }
     );
+}
+
+#[tokio::test]
+async fn known_subscribers_are_updated_only_where_the_file_says_more() {
+    let (_dir, store) = store().await;
+    reimport_saying_more(&store).await;
     let stored: Vec<(String, String, String)> =
         sqlx::query_as("SELECT email, status, attributes FROM subscribers ORDER BY id")
             .fetch_all(store.sqlite_pool())
@@ -234,6 +249,12 @@ async fn known_subscribers_are_updated_only_where_the_file_says_more() {
             ),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_reimport_logs_only_the_statuses_it_really_changed() {
+    let (_dir, store) = store().await;
+    reimport_saying_more(&store).await;
     let changes = status_log(&store).await;
     assert_eq!(
         changes[4..],
@@ -242,6 +263,12 @@ async fn known_subscribers_are_updated_only_where_the_file_says_more() {
             (2, Some("pending".to_owned()), "active".to_owned())
         ]
     );
+}
+
+#[tokio::test]
+async fn a_reimport_puts_only_the_person_whose_row_names_a_new_list_on_it() {
+    let (_dir, store) = store().await;
+    reimport_saying_more(&store).await;
     let lists: Vec<(i64, String)> = sqlx::query_as(
         "SELECT m.subscriber_id, l.name FROM list_members m JOIN lists l ON l.id = m.list_id \
          WHERE l.name = 'events'",
