@@ -83,8 +83,18 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
 /// The exposition text.
 pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
     let mut out = String::with_capacity(2048);
+    deliveries(&mut out, s);
+    feedback(&mut out, s);
+    people(&mut out, s);
+    sending(&mut out, s);
+    http_requests(&mut out, http);
+    out
+}
+
+/// Deliveries by issue: by status, and those retried.
+fn deliveries(out: &mut String, s: &MetricsSnapshot) {
     family(
-        &mut out,
+        out,
         "postbode_deliveries",
         "Deliveries by issue and status.",
         "gauge",
@@ -98,7 +108,7 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
         );
     }
     family(
-        &mut out,
+        out,
         "postbode_deliveries_retried",
         "Deliveries by issue that needed more than one attempt or wait for a retry.",
         "gauge",
@@ -110,8 +120,12 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
             label(issue)
         );
     }
+}
+
+/// Bounces, complaints and the complaint rate, by issue.
+fn feedback(out: &mut String, s: &MetricsSnapshot) {
     family(
-        &mut out,
+        out,
         "postbode_bounces",
         "Deliveries by issue that bounced, by kind: hard (5.1.x at the SMTP reply, or a hard-bounce report) or soft (a soft-bounce report).",
         "gauge",
@@ -126,7 +140,7 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
         }
     }
     family(
-        &mut out,
+        out,
         "postbode_complaints",
         "Deliveries by issue with a spam complaint (ARF abuse or fraud).",
         "gauge",
@@ -140,7 +154,7 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
         );
     }
     family(
-        &mut out,
+        out,
         "postbode_complaint_rate",
         "Complaints per message sent, by issue (0.003 is 0.3 %; bounces.complaint_pause_rate pauses above it).",
         "gauge",
@@ -153,8 +167,12 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
             f.complaint_rate()
         );
     }
+}
+
+/// Subscribers by status, unsubscribes by source, erasures by reason.
+fn people(out: &mut String, s: &MetricsSnapshot) {
     family(
-        &mut out,
+        out,
         "postbode_subscribers",
         "Subscribers by status.",
         "gauge",
@@ -167,7 +185,7 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
         );
     }
     family(
-        &mut out,
+        out,
         "postbode_unsubscribes_total",
         "Changes to unsubscribed, by where they came from.",
         "counter",
@@ -180,7 +198,7 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
         );
     }
     family(
-        &mut out,
+        out,
         "postbode_erasures_total",
         "People erased, by reason: admin (subscribers remove) or pending-expired (never confirmed within subscribers.pending_expiry_days).",
         "counter",
@@ -192,15 +210,19 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
             label(reason)
         );
     }
+}
+
+/// The queue and the send rate now.
+fn sending(out: &mut String, s: &MetricsSnapshot) {
     family(
-        &mut out,
+        out,
         "postbode_queue_depth",
         "Queued and in-flight deliveries of issues being sent.",
         "gauge",
     );
     let _ = writeln!(out, "postbode_queue_depth {}", s.queue_depth);
     family(
-        &mut out,
+        out,
         "postbode_send_rate",
         "Messages sent per second, averaged over the last 60 seconds.",
         "gauge",
@@ -208,8 +230,12 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
     // A count of messages in a minute: exact as f64.
     let rate = s.sent_last_minute as f64 / 60.0;
     let _ = writeln!(out, "postbode_send_rate {rate}");
+}
+
+/// This process's HTTP requests.
+fn http_requests(out: &mut String, http: &[((String, u16), u64)]) {
     family(
-        &mut out,
+        out,
         "postbode_http_requests_total",
         "HTTP requests served by this process, by route and status.",
         "counter",
@@ -221,7 +247,6 @@ pub fn render(s: &MetricsSnapshot, http: &[((String, u16), u64)]) -> String {
             label(route)
         );
     }
-    out
 }
 
 fn family(out: &mut String, name: &str, help: &str, kind: &str) {
