@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 
-use crate::config::SmtpUrl;
+use crate::config::{Settings, SmtpUrl};
 use crate::dispatch::send::Dispatcher;
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions};
+use crate::store::Store;
 
 pub async fn run(explicit: Option<&Path>) -> Result<()> {
     let examples = Path::new("examples/subscribers.csv");
@@ -27,6 +28,28 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
     settings.smtp.url = SmtpUrl::default();
 
     let store = super::open_store(&settings).await?;
+    import_examples(&settings, &store, examples).await?;
+    queue_first_issue(&settings, &store, issues).await?;
+
+    let dispatcher = std::sync::Arc::new(Dispatcher::new(&settings, store.clone())?);
+    let shutdown = super::send::shutdown_signal();
+    let report = dispatcher
+        .run_until_idle(None, &shutdown, &ProgressBar::hidden())
+        .await?;
+    store.close().await;
+    let outbox = settings
+        .smtp
+        .outbox
+        .canonicalize()
+        .unwrap_or(settings.smtp.outbox.clone());
+    println!("sent {} messages into {}", report.sent, outbox.display());
+    say_where_to_look(&outbox);
+    Ok(())
+}
+
+/// Imports the example subscribers as active, so that the sample issue
+/// goes to them, and says how many were new.
+async fn import_examples(settings: &Settings, store: &Store, examples: &Path) -> Result<()> {
     let options = ImportOptions {
         list: None,
         activate: true,
@@ -34,7 +57,7 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         batch_size: 1000,
         basis: None,
     };
-    let summary = import::import_csv(&store, examples, &options, &ProgressBar::hidden(), |r| {
+    let summary = import::import_csv(store, examples, &options, &ProgressBar::hidden(), |r| {
         eprintln!("{}: line {}: {}", examples.display(), r.line, r.reason);
     })
     .await?;
@@ -44,7 +67,12 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         summary.counts.added,
         summary.counts.unchanged + summary.counts.updated
     );
+    Ok(())
+}
 
+/// Queues the first issue folder (by name) under `issues`, unless a
+/// quickstart before queued it already.
+async fn queue_first_issue(settings: &Settings, store: &Store, issues: &Path) -> Result<()> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(issues)
         .map_err(|e| Error::io(issues, e))?
         .flatten()
@@ -61,25 +89,17 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
         .unwrap_or_default();
     if store.issue(&slug).await?.is_none() {
         let now = jiff::Timestamp::now().to_string();
-        super::issue::queue(&settings, &store, first, Some(&now), None, false).await?;
+        super::issue::queue(settings, store, first, Some(&now), None, false).await?;
         println!("queued {slug}");
     } else {
         println!("{slug} was queued before");
     }
+    Ok(())
+}
 
-    let dispatcher = std::sync::Arc::new(Dispatcher::new(&settings, store.clone())?);
-    let shutdown = super::send::shutdown_signal();
-    let report = dispatcher
-        .run_until_idle(None, &shutdown, &ProgressBar::hidden())
-        .await?;
-    store.close().await;
-    let outbox = settings
-        .smtp
-        .outbox
-        .canonicalize()
-        .unwrap_or(settings.smtp.outbox.clone());
-    println!("sent {} messages into {}", report.sent, outbox.display());
-    let example = std::fs::read_dir(&outbox).ok().and_then(|d| {
+/// How to open a message from the outbox, and the next steps.
+fn say_where_to_look(outbox: &Path) {
+    let example = std::fs::read_dir(outbox).ok().and_then(|d| {
         d.flatten()
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|x| x == "eml"))
@@ -102,7 +122,6 @@ pub async fn run(explicit: Option<&Path>) -> Result<()> {
             .map(|d| d.display().to_string())
             .unwrap_or_default()
     );
-    Ok(())
 }
 
 /// The embedded example subscribers at `path`, unless a file is there.
