@@ -77,70 +77,17 @@ fn blocks_until(events: &[Event<'_>], pos: &mut usize, end: Option<TagEnd>) -> V
                 out.push(paragraph(inlines));
             }
             Event::Start(Tag::Heading { level, .. }) => {
-                let level_end = TagEnd::Heading(*level);
-                let n = match level {
-                    HeadingLevel::H1 => 1,
-                    HeadingLevel::H2 => 2,
-                    HeadingLevel::H3 => 3,
-                    HeadingLevel::H4 => 4,
-                    HeadingLevel::H5 => 5,
-                    HeadingLevel::H6 => 6,
-                };
-                out.push(Block::Heading(n, inlines_until(events, pos, level_end)));
+                let inlines = inlines_until(events, pos, TagEnd::Heading(*level));
+                out.push(Block::Heading(heading_number(*level), inlines));
             }
             Event::Start(Tag::BlockQuote(_)) => {
                 let body = blocks_until(events, pos, Some(TagEnd::BlockQuote(None)));
                 out.push(quote(body));
             }
-            Event::Start(Tag::List(start)) => {
-                let ordered = start.is_some();
-                let mut items = Vec::new();
-                while *pos < events.len() {
-                    match &events[*pos] {
-                        Event::Start(Tag::Item) => {
-                            *pos += 1;
-                            items.push(blocks_until(events, pos, Some(TagEnd::Item)));
-                        }
-                        Event::End(TagEnd::List(o)) if *o == ordered => {
-                            *pos += 1;
-                            break;
-                        }
-                        _ => *pos += 1,
-                    }
-                }
-                out.push(Block::List {
-                    start: *start,
-                    items,
-                });
-            }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let mut text = String::new();
-                while *pos < events.len() {
-                    let e = &events[*pos];
-                    *pos += 1;
-                    match e {
-                        Event::Text(t) => text.push_str(t),
-                        Event::End(TagEnd::CodeBlock) => break,
-                        _ => {}
-                    }
-                }
-                let is_mjml = matches!(kind, CodeBlockKind::Fenced(lang) if lang.trim() == "mjml");
-                out.push(if is_mjml {
-                    Block::RawMjml(text)
-                } else {
-                    Block::Code(text)
-                });
-            }
+            Event::Start(Tag::List(start)) => out.push(list(events, pos, *start)),
+            Event::Start(Tag::CodeBlock(kind)) => out.push(code_block(events, pos, kind)),
             Event::Rule => out.push(Block::Rule),
-            Event::Html(html) => {
-                // An HTML block comes a line at a time; one tag may span lines.
-                let mut html = html.to_string();
-                while let Some(Event::Html(more)) = events.get(*pos) {
-                    html.push_str(more);
-                    *pos += 1;
-                }
-                out.push(Block::Paragraph(vec![Inline::Html(html)]));
-            }
+            Event::Html(html) => out.push(html_block(events, pos, html)),
             // Inline content outside a paragraph: a tight list item.
             Event::Text(_) | Event::Code(_) | Event::Start(_) | Event::InlineHtml(_) => {
                 *pos -= 1;
@@ -153,6 +100,69 @@ fn blocks_until(events: &[Event<'_>], pos: &mut usize, end: Option<TagEnd>) -> V
         }
     }
     out
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// A list's items, read up to the end of this list (`pos` is just after
+/// its start).
+fn list(events: &[Event<'_>], pos: &mut usize, start: Option<u64>) -> Block {
+    let ordered = start.is_some();
+    let mut items = Vec::new();
+    while *pos < events.len() {
+        match &events[*pos] {
+            Event::Start(Tag::Item) => {
+                *pos += 1;
+                items.push(blocks_until(events, pos, Some(TagEnd::Item)));
+            }
+            Event::End(TagEnd::List(o)) if *o == ordered => {
+                *pos += 1;
+                break;
+            }
+            _ => *pos += 1,
+        }
+    }
+    Block::List { start, items }
+}
+
+/// A code block's text; fenced as `mjml` it is raw MJML, passed through.
+fn code_block(events: &[Event<'_>], pos: &mut usize, kind: &CodeBlockKind<'_>) -> Block {
+    let mut text = String::new();
+    while *pos < events.len() {
+        let e = &events[*pos];
+        *pos += 1;
+        match e {
+            Event::Text(t) => text.push_str(t),
+            Event::End(TagEnd::CodeBlock) => break,
+            _ => {}
+        }
+    }
+    let is_mjml = matches!(kind, CodeBlockKind::Fenced(lang) if lang.trim() == "mjml");
+    if is_mjml {
+        Block::RawMjml(text)
+    } else {
+        Block::Code(text)
+    }
+}
+
+/// An HTML block, kept as written.
+fn html_block(events: &[Event<'_>], pos: &mut usize, first: &str) -> Block {
+    // An HTML block comes a line at a time; one tag may span lines.
+    let mut html = first.to_string();
+    while let Some(Event::Html(more)) = events.get(*pos) {
+        html.push_str(more);
+        *pos += 1;
+    }
+    Block::Paragraph(vec![Inline::Html(html)])
 }
 
 /// Inline events up to the next block boundary (tight list items have no
