@@ -84,54 +84,13 @@ fn block_text(
     out: &mut String,
 ) {
     match block {
-        Block::Heading(level, inlines) => {
-            let title = inline_text(inlines, links);
-            let underline = if *level <= 2 { '=' } else { '-' };
-            out.push_str(&wrap(&title, first, rest));
-            out.push_str(rest);
-            out.push_str(
-                &underline
-                    .to_string()
-                    .repeat(title.chars().count().min(WIDTH)),
-            );
-            out.push_str("\n\n");
-        }
+        Block::Heading(level, inlines) => heading_text(*level, inlines, first, rest, links, out),
         Block::Paragraph(inlines) => {
             out.push_str(&wrap(&inline_text(inlines, links), first, rest));
             out.push('\n');
         }
-        Block::List { start, items } => {
-            for (i, item) in items.iter().enumerate() {
-                let marker = match start {
-                    Some(n) => format!("{}. ", n + i as u64),
-                    None => "* ".to_owned(),
-                };
-                let item_first = format!("{rest}{marker}");
-                let item_rest = format!("{rest}{}", " ".repeat(marker.len()));
-                let mut item_out = String::new();
-                for (j, b) in item.iter().enumerate() {
-                    let f = if j == 0 { &item_first } else { &item_rest };
-                    block_text(b, f, &item_rest, ctx, links, &mut item_out);
-                }
-                // Items of a list stand on consecutive lines.
-                out.push_str(item_out.trim_end_matches('\n'));
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        Block::Quote { body, credit } => {
-            let indent = format!("{rest}    ");
-            for b in body {
-                block_text(b, &indent, &indent, ctx, links, out);
-            }
-            if let Some(credit) = credit {
-                if out.ends_with("\n\n") {
-                    out.pop();
-                }
-                out.push_str(&wrap(&inline_text(credit, links), &indent, &indent));
-                out.push('\n');
-            }
-        }
+        Block::List { start, items } => list_text(*start, items, rest, ctx, links, out),
+        Block::Quote { body, credit } => quote_text(body, credit.as_deref(), rest, ctx, links, out),
         Block::Image { alt, .. } => {
             if !alt.trim().is_empty() {
                 out.push_str(&wrap(&format!("[{alt}]"), first, rest));
@@ -155,6 +114,78 @@ fn block_text(
         }
         Block::Rule => out.push_str(&format!("{rest}{}\n\n", "-".repeat(20))),
         Block::RawMjml(raw) => out.push_str(&mjml_text(raw, ctx.head, links)),
+    }
+}
+
+/// A heading, underlined as long as its text (at most [`WIDTH`]): `=`
+/// for levels 1 and 2, `-` below.
+fn heading_text(
+    level: u8,
+    inlines: &[Inline],
+    first: &str,
+    rest: &str,
+    links: &mut Vec<String>,
+    out: &mut String,
+) {
+    let title = inline_text(inlines, links);
+    let underline = if level <= 2 { '=' } else { '-' };
+    out.push_str(&wrap(&title, first, rest));
+    out.push_str(rest);
+    out.push_str(
+        &underline
+            .to_string()
+            .repeat(title.chars().count().min(WIDTH)),
+    );
+    out.push_str("\n\n");
+}
+
+/// A list: each item's blocks indented under its marker (`* ` or `n. `).
+fn list_text(
+    start: Option<u64>,
+    items: &[Vec<Block>],
+    rest: &str,
+    ctx: &Ctx<'_>,
+    links: &mut Vec<String>,
+    out: &mut String,
+) {
+    for (i, item) in items.iter().enumerate() {
+        let marker = match start {
+            Some(n) => format!("{}. ", n + i as u64),
+            None => "* ".to_owned(),
+        };
+        let item_first = format!("{rest}{marker}");
+        let item_rest = format!("{rest}{}", " ".repeat(marker.len()));
+        let mut item_out = String::new();
+        for (j, b) in item.iter().enumerate() {
+            let f = if j == 0 { &item_first } else { &item_rest };
+            block_text(b, f, &item_rest, ctx, links, &mut item_out);
+        }
+        // Items of a list stand on consecutive lines.
+        out.push_str(item_out.trim_end_matches('\n'));
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// A quote, indented by four spaces; its credit follows on the next line.
+fn quote_text(
+    body: &[Block],
+    credit: Option<&[Inline]>,
+    rest: &str,
+    ctx: &Ctx<'_>,
+    links: &mut Vec<String>,
+    out: &mut String,
+) {
+    let indent = format!("{rest}    ");
+    for b in body {
+        block_text(b, &indent, &indent, ctx, links, out);
+    }
+    if let Some(credit) = credit {
+        if out.ends_with("\n\n") {
+            out.pop();
+        }
+        out.push_str(&wrap(&inline_text(credit, links), &indent, &indent));
+        out.push('\n');
     }
 }
 
