@@ -40,56 +40,78 @@ pub fn check_policy(
     found: &[String],
     at_org: bool,
 ) -> (Finding, Option<Dmarc>) {
-    let records: Vec<&String> = found.iter().filter(|t| is_dmarc(t)).collect();
-    let record = match records.as_slice() {
-        [] => {
-            let finding = Finding::new(
-                "DMARC",
-                format!("_dmarc.{from_domain}"),
-                Verdict::Fail,
-                "no DMARC record; Gmail and Yahoo require one from bulk senders. Publish \
-                 this one (p=none only asks for reports; move to p=quarantine once they \
-                 show all your mail passes)",
-            )
-            .publish(suggestion(from_domain));
-            return (finding, None);
-        }
-        [one] => one.as_str(),
-        many => {
-            let finding = Finding::new(
-                "DMARC",
-                name,
-                Verdict::Fail,
-                format!(
-                    "{} DMARC records; receivers then ignore DMARC for this domain (RFC 7489 \
-                     §6.6.3). Keep one",
-                    many.len()
-                ),
-            );
-            return (finding, None);
-        }
-    };
-    let tag = |wanted: &str| {
-        record.split(';').find_map(|t| {
-            let (n, v) = t.split_once('=')?;
-            n.trim()
-                .eq_ignore_ascii_case(wanted)
-                .then(|| v.trim().to_ascii_lowercase())
-        })
+    let record = match the_one_record(from_domain, name, found) {
+        Ok(record) => record,
+        Err(finding) => return (finding, None),
     };
     let policy = if at_org {
-        tag("sp").or_else(|| tag("p"))
+        tag(record, "sp").or_else(|| tag(record, "p"))
     } else {
-        tag("p")
+        tag(record, "p")
     };
-    let strict_dkim = tag("adkim").is_some_and(|a| a == "s");
-    let strict_spf = tag("aspf").is_some_and(|a| a == "s");
+    let strict_dkim = tag(record, "adkim").is_some_and(|a| a == "s");
+    let strict_spf = tag(record, "aspf").is_some_and(|a| a == "s");
     let whose = if at_org {
         format!(" (the organisational domain's, which covers {from_domain})")
     } else {
         String::new()
     };
-    let (verdict, message) = match policy.as_deref() {
+    let (verdict, message) = judge_policy(record, policy.as_deref(), &whose);
+    let dmarc = policy.map(|policy| Dmarc {
+        policy,
+        strict_dkim,
+        strict_spf,
+    });
+    (Finding::new("DMARC", name, verdict, message), dmarc)
+}
+
+/// The one DMARC record among `found`; none, or more than one (which
+/// receivers treat as none), is a failing finding.
+fn the_one_record<'a>(
+    from_domain: &str,
+    name: &str,
+    found: &'a [String],
+) -> Result<&'a str, Finding> {
+    let records: Vec<&String> = found.iter().filter(|t| is_dmarc(t)).collect();
+    match records.as_slice() {
+        [] => Err(Finding::new(
+            "DMARC",
+            format!("_dmarc.{from_domain}"),
+            Verdict::Fail,
+            "no DMARC record; Gmail and Yahoo require one from bulk senders. Publish \
+             this one (p=none only asks for reports; move to p=quarantine once they \
+             show all your mail passes)",
+        )
+        .publish(suggestion(from_domain))),
+        [one] => Ok(one.as_str()),
+        many => Err(Finding::new(
+            "DMARC",
+            name,
+            Verdict::Fail,
+            format!(
+                "{} DMARC records; receivers then ignore DMARC for this domain (RFC 7489 \
+                 §6.6.3). Keep one",
+                many.len()
+            ),
+        )),
+    }
+}
+
+/// The value of the tag `wanted` in a DMARC record, lowercased; tag names
+/// match in any case.
+fn tag(record: &str, wanted: &str) -> Option<String> {
+    record.split(';').find_map(|t| {
+        let (n, v) = t.split_once('=')?;
+        n.trim()
+            .eq_ignore_ascii_case(wanted)
+            .then(|| v.trim().to_ascii_lowercase())
+    })
+}
+
+/// What the policy is worth: only quarantine and reject protect the
+/// domain. `whose` says when the record is the organisational domain's.
+fn judge_policy(record: &str, policy: Option<&str>, whose: &str) -> (Verdict, String) {
+    match policy {
         Some("reject" | "quarantine") => (Verdict::Ok, format!("\"{record}\"{whose}")),
         Some("none") => (
             Verdict::Warn,
@@ -109,13 +131,7 @@ pub fn check_policy(
                 "\"{record}\"{whose} has no p= policy, so receivers ignore it; add p=none or p=quarantine"
             ),
         ),
-    };
-    let dmarc = policy.map(|policy| Dmarc {
-        policy,
-        strict_dkim,
-        strict_spf,
-    });
-    (Finding::new("DMARC", name, verdict, message), dmarc)
+    }
 }
 
 /// Whether a DKIM signature by `dkim_domain` lets DMARC pass for mail
