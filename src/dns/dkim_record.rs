@@ -23,12 +23,39 @@ pub struct ExpectedKey {
 /// Judges the TXT records found at the DKIM name.
 pub fn check(expected: &ExpectedKey, found: &[String]) -> Finding {
     let name = expected.record.name.as_str();
-    let fail = |message: String| {
-        Finding::new("DKIM", name, Verdict::Fail, message).publish(expected.record.clone())
-    };
+    match published_key(expected, found) {
+        Err(message) => {
+            Finding::new("DKIM", name, Verdict::Fail, message).publish(expected.record.clone())
+        }
+        Ok(Published::Testing) => Finding::new(
+            "DKIM",
+            name,
+            Verdict::Warn,
+            "the key matches, but t=y says the domain is testing DKIM, so receivers may \
+             ignore the signature; drop t=y",
+        ),
+        Ok(Published::Ready) => Finding::new(
+            "DKIM",
+            name,
+            Verdict::Ok,
+            format!("the published key matches {}", expected.key_file),
+        ),
+    }
+}
+
+/// A published record that holds our key.
+enum Published {
+    Ready,
+    /// t=y: receivers may ignore the signature.
+    Testing,
+}
+
+/// Whether `found` is one DKIM record holding our key; else why not, the
+/// message of a failing finding.
+fn published_key(expected: &ExpectedKey, found: &[String]) -> Result<Published, String> {
     let record = match found {
         [] => {
-            return fail(format!(
+            return Err(format!(
                 "no DKIM record, so receivers cannot verify the signatures; publish the \
                  public key of {}",
                 expected.key_file
@@ -36,52 +63,23 @@ pub fn check(expected: &ExpectedKey, found: &[String]) -> Finding {
         }
         [one] => one,
         many => {
-            return fail(format!(
+            return Err(format!(
                 "{} TXT records where verifiers expect one; keep only this one",
                 many.len()
             ));
         }
     };
-    let tags = match tags(record) {
-        Ok(tags) => tags,
-        Err(reason) => return fail(format!("the record does not parse ({reason}); replace it")),
-    };
+    let tags = tags(record)
+        .map_err(|reason| format!("the record does not parse ({reason}); replace it"))?;
     let tag = |name: &str| {
         tags.iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
     };
-    if let Some(v) = tag("v").filter(|v| *v != "DKIM1") {
-        return fail(format!("the record says v={v}, not v=DKIM1; replace it"));
-    }
-    let k = tag("k").unwrap_or("rsa");
-    if !k.eq_ignore_ascii_case(expected.kind) {
-        return fail(format!(
-            "the record is for a k={k} key, but {} holds a k={} key; publish its record",
-            expected.key_file, expected.kind
-        ));
-    }
-    if let Some(h) = tag("h").filter(|h| !listed(h, &["sha256"])) {
-        return fail(format!(
-            "the record allows only h={h}, but postbode signs with sha256; publish it without h="
-        ));
-    }
-    if let Some(service) = tag("s").filter(|s| !listed(s, &["*", "email"])) {
-        return fail(format!(
-            "the record is for s={service}, not for email; publish it without s="
-        ));
-    }
-    let Some(p) = tag("p").map(|p| p.split_whitespace().collect::<String>()) else {
-        return fail("the record has no p= (public key); publish the whole record".into());
-    };
-    if p.is_empty() {
-        return fail("the record's p= is empty: the key is revoked (RFC 6376 §3.6.1)".into());
-    }
-    let Ok(published) = STANDARD.decode(&p) else {
-        return fail("the record's p= is not valid base64 (cut off?); publish it again".into());
-    };
+    check_usable(expected, &tag)?;
+    let published = public_key(tag("p"))?;
     if !same_key(expected, &published) {
-        return fail(format!(
+        return Err(format!(
             "the published key is another key, not the public half of {}: every signature \
              fails. Publish this record (or point dkim.private_key_file at the key that \
              belongs to the published one)",
@@ -89,20 +87,51 @@ pub fn check(expected: &ExpectedKey, found: &[String]) -> Finding {
         ));
     }
     if tag("t").is_some_and(|t| t.split(':').any(|f| f.trim() == "y")) {
-        return Finding::new(
-            "DKIM",
-            name,
-            Verdict::Warn,
-            "the key matches, but t=y says the domain is testing DKIM, so receivers may \
-             ignore the signature; drop t=y",
-        );
+        return Ok(Published::Testing);
     }
-    Finding::new(
-        "DKIM",
-        name,
-        Verdict::Ok,
-        format!("the published key matches {}", expected.key_file),
-    )
+    Ok(Published::Ready)
+}
+
+/// The tags that decide whether a verifier may use the record for our
+/// signatures at all: v=, k=, h= and s=.
+fn check_usable<'a>(
+    expected: &ExpectedKey,
+    tag: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<(), String> {
+    if let Some(v) = tag("v").filter(|v| *v != "DKIM1") {
+        return Err(format!("the record says v={v}, not v=DKIM1; replace it"));
+    }
+    let k = tag("k").unwrap_or("rsa");
+    if !k.eq_ignore_ascii_case(expected.kind) {
+        return Err(format!(
+            "the record is for a k={k} key, but {} holds a k={} key; publish its record",
+            expected.key_file, expected.kind
+        ));
+    }
+    if let Some(h) = tag("h").filter(|h| !listed(h, &["sha256"])) {
+        return Err(format!(
+            "the record allows only h={h}, but postbode signs with sha256; publish it without h="
+        ));
+    }
+    if let Some(service) = tag("s").filter(|s| !listed(s, &["*", "email"])) {
+        return Err(format!(
+            "the record is for s={service}, not for email; publish it without s="
+        ));
+    }
+    Ok(())
+}
+
+/// The key in p=, decoded; folded whitespace inside it is dropped.
+fn public_key(p: Option<&str>) -> Result<Vec<u8>, String> {
+    let Some(p) = p.map(|p| p.split_whitespace().collect::<String>()) else {
+        return Err("the record has no p= (public key); publish the whole record".into());
+    };
+    if p.is_empty() {
+        return Err("the record's p= is empty: the key is revoked (RFC 6376 §3.6.1)".into());
+    }
+    STANDARD
+        .decode(&p)
+        .map_err(|_| "the record's p= is not valid base64 (cut off?); publish it again".into())
 }
 
 /// Whether `published` (p= decoded) is our key. For RSA, DNS should hold
