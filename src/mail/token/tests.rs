@@ -32,7 +32,7 @@ fn salt(byte: u8) -> LinkSalt {
 }
 
 #[test]
-fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
+fn a_salted_unsubscribe_token_works_only_for_the_salt_it_was_made_with() {
     let key = key();
     let (mine, theirs) = (salt(1), salt(2));
     let token = key.unsubscribe_token(42, Some(&mine));
@@ -49,9 +49,14 @@ fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
     );
     assert_eq!(key.check_unsubscribe(&token, SaltLookup::Unsalted, 0), None);
     assert_eq!(key.check_unsubscribe(&token, SaltLookup::Nobody, 0), None);
-    // An old, salt-less link never works for a salted subscriber.
+}
+
+#[test]
+fn an_old_salt_less_unsubscribe_link_works_only_for_an_unsalted_subscriber() {
+    let key = key();
+    let mine = salt(1);
     let old = key.unsubscribe_token(42, None);
-    assert_ne!(old, token);
+    assert_ne!(old, key.unsubscribe_token(42, Some(&mine)));
     assert_eq!(
         key.check_unsubscribe(&old, SaltLookup::Salted(mine), 0),
         None
@@ -61,7 +66,12 @@ fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
         Some(42)
     );
     assert_eq!(key.check_unsubscribe(&old, SaltLookup::Nobody, 0), None);
-    // The same for confirmation links.
+}
+
+#[test]
+fn a_salted_confirm_token_works_only_for_the_salt_it_was_made_with() {
+    let key = key();
+    let (mine, theirs) = (salt(1), salt(2));
     let confirm = key.confirm_token(42, Some(&mine), 1_000, 17);
     assert_eq!(confirm.len(), 54);
     assert_eq!(key.confirm_id(&confirm), Some(42));
@@ -85,13 +95,23 @@ fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
         key.check_confirm(&confirm, SaltLookup::Nobody, 1_000, 60),
         None
     );
+}
+
+#[test]
+fn an_old_salt_less_confirm_link_never_works_for_a_salted_subscriber() {
+    let key = key();
     let old_confirm = key.confirm_token(42, None, 1_000, 0);
     assert_eq!(
-        key.check_confirm(&old_confirm, SaltLookup::Salted(mine), 1_000, 60),
+        key.check_confirm(&old_confirm, SaltLookup::Salted(salt(1)), 1_000, 60),
         None
     );
-    // A link from before links carried the last change: 43 characters,
-    // no salt, for unsalted subscribers only.
+}
+
+/// A link from before links carried the last change: 43 characters, no
+/// salt.
+#[test]
+fn a_legacy_confirm_link_works_for_unsalted_subscribers_only() {
+    let key = key();
     let legacy = key.legacy_confirm_token(42, 1_000);
     assert_eq!(legacy.len(), 43);
     assert_eq!(key.confirm_id(&legacy), Some(42));
@@ -104,14 +124,20 @@ fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
         })
     );
     assert_eq!(
-        key.check_confirm(&legacy, SaltLookup::Salted(mine), 1_000, 60),
+        key.check_confirm(&legacy, SaltLookup::Salted(salt(1)), 1_000, 60),
         None
     );
     assert_eq!(
         key.check_confirm(&legacy, SaltLookup::Nobody, 1_000, 60),
         None
     );
-    // The last change is under the MAC.
+}
+
+#[test]
+fn the_last_change_in_a_confirm_link_is_under_the_mac() {
+    let key = key();
+    let mine = salt(1);
+    let confirm = key.confirm_token(42, Some(&mine), 1_000, 17);
     let mut raw = URL_SAFE_NO_PAD.decode(&confirm).unwrap_or_default();
     raw[23] ^= 1;
     let moved = URL_SAFE_NO_PAD.encode(&raw);
@@ -119,7 +145,13 @@ fn a_salted_token_works_only_for_the_salt_it_was_made_with() {
         key.check_confirm(&moved, SaltLookup::Salted(mine), 1_000, 60),
         None
     );
-    // And the kinds stay apart.
+}
+
+#[test]
+fn a_confirm_token_cut_to_the_unsubscribe_length_is_no_unsubscribe_token() {
+    let key = key();
+    let mine = salt(1);
+    let confirm = key.confirm_token(42, Some(&mine), 1_000, 17);
     assert_eq!(
         key.check_unsubscribe(&confirm[..32], SaltLookup::Salted(mine), 0),
         None
