@@ -47,13 +47,20 @@ impl Stats {
         }
     }
 
-    /// One line without line end, `L` bytes, with or without a line end
-    /// before and after it in the part.
+    /// One line without line end, with or without a line end before and
+    /// after it in the part.
+    #[cfg(test)]
     pub fn add_line(&mut self, line: &str, after_line_end: bool, before_line_end: bool) {
-        self.ascii &= line.is_ascii();
-        self.too_long |= line_weight(line.len(), after_line_end, before_line_end) >= 76;
-        self.escapes += escapes(line.as_bytes());
-        self.len += line.len();
+        self.add_counted(LineCounts::of(line), after_line_end, before_line_end);
+    }
+
+    /// [`Self::add_line`] from the line's counts, which a compiled line
+    /// sums from its fixed text (counted once) and its values.
+    pub fn add_counted(&mut self, line: LineCounts, after_line_end: bool, before_line_end: bool) {
+        self.ascii &= line.ascii;
+        self.too_long |= line_weight(line.len, after_line_end, before_line_end) >= 76;
+        self.escapes += line.escapes;
+        self.len += line.len;
     }
 
     pub fn choose(&self) -> Encoding {
@@ -63,6 +70,33 @@ impl Stats {
             Encoding::QuotedPrintable
         } else {
             Encoding::Base64
+        }
+    }
+}
+
+/// What the choice needs to know of one line (or a stretch of one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct LineCounts {
+    pub ascii: bool,
+    pub escapes: usize,
+    pub len: usize,
+}
+
+impl LineCounts {
+    pub fn of(text: &str) -> LineCounts {
+        LineCounts {
+            ascii: text.is_ascii(),
+            escapes: escapes(text.as_bytes()),
+            len: text.len(),
+        }
+    }
+
+    /// The counts of this stretch followed by `next`.
+    pub fn then(self, next: LineCounts) -> LineCounts {
+        LineCounts {
+            ascii: self.ascii && next.ascii,
+            escapes: self.escapes + next.escapes,
+            len: self.len + next.len,
         }
     }
 }

@@ -34,6 +34,7 @@ mod header;
 mod letter;
 mod part;
 mod piece;
+mod qp;
 mod signing;
 mod slots;
 #[cfg(test)]

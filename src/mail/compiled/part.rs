@@ -5,8 +5,9 @@
 //! at every CRLF (soft breaks and trailing-space rules are per line), so
 //! encoding those lines alone gives the bytes encoding the whole would.
 
-use super::choose::{Encoding, Stats};
+use super::choose::{Encoding, LineCounts, Stats};
 use super::piece::{Chunk, Piece};
+use super::qp;
 use crate::mail::message::crlf_line_ends;
 
 /// Shared lines in the two encodings kept.
@@ -17,11 +18,47 @@ struct Shared {
 }
 
 /// A line holding values: text and value numbers, in order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Line {
     bits: Vec<Bit>,
     after_line_end: bool,
     before_line_end: bool,
+    /// The counts of the line's text bits, for the encoding choice: only
+    /// the values are counted per recipient (the text can be 30 kB).
+    fixed: LineCounts,
+}
+
+impl Line {
+    fn starting_with(prefix: String, value: usize, after_line_end: bool) -> Line {
+        Line {
+            fixed: LineCounts::of(&prefix),
+            bits: vec![Bit::Text(prefix), Bit::Value(value)],
+            after_line_end,
+            before_line_end: false,
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.fixed = self.fixed.then(LineCounts::of(text));
+        self.bits.push(Bit::Text(text.to_owned()));
+    }
+
+    /// The line with `values` in it, and its counts.
+    fn fill(&self, values: &[String]) -> Option<(String, LineCounts)> {
+        let mut counts = self.fixed;
+        let mut text = String::with_capacity(self.fixed.len + 64);
+        for bit in &self.bits {
+            match bit {
+                Bit::Text(t) => text.push_str(t),
+                Bit::Value(i) => {
+                    let value = values.get(*i)?;
+                    counts = counts.then(LineCounts::of(value));
+                    text.push_str(value);
+                }
+            }
+        }
+        Some((text, counts))
+    }
 }
 
 #[derive(Debug)]
@@ -54,7 +91,7 @@ impl CompiledPart {
             match line.take() {
                 Some(mut open) => match text.find(['\r', '\n']) {
                     Some(j) => {
-                        open.bits.push(Bit::Text(text[..j].to_owned()));
+                        open.push_text(&text[..j]);
                         open.before_line_end = true;
                         items.push(Item::Line(open));
                         skeleton.push_str("\r\n");
@@ -62,7 +99,7 @@ impl CompiledPart {
                         pending.push_str(&text[j + end..]);
                     }
                     None => {
-                        open.bits.push(Bit::Text(text.clone()));
+                        open.push_text(text);
                         line = Some(open);
                     }
                 },
@@ -82,11 +119,7 @@ impl CompiledPart {
                 items.push(Item::Shared(shared(&pending, &mut skeleton, false)?));
                 pending.clear();
             }
-            line = Some(Line {
-                bits: vec![Bit::Text(prefix), Bit::Value(i)],
-                after_line_end,
-                before_line_end: false,
-            });
+            line = Some(Line::starting_with(prefix, i, after_line_end));
         }
         if let Some(open) = line {
             items.push(Item::Line(open));
@@ -110,14 +143,8 @@ impl CompiledPart {
         let mut lines = Vec::new();
         for item in &self.items {
             if let Item::Line(line) = item {
-                let mut text = String::new();
-                for bit in &line.bits {
-                    match bit {
-                        Bit::Text(t) => text.push_str(t),
-                        Bit::Value(i) => text.push_str(values.get(*i)?),
-                    }
-                }
-                stats.add_line(&text, line.after_line_end, line.before_line_end);
+                let (text, counts) = line.fill(values)?;
+                stats.add_counted(counts, line.after_line_end, line.before_line_end);
                 lines.push(text);
             }
         }
@@ -134,7 +161,7 @@ impl CompiledPart {
                     let text = lines.next()?;
                     let mut bytes = match encoding {
                         Encoding::SevenBit => text.into_bytes(),
-                        Encoding::QuotedPrintable => quoted_printable::encode(text),
+                        Encoding::QuotedPrintable => qp::encode(text.as_bytes()),
                         Encoding::Base64 => return None,
                     };
                     // A line without its own line end is the part's last.
@@ -153,7 +180,7 @@ fn shared(text: &str, skeleton: &mut String, last: bool) -> Option<Shared> {
     let crlf = crlf_line_ends(text);
     skeleton.push_str(&crlf);
     let mut seven = crlf.clone().into_bytes();
-    let mut qp = quoted_printable::encode(&crlf);
+    let mut qp = qp::encode(crlf.as_bytes());
     if last {
         seven.extend_from_slice(b"\r\n");
         qp.extend_from_slice(b"\r\n");

@@ -127,13 +127,12 @@ fn body_hash(body: &[Chunk<'_>]) -> Result<String, MailError> {
         match chunk {
             Chunk::Shared(p) => context.update(&p.canonical),
             Chunk::Own(bytes) => {
-                scratch.clear();
-                canonical::relaxed_lines(bytes, &mut scratch).map_err(|line| {
+                let canonical = canonical::relaxed_chunk(bytes, &mut scratch).map_err(|line| {
                     MailError::DkimMessage(format!(
                         "line {line} of a recipient's lines is not a whole CRLF line"
                     ))
                 })?;
-                context.update(&scratch);
+                context.update(canonical);
             }
         }
     }

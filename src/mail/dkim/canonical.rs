@@ -102,24 +102,57 @@ pub(crate) fn relaxed_body(body: &[u8], out: &mut Vec<u8>) -> Result<(), usize> 
 /// body's [`relaxed_body`]. `Err` with the line number for a bare CR or LF
 /// or a last line without CRLF.
 pub(crate) fn relaxed_lines(chunk: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
+    let mut scratch = Vec::new();
+    out.extend_from_slice(relaxed_chunk(chunk, &mut scratch)?);
+    Ok(())
+}
+
+/// [`relaxed_lines`] without the copy when the chunk is canonical already:
+/// a recipient's own lines of a compiled message usually are (quoted-
+/// printable leaves no space at a line end), and checking that with
+/// memchr over the whole chunk is much faster than line by line. Returns
+/// `chunk` itself, or its canonical form in `scratch`.
+pub(crate) fn relaxed_chunk<'a>(
+    chunk: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+) -> Result<&'a [u8], usize> {
+    if is_canonical_chunk(chunk) {
+        return Ok(chunk);
+    }
+    scratch.clear();
     let mut rest = chunk;
     let mut line_number = 0;
     while !rest.is_empty() {
         line_number += 1;
-        let i = rest.iter().position(|&b| b == b'\n').ok_or(line_number)?;
+        let i = memchr::memchr(b'\n', rest).ok_or(line_number)?;
         let line = rest[..i].strip_suffix(b"\r").ok_or(line_number)?;
-        if line.contains(&b'\r') {
+        if memchr::memchr(b'\r', line).is_some() {
             return Err(line_number);
         }
         if is_canonical_line(line) {
-            out.extend_from_slice(line);
+            scratch.extend_from_slice(line);
         } else {
-            reduce_whitespace(line, out);
+            reduce_whitespace(line, scratch);
         }
-        out.extend_from_slice(b"\r\n");
+        scratch.extend_from_slice(b"\r\n");
         rest = &rest[i + 1..];
     }
-    Ok(())
+    Ok(scratch)
+}
+
+/// Whole CRLF lines with no tab, no two spaces in a row and no space
+/// before a line end: what relaxed canonicalization leaves as it is.
+fn is_canonical_chunk(chunk: &[u8]) -> bool {
+    let whole_lines = chunk.is_empty() || chunk.ends_with(b"\r\n");
+    let crlf_only = memchr::memchr2_iter(b'\r', b'\n', chunk).all(|i| match chunk[i] {
+        b'\r' => chunk.get(i + 1) == Some(&b'\n'),
+        _ => i > 0 && chunk[i - 1] == b'\r',
+    });
+    whole_lines
+        && memchr::memchr(b'\t', chunk).is_none()
+        && memchr::memmem::find(chunk, b"  ").is_none()
+        && memchr::memmem::find(chunk, b" \r").is_none()
+        && crlf_only
 }
 
 /// True when relaxed canonicalization leaves `line` as it is: no tab, no two
@@ -244,6 +277,31 @@ mod tests {
         assert_eq!(body("a\rb\r\n"), "error on line 1");
         assert_eq!(body("a\r\nb\r"), "error on line 2");
         assert_eq!(body("\n"), "error on line 1");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whole_lines_canonicalise_as_the_body_does_and_bare_line_ends_are_refused(
+            lines in proptest::collection::vec("[a \t.=]{0,12}", 0..8),
+            bare in proptest::option::of((0usize..100, proptest::bool::ANY)),
+        ) {
+            // A last line that is not empty, as the chunks of a message end.
+            let mut chunk = lines.join("\r\n") + "\r\nx\r\n";
+            let mut whole = Vec::new();
+            relaxed_body(chunk.as_bytes(), &mut whole).expect("CRLF lines");
+            let mut stretch = Vec::new();
+            proptest::prop_assert_eq!(relaxed_lines(chunk.as_bytes(), &mut stretch), Ok(()));
+            proptest::prop_assert_eq!(&stretch, &whole);
+            if let Some((at, cr)) = bare {
+                let at = at % chunk.len();
+                chunk.insert(at, if cr { '\r' } else { '\n' });
+                let refused = relaxed_lines(chunk.as_bytes(), &mut Vec::new()).is_err();
+                // Inserted next to its partner it may make a CRLF pair.
+                let pairs = chunk.matches("\r\n").count();
+                let ends = chunk.matches(['\r', '\n']).count();
+                proptest::prop_assert_eq!(refused, ends != 2 * pairs);
+            }
+        }
     }
 
     #[test]
