@@ -7,11 +7,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 
 use support::db::status_log;
 use support::http::Server;
+use support::node_browser::NodeBrowser;
 use support::received::{Mail, path_under};
 use support::sending::ISSUE;
 use support::{TestApp, repo_file};
@@ -37,63 +37,27 @@ fn browse(args: &[&str]) -> Vec<String> {
 /// tests/node/pages.js in its step-by-step mode: it shows a page, says
 /// its `<h1>`, and clicks on only when told, so the test can look at the
 /// database between clicks.
-struct Clicks {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+struct Clicks(NodeBrowser);
 
 impl Clicks {
     fn start(args: &[&str]) -> Clicks {
-        let mut child = Command::new("node")
-            .arg(repo_file("tests/node/pages.js"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run node");
-        let stdin = child.stdin.take().expect("piped");
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Clicks {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    /// The next line pages.js prints, as JSON.
-    fn line(&mut self) -> serde_json::Value {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("read from node");
-        if line.is_empty() {
-            let _ = self.child.wait();
-            let mut err = String::new();
-            if let Some(mut stderr) = self.child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
-            }
-            panic!("pages.js stopped early:\n{err}");
-        }
-        serde_json::from_str(&line).expect("a JSON line")
+        Clicks(NodeBrowser::start("pages.js", args))
     }
 
     /// The `<h1>` of the page it shows now.
     fn page(&mut self) -> String {
-        self.line().as_str().expect("a heading").to_owned()
+        self.0.read_json().as_str().expect("a heading").to_owned()
     }
 
     /// Lets it click the page's button.
     fn go_on(&mut self) {
-        self.stdin.write_all(b"next\n").expect("write to node");
-        self.stdin.flush().expect("flush");
+        self.0.send("next");
     }
 
     /// The `<h1>` of every page it saw, once it has finished.
     fn finish(mut self) -> Vec<String> {
-        let all = self.line();
-        drop(self.stdin);
-        let status = self.child.wait().expect("wait for node");
-        assert!(status.success(), "pages.js: {status}");
+        let all = self.0.read_json();
+        self.0.finish();
         serde_json::from_value(all).expect("a list of headings")
     }
 }

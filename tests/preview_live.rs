@@ -10,11 +10,11 @@ mod support;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use support::browser::screenshot_dir;
 use support::http::Server;
+use support::node_browser::NodeBrowser;
 use support::sending::{ISSUE, copy_emails};
 use support::{TestApp, outside, repo_file};
 
@@ -47,56 +47,25 @@ fn start_preview(app: &TestApp) -> (Server, String) {
 
 /// tests/node/preview.js: the page opened once; each step waits until
 /// it shows what was asked.
-struct Browser {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+struct Browser(NodeBrowser);
 
 impl Browser {
     fn open(url: &str, shots: &str) -> Browser {
-        let mut child = Command::new("node")
-            .arg(repo_file("tests/node/preview.js"))
-            .args([url, shots])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run node");
-        let stdin = child.stdin.take().expect("piped");
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Browser {
-            child,
-            stdin,
-            stdout,
-        }
+        Browser(NodeBrowser::start("preview.js", &[url, shots]))
     }
 
     /// What the page shows (as JSON) once it shows `want`.
     fn wait_for(&mut self, want: serde_json::Value) -> serde_json::Value {
-        writeln!(self.stdin, "{want}").expect("write to node");
-        self.stdin.flush().expect("flush");
+        self.0.send(&want.to_string());
         self.shows()
     }
 
     fn shows(&mut self) -> serde_json::Value {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("read from node");
-        if line.is_empty() {
-            let _ = self.child.wait();
-            let mut err = String::new();
-            if let Some(mut stderr) = self.child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
-            }
-            panic!("preview.js stopped early:\n{err}");
-        }
-        serde_json::from_str(&line).expect("a JSON line")
+        self.0.read_json()
     }
 
-    fn close(mut self) {
-        drop(self.stdin);
-        let status = self.child.wait().expect("wait for node");
-        assert!(status.success(), "preview.js: {status}");
+    fn close(self) {
+        self.0.finish();
     }
 }
 

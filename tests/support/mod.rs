@@ -13,6 +13,7 @@ pub mod html_links;
 pub mod http;
 pub mod mail_links;
 pub mod mjml_corpus;
+pub mod node_browser;
 pub mod outside;
 pub mod pace;
 pub mod parity;
