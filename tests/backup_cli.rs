@@ -10,25 +10,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use support::http::{Server, post_form};
+use support::listing::addresses;
 use support::sending::{ISSUE, copy_emails, queue, subscribers};
 use support::{TestApp, on_postgres, unsubscribe_token};
 
 const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
-
-/// `subscribers list --status STATUS` as addresses.
-fn addresses(app: &TestApp, status: &str) -> Vec<String> {
-    let run = app
-        .run(&["subscribers", "list", "--status", status, "--format", "csv"])
-        .ok();
-    let mut emails: Vec<String> = run
-        .stdout
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split(',').next().map(str::to_owned))
-        .collect();
-    emails.sort();
-    emails
-}
 
 /// One-click unsubscribes subscriber `id` through the running server.
 fn unsubscribe(app: &TestApp, port: u16, id: i64) {

@@ -3,6 +3,7 @@
 
 mod support;
 
+use support::listing::addresses;
 use support::{TestApp, repo_file};
 
 const MIXED: &str = "\
@@ -97,17 +98,8 @@ fn an_unsubscribe_survives_a_later_import() {
     assert!(run.stdout.contains("stay unsubscribed"), "{}", run.stdout);
     app.write("active.csv", "email,status\nanna@example.nl,active\n");
     app.run(&["subscribers", "import", "active.csv"]).ok();
-    let list = app
-        .run(&[
-            "subscribers",
-            "list",
-            "--status",
-            "unsubscribed",
-            "--format",
-            "csv",
-        ])
-        .ok();
-    assert!(list.stdout.contains("anna@example.nl"), "{}", list.stdout);
+    let left = addresses(&app, "unsubscribed");
+    assert!(left.iter().any(|e| e == "anna@example.nl"), "{left:?}");
     let refused = app.run(&["subscribers", "add", "anna@example.nl", "--active"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(

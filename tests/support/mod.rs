@@ -11,6 +11,7 @@ pub mod encoded_words;
 pub mod faults;
 pub mod html_links;
 pub mod http;
+pub mod listing;
 pub mod mail_links;
 pub mod mjml_corpus;
 pub mod node_browser;
