@@ -73,7 +73,7 @@ async fn steps(
         group.push_str(&Data.to_string());
         // `command` writes the group and reads MAIL's reply; the rest
         // follow in order (RCPT…, then DATA's 354).
-        conn.command(Verbatim(&group)).await?;
+        conn.command(Verbatim(&[&group])).await?;
         for _ in 1..replies {
             conn.read_response().await?;
         }
@@ -84,9 +84,9 @@ async fn steps(
         }
         conn.command(Data).await?;
     }
-    let mut message = dot_stuffed(data).into_owned();
-    message.push_str("\r\n.\r\n");
-    conn.command(Verbatim(&message)).await
+    // `command` copies it once more into a `String` of its own.
+    conn.command(Verbatim(&[&dot_stuffed(data), "\r\n.\r\n"]))
+        .await
 }
 
 /// Whether the server offers `PIPELINING`. lettre keeps only the EHLO
@@ -105,11 +105,11 @@ pub(super) async fn offers_pipelining(
         .any(|line| line.split_whitespace().next() == Some("PIPELINING")))
 }
 
-/// Text written as it is: lettre's `command` takes a `Display`.
-struct Verbatim<'a>(&'a str);
+/// Text written as it is, in pieces: lettre's `command` takes a `Display`.
+struct Verbatim<'a>(&'a [&'a str]);
 
 impl fmt::Display for Verbatim<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        self.0.iter().try_for_each(|piece| f.write_str(piece))
     }
 }

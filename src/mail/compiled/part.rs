@@ -26,15 +26,41 @@ struct Line {
     /// The counts of the line's text bits, for the encoding choice: only
     /// the values are counted per recipient (the text can be 30 kB).
     fixed: LineCounts,
+    /// The start of a long line, quoted-printable encoded once: mrml
+    /// writes an issue's whole HTML body on one line, a third of it before
+    /// the first value.
+    head: Option<Head>,
 }
+
+/// The encoded start of a line that no value can change
+/// ([`qp::settled_head`]), and how many bytes of its text it covers.
+#[derive(Debug)]
+struct Head {
+    piece: Piece,
+    covers: usize,
+}
+
+/// Lines shorter than this are encoded whole per recipient: a head would
+/// save little.
+const HEAD_FROM: usize = 512;
 
 impl Line {
     fn starting_with(prefix: String, value: usize, after_line_end: bool) -> Line {
+        let head = (prefix.len() >= HEAD_FROM)
+            .then(|| qp::settled_head(prefix.as_bytes()))
+            .flatten()
+            .and_then(|(covers, bytes)| {
+                Some(Head {
+                    piece: Piece::new(bytes)?,
+                    covers,
+                })
+            });
         Line {
             fixed: LineCounts::of(&prefix),
             bits: vec![Bit::Text(prefix), Bit::Value(value)],
             after_line_end,
             before_line_end: false,
+            head,
         }
     }
 
@@ -43,21 +69,51 @@ impl Line {
         self.bits.push(Bit::Text(text.to_owned()));
     }
 
-    /// The line with `values` in it, and its counts.
-    fn fill(&self, values: &[String]) -> Option<(String, LineCounts)> {
+    /// The line's counts with `values` in it.
+    fn counts(&self, values: &[String]) -> Option<LineCounts> {
         let mut counts = self.fixed;
-        let mut text = String::with_capacity(self.fixed.len + 64);
         for bit in &self.bits {
-            match bit {
-                Bit::Text(t) => text.push_str(t),
-                Bit::Value(i) => {
-                    let value = values.get(*i)?;
-                    counts = counts.then(LineCounts::of(value));
-                    text.push_str(value);
-                }
+            if let Bit::Value(i) = bit {
+                counts = counts.then(LineCounts::of(values.get(*i)?));
             }
         }
-        Some((text, counts))
+        Some(counts)
+    }
+
+    /// The line with `values` in it, from byte `from` of its first text.
+    fn text(&self, values: &[String], from: usize) -> Option<String> {
+        let mut text = String::with_capacity(self.fixed.len + 64);
+        for (n, bit) in self.bits.iter().enumerate() {
+            match bit {
+                Bit::Text(t) if n == 0 => text.push_str(t.get(from..)?),
+                Bit::Text(t) => text.push_str(t),
+                Bit::Value(i) => text.push_str(values.get(*i)?),
+            }
+        }
+        Some(text)
+    }
+
+    /// This line for one recipient, encoded, with its line end: the
+    /// shared head when there is one, then the recipient's own bytes.
+    fn render<'a>(
+        &'a self,
+        values: &[String],
+        encoding: Encoding,
+        out: &mut Vec<Chunk<'a>>,
+    ) -> Option<()> {
+        let mut bytes = match (encoding, &self.head) {
+            (Encoding::SevenBit, _) => self.text(values, 0)?.into_bytes(),
+            (Encoding::QuotedPrintable, Some(head)) => {
+                out.push(Chunk::Shared(&head.piece));
+                qp::encode(self.text(values, head.covers)?.as_bytes())
+            }
+            (Encoding::QuotedPrintable, None) => qp::encode(self.text(values, 0)?.as_bytes()),
+            (Encoding::Base64, _) => return None,
+        };
+        // A line without its own line end is the part's last.
+        bytes.extend_from_slice(b"\r\n");
+        out.push(Chunk::Own(bytes));
+        Some(())
     }
 }
 
@@ -140,16 +196,13 @@ impl CompiledPart {
     /// would choose base64, which is not kept (the caller builds whole).
     pub fn render<'a>(&'a self, values: &[String], out: &mut Vec<Chunk<'a>>) -> Option<Encoding> {
         let mut stats = self.skeleton;
-        let mut lines = Vec::new();
         for item in &self.items {
             if let Item::Line(line) = item {
-                let (text, counts) = line.fill(values)?;
+                let counts = line.counts(values)?;
                 stats.add_counted(counts, line.after_line_end, line.before_line_end);
-                lines.push(text);
             }
         }
         let encoding = stats.choose();
-        let mut lines = lines.into_iter();
         for item in &self.items {
             match item {
                 Item::Shared(s) => out.push(Chunk::Shared(match encoding {
@@ -157,17 +210,7 @@ impl CompiledPart {
                     Encoding::QuotedPrintable => &s.qp,
                     Encoding::Base64 => return None,
                 })),
-                Item::Line(_) => {
-                    let text = lines.next()?;
-                    let mut bytes = match encoding {
-                        Encoding::SevenBit => text.into_bytes(),
-                        Encoding::QuotedPrintable => qp::encode(text.as_bytes()),
-                        Encoding::Base64 => return None,
-                    };
-                    // A line without its own line end is the part's last.
-                    bytes.extend_from_slice(b"\r\n");
-                    out.push(Chunk::Own(bytes));
-                }
+                Item::Line(line) => line.render(values, encoding, out)?,
             }
         }
         Some(encoding)

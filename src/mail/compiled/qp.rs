@@ -17,14 +17,44 @@ struct Encoder {
     out: Vec<u8>,
     on_line: usize,
     backup: usize,
+    /// The input byte being escaped, while one is ([`Encoder::encode_byte`]).
+    escaping: Option<usize>,
+    /// The input byte of the last token appended, when it was one.
+    last_token: Option<usize>,
+    /// The last soft break put before an input byte's token: that byte's
+    /// index and the output's length up to and with the break.
+    last_break: Option<(usize, usize)>,
 }
 
 /// `input` quoted-printable encoded; CRLF stays a line end.
 pub(super) fn encode(input: &[u8]) -> Vec<u8> {
+    encoder(input).out
+}
+
+/// Where the encoding of `text` (one line, no CR or LF) can be cut so
+/// that whatever follows it on the line, the output up to the cut stays
+/// the same: `(i, head)` with `encode(text + rest) == head +
+/// encode(text[i..] + rest)` for every `rest`. The cut is the last soft
+/// break the encoder put before one of `text`'s bytes (at the end, or
+/// before the line's last token when the line was full): the output
+/// before it is final (later breaks go after it), and after it the
+/// encoder is where a fresh one starts. `None` when there is no break.
+pub(super) fn settled_head(text: &[u8]) -> Option<(usize, Vec<u8>)> {
+    let e = encoder(text);
+    let (i, len) = e.last_break?;
+    let mut out = e.out;
+    out.truncate(len);
+    Some((i, out))
+}
+
+fn encoder(input: &[u8]) -> Encoder {
     let mut e = Encoder {
         out: Vec::with_capacity(input.len() + input.len() / 16 + 8),
         on_line: 0,
         backup: 0,
+        escaping: None,
+        last_token: None,
+        last_break: None,
     };
     let mut was_cr = false;
     let mut i = 0;
@@ -57,14 +87,16 @@ pub(super) fn encode(input: &[u8]) -> Vec<u8> {
             e.backup = e.out.len();
             continue;
         }
+        e.escaping = Some(i - 1);
         e.encode_byte(byte);
+        e.escaping = None;
     }
     if was_cr {
         e.append(b"=0D");
     } else {
         e.trailing_space_tab();
     }
-    e.out
+    e
 }
 
 fn needs_encoding(b: u8) -> bool {
@@ -78,14 +110,21 @@ impl Encoder {
                 // No room for the `=`: break before the last token.
                 self.on_line = self.out.len() - self.backup;
                 self.out.splice(self.backup..self.backup, *b"=\r\n");
+                if let (Some(_), Some(at)) = (self.escaping, self.last_token) {
+                    self.last_break = Some((at, self.backup + 3));
+                }
             } else {
                 self.out.extend_from_slice(b"=\r\n");
                 self.on_line = 0;
+                if let Some(i) = self.escaping {
+                    self.last_break = Some((i, self.out.len()));
+                }
             }
         }
         self.out.extend_from_slice(token);
         self.on_line += token.len();
         self.backup = self.out.len() - token.len();
+        self.last_token = self.escaping;
     }
 
     fn encode_byte(&mut self, byte: u8) {
@@ -149,6 +188,29 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn a_settled_head_is_the_same_whatever_follows(
+            text in proptest::collection::vec(prop_oneof![
+                8 => Just(b'a'), 2 => Just(b' '), 1 => Just(b'\t'), 1 => Just(b'='),
+                1 => Just(0xC3u8), 1 => Just(0xA9u8),
+            ], 0..400),
+            rest in proptest::collection::vec(prop_oneof![
+                4 => Just(b'b'), 2 => Just(b' '), 1 => Just(b'='), 1 => Just(0xE2u8),
+            ], 0..100),
+        ) {
+            if let Some((i, head)) = settled_head(&text) {
+                let mut whole = text.clone();
+                whole.extend_from_slice(&rest);
+                let mut spliced = head;
+                spliced.extend(encode(&[&text[i..], &rest[..]].concat()));
+                prop_assert_eq!(spliced, encode(&whole));
+            } else {
+                // Only a text that fits on a line or two has no cut.
+                prop_assert!(text.len() < 160, "{}", text.len());
+            }
+        }
+
+
         #[test]
         fn the_output_is_the_crates_byte_for_byte(
             input in proptest::collection::vec(prop_oneof![

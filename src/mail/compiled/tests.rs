@@ -33,10 +33,13 @@ fn issue() -> IssueHeaders {
 /// The longest sample issue with per-recipient expressions where authors
 /// put them: a greeting, an attribute in a long line and in an attribute
 /// value, the unsubscribe link, two values on one line, one at the very
-/// start and one at the very end.
+/// start and one at the very end, and one in the middle of the long line
+/// mrml writes the body on (where the encoded start is shared).
 fn templates() -> (String, String) {
     let (html, text) = sample_issue();
     let (html, text) = (escape_template_syntax(&html), escape_template_syntax(&text));
+    let html =
+        in_the_middle_of_the_longest_line(&html, "<b>{{ subscriber.name | default('lezer') }}</b>");
     let html = format!(
         "{{{{ subscriber.name | default('lezer') }}}}<p>Beste {{{{ subscriber.name | default('lezer') }}}},</p>\n\
          <p style=\"margin:0 0 16px 0;font-family:Georgia,serif\" data-stad=\"{{{{ subscriber.attributes.stad | default('') }}}}\">Nieuws uit {{{{ subscriber.attributes.stad | default('uw stad') }}}} en omstreken, voor {{{{ subscriber.email }}}}.</p>\n\
@@ -47,6 +50,16 @@ fn templates() -> (String, String) {
          Afmelden: {{{{ unsubscribe_url }}}}\n{{{{ subscriber.attributes.stad | default('') }}}}  \t\n"
     );
     (html, text)
+}
+
+/// `html` with `insert` before a `<` half-way along its longest line.
+fn in_the_middle_of_the_longest_line(html: &str, insert: &str) -> String {
+    let longest = html.lines().max_by_key(|l| l.len()).unwrap_or_default();
+    assert!(longest.len() > 4096, "the sample's body line is long");
+    let start = html.find(longest).unwrap_or_default();
+    let middle = start + longest.len() / 2;
+    let at = middle + html[middle..].find('<').unwrap_or_default();
+    format!("{}{insert}{}", &html[..at], &html[at..])
 }
 
 fn compiled(html: &str, text: &str) -> CompiledMessage {
