@@ -42,8 +42,8 @@ run_send
 read -r secs kib usr sys < <(tail -n 1 time.txt)
 sent=$("$bin" --config postbode.toml issue status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counts"]["sent"])')
 fail_if_nothing_sent "$sent" send.out
-printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (messages of %d bytes, DKIM rsa-2048, concurrency 16)\n' \
-  "$rows" "$sent" "$secs" "$(echo "$sent / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$size"
+printf 'postbode send: %d subscribers, %d sent in %.2f s = %.0f msg/s, peak RSS %.1f MB (messages of %d bytes, DKIM rsa-2048, concurrency %d)\n' \
+  "$rows" "$sent" "$secs" "$(echo "$sent / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$size" "${CONCURRENCY:-16}"
 printf 'postbode CPU: %.2f s user + %.2f s system = %.0f µs a message\n' \
   "$usr" "$sys" "$(echo "($usr + $sys) * 1000000 / $sent" | bc -l)"
 

@@ -20,7 +20,7 @@ start_smtp_sink() {
 
 # In $work: emails/, N generated subscribers in leden.csv, and a
 # postbode.toml that sends into the sink with DKIM rsa-2048 and the rate
-# limit effectively off (concurrency 16, batch 500). The sink is on
+# limit effectively off (concurrency $CONCURRENCY, default 16, batch 500). The sink is on
 # loopback and base_url stays http://localhost:8080, so
 # newsletter.allow_insecure_links is on (else queue and send refuse).
 prepare_send() {
@@ -29,15 +29,15 @@ prepare_send() {
   cp -r "$root/emails" .
   awk -v n="$rows" 'BEGIN { print "email,name"; for (i = 1; i <= n; i++) printf "lezer%d@voorbeeld%d.nl,Lezer %d\n", i, i % 97, i }' > leden.csv
   "$bin" --config "$work/postbode.toml" init > /dev/null
-  python3 - "$port" <<'PY'
+  python3 - "$port" "${CONCURRENCY:-16}" <<'PY'
 import re, sys
-port = sys.argv[1]
+port, concurrency = sys.argv[1], sys.argv[2]
 t = open('postbode.toml').read()
 t = t.replace('url = ""', f'url = "smtp://127.0.0.1:{port}"', 1)
 t = t.replace('allow_insecure_links = false', 'allow_insecure_links = true', 1)
 t = re.sub(r'rate_per_second = .*', 'rate_per_second = 1000000', t)
-t = re.sub(r'concurrency = .*', 'concurrency = 16', t)
-t = re.sub(r'pool_size = .*', 'pool_size = 16', t)
+t = re.sub(r'concurrency = .*', f'concurrency = {concurrency}', t)
+t = re.sub(r'pool_size = .*', f'pool_size = {concurrency}', t)
 t = re.sub(r'batch_size = .*', 'batch_size = 500', t)
 t = t.replace('domain = ""', 'domain = "example.org"').replace('selector = ""', 'selector = "bench"').replace('private_key_file = ""', 'private_key_file = "dkim.pem"')
 open('postbode.toml', 'w').write(t)

@@ -160,45 +160,46 @@ impl Store {
     }
 
     /// Records outcomes in one transaction. Only deliveries still marked
-    /// sending change, so a late outcome cannot undo another's.
+    /// sending change, so a late outcome cannot undo another's. One
+    /// statement per kind of outcome (usually all are "sent"), its rows
+    /// passed as arrays: a statement per delivery was a hand-over to
+    /// SQLite's worker thread each, or a round trip to PostgreSQL, and
+    /// every delivery's send slot waits for this commit.
     pub async fn record_outcomes(&self, outcomes: &[(i64, Outcome)]) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
+        let by_kind = outcomes_by_kind(outcomes);
         match &self.db {
             Db::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                for (id, outcome) in outcomes {
-                    let (sql, reply, message_id, at) = outcome_update(outcome);
-                    sqlx::query(sql)
-                        .bind(id)
-                        .bind(reply)
-                        .bind(message_id)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?;
+                // A single statement commits by itself.
+                let mut tx = if by_kind.len() > 1 {
+                    Some(pool.begin_with("BEGIN IMMEDIATE").await?)
+                } else {
+                    None
+                };
+                for (sql, ids, replies, message_ids, ats) in by_kind {
+                    let rows: Vec<serde_json::Value> = (0..ids.len())
+                        .map(|i| serde_json::json!([ids[i], replies[i], message_ids[i], ats[i]]))
+                        .collect();
+                    let batched = format!(
+                        "{} FROM (SELECT value ->> 0 AS id, value ->> 1 AS reply, \
+                         value ->> 2 AS message_id, value ->> 3 AS at FROM json_each($1)) AS u \
+                         WHERE deliveries.id = u.id AND deliveries.status = 'sending'",
+                        batched_set_clause(sql)
+                    );
+                    let query =
+                        sqlx::query(&batched).bind(serde_json::Value::Array(rows).to_string());
+                    match tx.as_mut() {
+                        Some(tx) => query.execute(&mut **tx).await?,
+                        None => query.execute(pool).await?,
+                    };
                 }
-                tx.commit().await?;
+                if let Some(tx) = tx {
+                    tx.commit().await?;
+                }
             }
             Db::Postgres(pool) => {
-                // One statement per kind of outcome, its rows as arrays: a
-                // round trip per delivery would make the network the limit.
-                let mut by_kind: Vec<OutcomeBatch> = Vec::new();
-                for (id, outcome) in outcomes {
-                    let (sql, reply, message_id, at) = outcome_update(outcome);
-                    let slot = match by_kind.iter().position(|k| k.0 == sql) {
-                        Some(i) => &mut by_kind[i],
-                        None => {
-                            by_kind.push((sql, Vec::new(), Vec::new(), Vec::new(), Vec::new()));
-                            let last = by_kind.len() - 1;
-                            &mut by_kind[last]
-                        }
-                    };
-                    slot.1.push(*id);
-                    slot.2.push(reply);
-                    slot.3.push(message_id);
-                    slot.4.push(at.unwrap_or(0));
-                }
                 // Usually every outcome is "sent": one statement, which
                 // commits by itself, saves two round trips.
                 let mut tx = if by_kind.len() > 1 {
@@ -211,7 +212,7 @@ impl Store {
                         "{} FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) \
                          AS u(id, reply, message_id, at) WHERE deliveries.id = u.id \
                          AND deliveries.status = 'sending'",
-                        pg_set_clause(sql)
+                        batched_set_clause(sql)
                     );
                     let query = sqlx::query(&batched)
                         .bind(ids)
@@ -325,9 +326,30 @@ fn outcome_update(outcome: &Outcome) -> (&'static str, &str, Option<&str>, Optio
     }
 }
 
-/// An [`outcome_update`] as PostgreSQL's batched form: the SET clause with
-/// the parameters turned into columns of `u`.
-fn pg_set_clause(sql: &str) -> String {
+/// Outcomes grouped by their statement, each group's values as columns.
+fn outcomes_by_kind(outcomes: &[(i64, Outcome)]) -> Vec<OutcomeBatch<'_>> {
+    let mut by_kind: Vec<OutcomeBatch> = Vec::new();
+    for (id, outcome) in outcomes {
+        let (sql, reply, message_id, at) = outcome_update(outcome);
+        let slot = match by_kind.iter().position(|k| k.0 == sql) {
+            Some(i) => &mut by_kind[i],
+            None => {
+                by_kind.push((sql, Vec::new(), Vec::new(), Vec::new(), Vec::new()));
+                let last = by_kind.len() - 1;
+                &mut by_kind[last]
+            }
+        };
+        slot.1.push(*id);
+        slot.2.push(reply);
+        slot.3.push(message_id);
+        slot.4.push(at.unwrap_or(0));
+    }
+    by_kind
+}
+
+/// An [`outcome_update`] in its batched form (both backends): the SET
+/// clause with the parameters turned into columns of `u`.
+fn batched_set_clause(sql: &str) -> String {
     let set = sql.split(" WHERE ").next().unwrap_or(sql);
     set.replace("attempts = attempts", "attempts = deliveries.attempts")
         .replace("$2", "u.reply")
