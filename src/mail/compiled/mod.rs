@@ -20,12 +20,15 @@
 //! base64-encode, a template the cut does not handle) it is built whole
 //! with `mail::build`, as before.
 //!
-//! DATA dot-stuffing stays with lettre: its SMTP client stuffs every
-//! message as it writes it and has no way to send bytes already stuffed.
+//! DATA dot-stuffing is the transport's (`transport::crlf`): a jump from
+//! line end to line end over the finished message, which seldom has a line
+//! starting with a dot, so it is cheaper there than splicing stuffed pieces.
 //!
 //! - `choose.rs`: lettre's choice of transfer encoding, from counts;
 //! - `slots.rs`: the templates cut into shared text and expressions;
 //! - `part.rs`: one body part; `header.rs`: the header block;
+//! - `qp.rs`: quoted-printable as lettre writes it, fast, and the start
+//!   of a long line that every recipient shares;
 //! - `piece.rs`: shared pieces and per-recipient chunks;
 //! - `signing.rs`: the DKIM signature over the pieces.
 
