@@ -7,13 +7,16 @@ build_postbode() {
   bin="$root/target/release/postbode"
 }
 
-# Starts postfix's smtp-sink on a free loopback port; sets $port and
+# Starts postfix's smtp-sink on a free loopback port (with $SINK_OPTS);
+# sets $port and
 # $sink_pid (the caller's cleanup kills it).
 start_smtp_sink() {
   port=$(( 20000 + RANDOM % 20000 ))
   local user
   user=$(id -un); [ "$user" = root ] && user=nobody
-  smtp-sink -u "$user" "127.0.0.1:$port" 256 &
+  # SINK_OPTS: more smtp-sink options, e.g. -p (no PIPELINING offered).
+  # shellcheck disable=SC2086
+  smtp-sink ${SINK_OPTS:-} -u "$user" "127.0.0.1:$port" 256 &
   sink_pid=$!
   sleep 0.5
 }
