@@ -322,3 +322,36 @@ fn preview_shows_local_images_from_their_files_with_their_size() {
         ("300", "200")
     );
 }
+
+/// A file name with spaces, as a phone or Windows names a photo: written
+/// in Markdown either way CommonMark allows (`<…>` around it, or `%20`
+/// for each space), it is found and mailed like any other image.
+#[test]
+fn an_image_whose_file_name_has_spaces_is_found_written_with_percent_escapes_or_in_brackets() {
+    let app = app();
+    let body = "Een alinea.\n\n![Een grafiek](mijn%20grafiek%20(2).png)\n\n\
+                ![Nog een](<mijn grafiek (2).png>)\n";
+    let mut files = photos();
+    files.push(("mijn grafiek (2).png", png(120, 80)));
+    let dir = issue(&app, body, &files);
+    subscribers(&app, 1);
+    app.run(&["issue", "queue", &dir]).ok();
+    app.run(&["send"]).ok();
+    let mails: Vec<_> = std::fs::read_dir(app.path("outbox"))
+        .expect("outbox")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let html = Mail::parse(&std::fs::read(&mails[0]).expect("read mail"))
+        .part("text/html")
+        .to_owned();
+    let tags = img_tags(&html, &format!("{BASE_URL}/media/"));
+    let small: Vec<_> = tags
+        .iter()
+        .filter(|t| attribute(t, "width") == "120")
+        .collect();
+    assert_eq!(small.len(), 2, "both spellings found the file: {html}");
+    assert_eq!(attribute(small[0], "src"), attribute(small[1], "src"));
+    assert!(!html.contains("grafiek%20"), "{html}");
+}

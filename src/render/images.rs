@@ -159,7 +159,16 @@ impl<'a> Images<'a> {
         if let Some(known) = self.resolved.get(src) {
             return Ok(known.clone());
         }
-        let candidates = [self.source.dir.join(src), self.emails.join(src)];
+        // A URL path may spell a space (or any byte) as `%20`; the file's
+        // own name comes first, for a name that really holds a `%`.
+        let decoded = percent_encoding::percent_decode_str(src)
+            .decode_utf8()
+            .ok()
+            .filter(|d| d != src);
+        let names = std::iter::once(src).chain(decoded.as_deref());
+        let candidates: Vec<PathBuf> = names
+            .flat_map(|name| [self.source.dir.join(name), self.emails.join(name)])
+            .collect();
         let Some(path) = candidates.iter().find(|p| p.is_file()) else {
             return Err(Error::Input(format!(
                 "the image {src}{} is not there (looked for {})",
@@ -281,8 +290,9 @@ fn is_local(src: &str) -> bool {
         && !src.starts_with("//")
         && !src.starts_with('#')
         // Template syntax and per-recipient placeholders (private-use
-        // characters, see `template::Spans`) are values, not files.
-        && !src.chars().any(|c| "{}%".contains(c) || ('\u{E000}'..='\u{F8FF}').contains(&c))
+        // characters, see `template::Spans`) are values, not files; a `%`
+        // alone is a percent escape (`mijn%20foto.jpg`).
+        && !src.chars().any(|c| "{}".contains(c) || ('\u{E000}'..='\u{F8FF}').contains(&c))
 }
 
 fn height_for(width: u32, image_width: u32, image_height: u32) -> u32 {
