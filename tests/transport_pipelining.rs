@@ -69,6 +69,17 @@ struct Seen {
 /// MAIL's reply before sending RCPT stalls. `rcpt` is the reply to RCPT;
 /// DATA then gets 554 when that was negative, as RFC 2920 asks.
 fn pipelining_server(rcpt: &'static str) -> (String, Arc<Mutex<Seen>>) {
+    server(rcpt, false)
+}
+
+/// Offers PIPELINING at the first EHLO but answers a second one with
+/// `502`, then serves one command at a time (a client still pipelining
+/// would stall on MAIL's reply).
+fn server_refusing_a_second_ehlo() -> (String, Arc<Mutex<Seen>>) {
+    server("250 2.1.5 ok", true)
+}
+
+fn server(rcpt: &'static str, refuse_second_ehlo: bool) -> (String, Arc<Mutex<Seen>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("smtp://{}", listener.local_addr().expect("address"));
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -77,7 +88,7 @@ fn pipelining_server(rcpt: &'static str) -> (String, Arc<Mutex<Seen>>) {
         for stream in listener.incoming().flatten() {
             let seen = Arc::clone(&shared);
             lock(&seen).connections += 1;
-            std::thread::spawn(move || session(stream, rcpt, &seen));
+            std::thread::spawn(move || session(stream, rcpt, refuse_second_ehlo, &seen));
         }
     });
     (url, seen)
@@ -87,10 +98,16 @@ fn lock(seen: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
     seen.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn session(mut out: TcpStream, rcpt: &str, seen: &Mutex<Seen>) -> std::io::Result<()> {
+fn session(
+    mut out: TcpStream,
+    rcpt: &str,
+    refuse_second_ehlo: bool,
+    seen: &Mutex<Seen>,
+) -> std::io::Result<()> {
     let mut lines = BufReader::new(out.try_clone()?);
     out.write_all(b"220 pipelines.example ESMTP\r\n")?;
     let mut line = String::new();
+    let mut ehlos = 0;
     loop {
         line.clear();
         if lines.read_line(&mut line)? == 0 {
@@ -98,7 +115,23 @@ fn session(mut out: TcpStream, rcpt: &str, seen: &Mutex<Seen>) -> std::io::Resul
         }
         let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
         match verb.as_str() {
-            "EHLO" => out.write_all(b"250-pipelines.example\r\n250 PIPELINING\r\n")?,
+            "EHLO" if refuse_second_ehlo && ehlos == 1 => {
+                out.write_all(b"502 5.5.1 once is enough\r\n")?;
+            }
+            "EHLO" => {
+                ehlos += 1;
+                out.write_all(b"250-pipelines.example\r\n250 PIPELINING\r\n")?;
+            }
+            "MAIL" if refuse_second_ehlo => {
+                lock(seen).groups.push(vec![line.trim_end().to_owned()]);
+                out.write_all(b"250 2.1.0 ok\r\n")?;
+            }
+            "DATA" => {
+                out.write_all(b"354 go ahead\r\n")?;
+                let message = read_data(&mut lines)?;
+                lock(seen).messages.push(message);
+                out.write_all(b"250 2.0.0 queued\r\n")?;
+            }
             "QUIT" => return out.write_all(b"221 2.0.0 bye\r\n"),
             "MAIL" => {
                 let mut group = vec![line.trim_end().to_owned()];
@@ -181,6 +214,22 @@ async fn a_recipient_refused_in_a_pipelined_group_is_reported_and_its_connection
         "a connection with a refusal is not reused"
     );
     assert!(seen.messages.is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_a_second_ehlo_is_spoken_to_one_command_at_a_time() {
+    let (url, seen) = server_refusing_a_second_ehlo();
+    let transport = transport(&url);
+    for n in 0..2 {
+        transport
+            .send(&envelope("lezer@example.nl"), &message(n), "x")
+            .await
+            .expect("accepted");
+    }
+    let seen = lock(&seen);
+    assert_eq!(seen.connections, 1);
+    assert_eq!(seen.groups, [["MAIL FROM:<nieuwsbrief@example.org>"]; 2]);
+    assert_eq!(seen.messages, [message(0), message(1)]);
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use lettre::transport::smtp::{authentication::Credentials, authentication::Mecha
 use tokio::net::TcpStream;
 
 use super::exchange::offers_pipelining;
-use super::pool::Session;
 use super::reply::{SendError, SendErrorKind, smtp_error};
+use super::session::Session;
 use super::tls::{ImplicitTls, Security};
 
 /// Why a session with a password ends before AUTH when nothing

@@ -97,7 +97,13 @@ pub(super) async fn offers_pipelining(
     conn: &mut AsyncSmtpConnection,
     hello: &ClientId,
 ) -> Result<bool, Error> {
-    let reply = conn.command(Ehlo::new(hello.clone())).await?;
+    let reply = match conn.command(Ehlo::new(hello.clone())).await {
+        Ok(reply) => reply,
+        // A server that will not say it twice gets one command at a time;
+        // the session is as it was (RFC 5321 §4.1.4).
+        Err(e) if e.is_permanent() || e.is_transient() => return Ok(false),
+        Err(e) => return Err(e),
+    };
     // The first line is the server's name, the others its keywords.
     Ok(reply
         .message()

@@ -20,6 +20,7 @@
 //! - `reply.rs`: [`SendError`], what a reply (or its absence) means;
 //! - `relay.rs`: [`SmtpRelay`], one send or probe under one deadline;
 //! - `pool.rs`: the idle connections and the turns;
+//! - `session.rs`: one open session, and whether it is still good;
 //! - `exchange.rs`: one mail transaction on a session, pipelined when the
 //!   server offers it;
 //! - `connect.rs`: opening one ready session (TCP, EHLO, TLS, AUTH);
@@ -40,6 +41,7 @@ mod pool;
 pub mod rate;
 mod relay;
 mod reply;
+mod session;
 mod smtp_url;
 pub mod system_mailer;
 mod tls;

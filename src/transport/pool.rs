@@ -15,7 +15,7 @@
 //!   nothing was sent. A cancelled (timed-out) send drops its connection.
 //! * Sockets get `TCP_NODELAY`; see the module docs for why.
 //! * An idle connection is reused only if it was parked less than
-//!   [`MAX_IDLE`] ago and nothing has arrived on it since: a server that
+//!   [`MAX_IDLE`](super::session::MAX_IDLE) ago and nothing has arrived on it since: a server that
 //!   hung up (EOF) or said `421` while we were not listening is noticed
 //!   without a round trip. lettre sent NOOP before every reuse instead,
 //!   one more round trip per message; [`super::relay::SmtpRelay`]'s probe still
@@ -24,91 +24,13 @@
 //!   found stale, by [`super::Transport::close`], or when the transport is
 //!   dropped.
 
-use std::io;
-use std::net::TcpStream as StdTcpStream;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
-use lettre::address::Envelope as LettreEnvelope;
-use lettre::transport::smtp::client::AsyncSmtpConnection;
-use lettre::transport::smtp::response::Response;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::connect::Connector;
-use super::exchange;
 use super::reply::{SendError, SendErrorKind};
-
-/// An idle connection older than this is closed instead of reused
-/// (lettre's default idle timeout); servers drop idle sessions after
-/// a few minutes (RFC 5321 suggests 5), often without a word.
-pub(super) const MAX_IDLE: Duration = Duration::from_secs(60);
-
-/// One open SMTP session, ready for MAIL.
-pub(super) struct Session {
-    conn: AsyncSmtpConnection,
-    /// The server offers PIPELINING: a send writes MAIL, RCPT and DATA at
-    /// once ([`super::exchange`]).
-    pipelining: bool,
-    /// The same socket as `conn`'s (a duplicated descriptor), only
-    /// ever peeked at.
-    watch: StdTcpStream,
-    /// When it was last handed back; `None` while it has not been
-    /// used yet.
-    parked: Option<Instant>,
-}
-
-impl Session {
-    /// A session fresh from [`Connector::connect`]; `watch` is a second
-    /// handle on its socket.
-    pub(super) fn new(conn: AsyncSmtpConnection, pipelining: bool, watch: StdTcpStream) -> Session {
-        Session {
-            conn,
-            pipelining,
-            watch,
-            parked: None,
-        }
-    }
-
-    pub(super) async fn send(
-        &mut self,
-        envelope: &LettreEnvelope,
-        data: &[u8],
-    ) -> Result<Response, lettre::transport::smtp::Error> {
-        exchange::transact(&mut self.conn, self.pipelining, envelope, data).await
-    }
-
-    /// NOOP answered positively.
-    pub(super) async fn noop(&mut self) -> bool {
-        self.conn.test_connected().await
-    }
-
-    /// Came from the idle list rather than a fresh connect.
-    pub(super) fn reused(&self) -> bool {
-        self.parked.is_some()
-    }
-
-    /// QUIT, then close (with TLS: close_notify first).
-    pub(super) async fn quit(mut self) {
-        self.conn.abort().await;
-    }
-
-    /// Nothing has arrived since the last reply. An idle SMTP client
-    /// connection never receives anything, so readable bytes mean the
-    /// server hung up (EOF), reset it, or talked without being asked
-    /// (`421` before closing, a TLS alert): not reusable. Peeking does
-    /// not consume, and the connection is dropped in every case but
-    /// "would block".
-    fn is_quiet(&self) -> bool {
-        matches!(
-            self.watch.peek(&mut [0_u8; 1]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock
-        )
-    }
-
-    fn is_reusable(&self) -> bool {
-        self.parked.is_none_or(|at| at.elapsed() < MAX_IDLE) && self.is_quiet()
-    }
-}
+use super::session::Session;
 
 /// The idle connections and the turns; see the module docs.
 pub(super) struct Pool {
@@ -160,10 +82,10 @@ impl Pool {
     /// Parks `session` for the next send, unless lettre marked it
     /// broken (then it is dropped; lettre has closed it).
     pub(super) fn checkin(&self, mut session: Session) {
-        if session.conn.has_broken() {
+        if session.is_broken() {
             return;
         }
-        session.parked = Some(Instant::now());
+        session.park();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         // Cannot be full while the caller holds a turn; drop if so.
         if idle.len() < self.size {

@@ -12,8 +12,9 @@ use lettre::transport::smtp::extension::ClientId;
 
 use super::connect::Connector;
 use super::crlf::{to_crlf, without_final_crlf};
-use super::pool::{Pool, Session};
+use super::pool::Pool;
 use super::reply::{SendError, SendErrorKind, smtp_error};
+use super::session::Session;
 use super::smtp_url::SmtpUrl;
 use super::tls::Security;
 use super::{Accepted, Envelope};
