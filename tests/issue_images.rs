@@ -116,6 +116,11 @@ fn queued_and_sent(app: &TestApp) -> String {
     let dir = format!("emails/issues/{SLUG}");
     app.run(&["issue", "queue", &dir]).ok();
     app.run(&["send"]).ok();
+    the_one_mails_html(app)
+}
+
+/// The HTML part of the one mail in the outbox.
+fn the_one_mails_html(app: &TestApp) -> String {
     let mails: Vec<_> = std::fs::read_dir(app.path("outbox"))
         .expect("outbox")
         .flatten()
@@ -337,15 +342,7 @@ fn an_image_whose_file_name_has_spaces_is_found_written_with_percent_escapes_or_
     subscribers(&app, 1);
     app.run(&["issue", "queue", &dir]).ok();
     app.run(&["send"]).ok();
-    let mails: Vec<_> = std::fs::read_dir(app.path("outbox"))
-        .expect("outbox")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(mails.len(), 1, "{mails:?}");
-    let html = Mail::parse(&std::fs::read(&mails[0]).expect("read mail"))
-        .part("text/html")
-        .to_owned();
+    let html = the_one_mails_html(&app);
     let tags = img_tags(&html, &format!("{BASE_URL}/media/"));
     let small: Vec<_> = tags
         .iter()

@@ -66,20 +66,32 @@ struct Seen {
 
 /// Offers PIPELINING. After MAIL it answers nothing until RCPT and DATA
 /// have arrived too (RFC 2920 lets it wait), so a client that waits for
-/// MAIL's reply before sending RCPT stalls. `rcpt` is the reply to RCPT;
-/// DATA then gets 554 when that was negative, as RFC 2920 asks.
+/// MAIL's reply before sending RCPT stalls. `rcpt` is the reply to RCPT
+/// for `weg@…` (others get 250); DATA then gets 554 when that was
+/// negative, as RFC 2920 asks.
 fn pipelining_server(rcpt: &'static str) -> (String, Arc<Mutex<Seen>>) {
-    server(rcpt, false)
+    server(rcpt, Quirk::None)
+}
+
+/// Where a test server departs from the standard.
+#[derive(Clone, Copy, PartialEq)]
+enum Quirk {
+    None,
+    /// Answers a second EHLO with `502`, then one command at a time.
+    RefusesSecondEhlo,
+    /// Says `354` to a pipelined DATA even when RCPT was refused (RFC 2920
+    /// says it must refuse it), then reads everything as the message.
+    TakesDataWithoutRecipients,
 }
 
 /// Offers PIPELINING at the first EHLO but answers a second one with
 /// `502`, then serves one command at a time (a client still pipelining
 /// would stall on MAIL's reply).
 fn server_refusing_a_second_ehlo() -> (String, Arc<Mutex<Seen>>) {
-    server("250 2.1.5 ok", true)
+    server("250 2.1.5 ok", Quirk::RefusesSecondEhlo)
 }
 
-fn server(rcpt: &'static str, refuse_second_ehlo: bool) -> (String, Arc<Mutex<Seen>>) {
+fn server(rcpt: &'static str, quirk: Quirk) -> (String, Arc<Mutex<Seen>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("smtp://{}", listener.local_addr().expect("address"));
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -88,7 +100,7 @@ fn server(rcpt: &'static str, refuse_second_ehlo: bool) -> (String, Arc<Mutex<Se
         for stream in listener.incoming().flatten() {
             let seen = Arc::clone(&shared);
             lock(&seen).connections += 1;
-            std::thread::spawn(move || session(stream, rcpt, refuse_second_ehlo, &seen));
+            std::thread::spawn(move || session(stream, rcpt, quirk, &seen));
         }
     });
     (url, seen)
@@ -101,9 +113,11 @@ fn lock(seen: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
 fn session(
     mut out: TcpStream,
     rcpt: &str,
-    refuse_second_ehlo: bool,
+    quirk: Quirk,
     seen: &Mutex<Seen>,
 ) -> std::io::Result<()> {
+    let refuse_second_ehlo = quirk == Quirk::RefusesSecondEhlo;
+    let lax_data = quirk == Quirk::TakesDataWithoutRecipients;
     let mut lines = BufReader::new(out.try_clone()?);
     out.write_all(b"220 pipelines.example ESMTP\r\n")?;
     let mut line = String::new();
@@ -142,9 +156,12 @@ fn session(
                     }
                     group.push(next.trim_end().to_owned());
                 }
+                // Only `weg@…` gets the test's RCPT reply.
+                let refused = group[1].contains("<weg@");
+                let rcpt = if refused { rcpt } else { "250 2.1.5 ok" };
                 lock(seen).groups.push(group);
                 out.write_all(format!("250 2.1.0 ok\r\n{rcpt}\r\n").as_bytes())?;
-                if !rcpt.starts_with('2') {
+                if !rcpt.starts_with('2') && !lax_data {
                     out.write_all(b"554 5.5.1 no valid recipients\r\n")?;
                     continue;
                 }
@@ -214,6 +231,24 @@ async fn a_recipient_refused_in_a_pipelined_group_is_reported_and_its_connection
         "a connection with a refusal is not reused"
     );
     assert!(seen.messages.is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_recipient_is_reported_even_when_the_server_wrongly_takes_data_after_it() {
+    let (url, seen) = server("550 5.1.1 user unknown", Quirk::TakesDataWithoutRecipients);
+    let transport = transport(&url);
+    let err = transport
+        .send(&envelope("weg@example.nl"), &message(0), "x")
+        .await
+        .expect_err("refused");
+    // Not a timeout: the QUIT that ends the session reads the 354 still
+    // waiting in the pipe as its reply, and the connection is closed.
+    assert!(err.is_no_such_user(), "{err:?}");
+    transport
+        .send(&envelope("lezer@example.nl"), &message(1), "x")
+        .await
+        .expect("the next message goes out on a new connection");
+    assert_eq!(lock(&seen).connections, 2);
 }
 
 #[tokio::test]
