@@ -69,6 +69,29 @@ pub struct IssueHeaders {
     pub feedback_id: String,
 }
 
+impl IssueHeaders {
+    /// The whole message's values for `mail::build`: these and `p`'s,
+    /// with the personalised parts.
+    fn outgoing<'a>(&'a self, p: &Personal<'a>, html: &'a str, text: &'a str) -> Outgoing<'a> {
+        Outgoing {
+            from: &self.from,
+            reply_to: &self.reply_to,
+            to: p.to,
+            to_name: p.to_name,
+            subject: &self.subject,
+            message_id: p.message_id,
+            date: p.date,
+            list_id: &self.list_id,
+            list_name: &self.list_name,
+            unsubscribe_url: p.unsubscribe_url,
+            archive_url: &self.archive_url,
+            feedback_id: &self.feedback_id,
+            html,
+            text,
+        }
+    }
+}
+
 /// One recipient's values.
 #[derive(Clone, Copy, Debug)]
 pub struct Personal<'a> {
@@ -253,23 +276,7 @@ impl CompiledMessage {
                 (personalised.html.as_str(), personalised.text.as_str())
             }
         };
-        let i = &self.issue;
-        let outgoing = Outgoing {
-            from: &i.from,
-            reply_to: &i.reply_to,
-            to: p.to,
-            to_name: p.to_name,
-            subject: &i.subject,
-            message_id: p.message_id,
-            date: p.date,
-            list_id: &i.list_id,
-            list_name: &i.list_name,
-            unsubscribe_url: p.unsubscribe_url,
-            archive_url: &i.archive_url,
-            feedback_id: &i.feedback_id,
-            html,
-            text,
-        };
+        let outgoing = self.issue.outgoing(p, html, text);
         Ok(build_with_boundary(&outgoing, Some(&self.boundary))?)
     }
 

@@ -78,22 +78,7 @@ fn oracle(html: &str, text: &str, p: &Personal<'_>) -> Vec<u8> {
     let body = ok(ok(CompiledIssue::compile(html, text)).personalise(p.recipient));
     let i = issue();
     ok(build_with_boundary(
-        &Outgoing {
-            from: &i.from,
-            reply_to: &i.reply_to,
-            to: p.to,
-            to_name: p.to_name,
-            subject: &i.subject,
-            message_id: p.message_id,
-            date: p.date,
-            list_id: &i.list_id,
-            list_name: &i.list_name,
-            unsubscribe_url: p.unsubscribe_url,
-            archive_url: &i.archive_url,
-            feedback_id: &i.feedback_id,
-            html: &body.html,
-            text: &body.text,
-        },
+        &i.outgoing(p, &body.html, &body.text),
         Some(BOUNDARY),
     ))
 }
